@@ -1,0 +1,410 @@
+//! The recorded history of one run.
+//!
+//! Every client and broker appends what it saw to one shared history, stamped
+//! with simulated time. The checker reads only the client events; broker
+//! events (appends, fsyncs, truncations, elections) are kept so that a person
+//! can follow a lost message's trail through the cluster.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A message's identity: which producer sent it and its sequence number there.
+///
+/// Identities are unique across a run, which is what lets the checker tell a
+/// duplicate from a new message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct MsgId {
+    /// 1-based index of the producer host that created the message.
+    pub producer: u32,
+    /// 0-based position of the message in that producer's workload.
+    pub seq: u32,
+}
+
+impl MsgId {
+    /// The message `seq` of producer `producer`.
+    pub fn new(producer: u32, seq: u32) -> Self {
+        Self { producer, seq }
+    }
+}
+
+impl fmt::Display for MsgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "p{}-{}", self.producer, self.seq)
+    }
+}
+
+impl From<MsgId> for String {
+    fn from(id: MsgId) -> String {
+        id.to_string()
+    }
+}
+
+impl FromStr for MsgId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not a message id (expected p<producer>-<seq>)");
+        let rest = s.strip_prefix('p').ok_or_else(bad)?;
+        let (p, q) = rest.split_once('-').ok_or_else(bad)?;
+        Ok(MsgId {
+            producer: p.parse().map_err(|_| bad())?,
+            seq: q.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+impl TryFrom<String> for MsgId {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+/// One entry of the history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Simulated time since the start of the run, in microseconds.
+    pub at_us: u64,
+    /// The host that observed the event (or `nemesis` for injected faults).
+    pub host: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// The simulated time of the event.
+    pub fn at(&self) -> Duration {
+        Duration::from_micros(self.at_us)
+    }
+}
+
+/// What an event says happened.
+///
+/// Client events (`send` … `commit`) are the vocabulary shared by every
+/// system model; the checker uses only those. The rest describe what the
+/// brokers and the fault injector did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A producer handed a message to its client library (first attempt).
+    Send {
+        /// The message.
+        msg: MsgId,
+        /// The destination (partition or queue).
+        dest: String,
+    },
+    /// The producer was told the message is stored: for fire-and-forget
+    /// modes that means the datagram left the socket.
+    SendOk {
+        /// The message.
+        msg: MsgId,
+        /// Where the broker said it stored it, when it says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offset: Option<u64>,
+    },
+    /// The producer was told the message was definitely not stored.
+    SendFail {
+        /// The message.
+        msg: MsgId,
+        /// Why.
+        error: String,
+    },
+    /// The producer gave up without knowing whether the message was stored.
+    SendUnknown {
+        /// The message.
+        msg: MsgId,
+        /// Why.
+        error: String,
+    },
+    /// A consumer was handed the message by its client library.
+    Receive {
+        /// The message.
+        msg: MsgId,
+        /// Where it was read from.
+        dest: String,
+        /// Its position there, for logs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offset: Option<u64>,
+        /// True when the broker marked it as a redelivery.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        redelivered: bool,
+    },
+    /// The consumer's application finished processing the message.
+    Processed {
+        /// The message.
+        msg: MsgId,
+    },
+    /// The consumer acknowledged one message to the broker (queues).
+    Ack {
+        /// The message.
+        msg: MsgId,
+    },
+    /// The broker confirmed a consumer offset commit (logs).
+    Commit {
+        /// The partition.
+        dest: String,
+        /// The committed position: the next offset to read.
+        offset: u64,
+    },
+    /// A broker appended records to its copy of a log.
+    Append {
+        /// The partition.
+        dest: String,
+        /// Offset of the first record.
+        offset: u64,
+        /// The leader epoch the records were written in.
+        epoch: u32,
+        /// The messages, in offset order.
+        msgs: Vec<MsgId>,
+    },
+    /// A broker made everything it had written durable.
+    Fsync {
+        /// How many log entries became durable.
+        entries: u64,
+    },
+    /// A broker removed records from the end of its log.
+    Truncate {
+        /// The partition.
+        dest: String,
+        /// The new log end offset.
+        to: u64,
+        /// The messages removed.
+        msgs: Vec<MsgId>,
+    },
+    /// A broker rebuilt its state from disk after starting.
+    Recover {
+        /// Log entries read back from disk.
+        entries: u64,
+        /// Messages found, per destination.
+        msgs: Vec<MsgId>,
+    },
+    /// A broker started acting as leader of a partition.
+    BecomeLeader {
+        /// The partition.
+        dest: String,
+        /// The leader epoch.
+        epoch: u32,
+        /// Its log end offset at that moment.
+        log_end: u64,
+    },
+    /// A broker started following a leader.
+    BecomeFollower {
+        /// The partition.
+        dest: String,
+        /// The leader epoch.
+        epoch: u32,
+        /// The leader, if any.
+        leader: Option<String>,
+    },
+    /// The controller chose a leader.
+    Elect {
+        /// The partition.
+        dest: String,
+        /// The new leader, or none when no eligible replica is alive.
+        leader: Option<String>,
+        /// The new leader epoch.
+        epoch: u32,
+        /// The in-sync replica set after the election.
+        isr: Vec<String>,
+        /// True when the leader was not in the in-sync set.
+        unclean: bool,
+    },
+    /// The in-sync replica set changed.
+    IsrChange {
+        /// The partition.
+        dest: String,
+        /// The new set.
+        isr: Vec<String>,
+    },
+    /// The controller declared a broker dead.
+    Fence {
+        /// The broker.
+        broker: String,
+        /// Why.
+        reason: String,
+    },
+    /// The fault injector started a fault.
+    Fault {
+        /// The action, as named in scenario files.
+        action: String,
+        /// The hosts it hit.
+        hosts: Vec<String>,
+        /// A one-line description.
+        detail: String,
+    },
+    /// The fault injector ended a fault or brought a host back.
+    Heal {
+        /// What was healed.
+        detail: String,
+        /// The hosts involved.
+        hosts: Vec<String>,
+    },
+    /// A phase of the run began (`faults`, `heal`, `drain`, `end`).
+    Phase {
+        /// The phase name.
+        name: String,
+    },
+}
+
+impl EventKind {
+    /// The message an event is about, for events about a single message.
+    pub fn msg(&self) -> Option<MsgId> {
+        match self {
+            EventKind::Send { msg, .. }
+            | EventKind::SendOk { msg, .. }
+            | EventKind::SendFail { msg, .. }
+            | EventKind::SendUnknown { msg, .. }
+            | EventKind::Receive { msg, .. }
+            | EventKind::Processed { msg }
+            | EventKind::Ack { msg } => Some(*msg),
+            _ => None,
+        }
+    }
+
+    /// Whether the event mentions `id`, directly or in a batch.
+    pub fn mentions(&self, id: MsgId) -> bool {
+        match self {
+            EventKind::Append { msgs, .. }
+            | EventKind::Truncate { msgs, .. }
+            | EventKind::Recover { msgs, .. } => msgs.contains(&id),
+            other => other.msg() == Some(id),
+        }
+    }
+}
+
+/// The shared, append-only history of a run.
+///
+/// All hosts of one simulation run on one thread, so a `Rc<RefCell<_>>` is
+/// enough and keeps the order of events exactly the order turmoil ran them.
+#[derive(Clone, Default)]
+pub struct History {
+    events: Rc<RefCell<Vec<Event>>>,
+}
+
+impl History {
+    /// An empty history.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an event seen by `host` now, in simulated time.
+    ///
+    /// Outside a simulation the time is zero.
+    pub fn record(&self, host: &str, kind: EventKind) {
+        let at = turmoil::sim_elapsed().unwrap_or_default();
+        self.record_at(at, host, kind);
+    }
+
+    /// Records an event at an explicit simulated time (used by the harness,
+    /// which runs outside any host).
+    pub fn record_at(&self, at: Duration, host: &str, kind: EventKind) {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let text = serde_json::to_string(&kind).unwrap_or_default();
+            tracing::debug!(target: "mqsim::history", host, "{text}");
+        }
+        self.events.borrow_mut().push(Event {
+            at_us: at.as_micros() as u64,
+            host: host.to_string(),
+            kind,
+        });
+    }
+
+    /// How many events have been recorded.
+    pub fn len(&self) -> usize {
+        self.events.borrow().len()
+    }
+
+    /// True when nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.events.borrow().is_empty()
+    }
+
+    /// A copy of the events recorded so far.
+    pub fn snapshot(&self) -> Vec<Event> {
+        self.events.borrow().clone()
+    }
+
+    /// Calls `f` with the events recorded so far, without copying them.
+    pub fn with<R>(&self, f: impl FnOnce(&[Event]) -> R) -> R {
+        f(&self.events.borrow())
+    }
+}
+
+/// Writes events as JSON lines, the on-disk format of a history.
+pub fn to_json_lines(events: &[Event]) -> String {
+    let mut out = String::new();
+    for e in events {
+        out.push_str(&serde_json::to_string(e).expect("events always serialize"));
+        out.push('\n');
+    }
+    out
+}
+
+/// Reads events from JSON lines; the line number of a bad line is reported.
+pub fn from_json_lines(text: &str) -> Result<Vec<Event>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn msg_id_round_trips_through_text() {
+        let id = MsgId::new(3, 41);
+        assert_eq!(id.to_string(), "p3-41");
+        assert_eq!("p3-41".parse::<MsgId>().unwrap(), id);
+        assert!("3-41".parse::<MsgId>().is_err());
+        assert!("p3".parse::<MsgId>().is_err());
+    }
+
+    #[test]
+    fn events_round_trip_through_json_lines() {
+        let h = History::new();
+        h.record_at(
+            Duration::from_millis(5),
+            "producer-1",
+            EventKind::Send {
+                msg: MsgId::new(1, 0),
+                dest: "p0".into(),
+            },
+        );
+        h.record_at(
+            Duration::from_millis(7),
+            "broker-1",
+            EventKind::Append {
+                dest: "p0".into(),
+                offset: 0,
+                epoch: 1,
+                msgs: vec![MsgId::new(1, 0)],
+            },
+        );
+        let text = to_json_lines(&h.snapshot());
+        assert!(text.starts_with(r#"{"at_us":5000,"host":"producer-1","event":"send""#));
+        assert_eq!(from_json_lines(&text).unwrap(), h.snapshot());
+    }
+
+    #[test]
+    fn batch_events_mention_their_messages() {
+        let id = MsgId::new(1, 2);
+        let kind = EventKind::Truncate {
+            dest: "p0".into(),
+            to: 1,
+            msgs: vec![MsgId::new(1, 1), id],
+        };
+        assert!(kind.mentions(id));
+        assert!(!kind.mentions(MsgId::new(2, 2)));
+    }
+}

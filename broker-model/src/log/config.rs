@@ -1,0 +1,267 @@
+//! Settings of the log model, named after the Kafka settings they model.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// When a producer counts a send as successful (`acks`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Acks {
+    /// `acks=0`: as soon as the request is written to the socket.
+    None,
+    /// `acks=1`: once the leader has appended it to its own log.
+    Leader,
+    /// `acks=all`: once every in-sync replica has it, and only while the
+    /// in-sync set has at least `min.insync.replicas` members.
+    All,
+}
+
+/// Where a consumer starts when its group has no valid committed offset
+/// (`auto.offset.reset`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OffsetReset {
+    /// The oldest record still in the log.
+    Earliest,
+    /// The log's end: whatever was there before is skipped.
+    Latest,
+}
+
+/// The configuration of a log cluster and its clients.
+///
+/// Defaults follow Kafka's where they matter for durability (`acks=all`,
+/// no fsync, unclean election off) and are scaled down in time so that a run
+/// covers many failure detections in a few simulated seconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogConfig {
+    /// Broker hosts (`broker-1..`).
+    pub brokers: u32,
+    /// Partitions of the one topic.
+    pub partitions: u32,
+    /// `replication.factor`.
+    pub replication_factor: u32,
+    /// `min.insync.replicas`.
+    pub min_insync_replicas: u32,
+    /// `acks`.
+    pub acks: Acks,
+    /// `retries`: extra attempts after the first.
+    pub retries: u32,
+    /// `request.timeout.ms`.
+    pub request_timeout: Duration,
+    /// `retry.backoff.ms`.
+    pub retry_backoff: Duration,
+    /// `max.in.flight.requests.per.connection`.
+    pub max_in_flight: u32,
+    /// `enable.idempotence`: brokers drop a retried send they already hold.
+    pub enable_idempotence: bool,
+    /// `unclean.leader.election.enable`.
+    pub unclean_leader_election: bool,
+    /// `log.flush.interval.messages`: fsync after this many appends; `None`
+    /// leaves data in the page cache (Kafka's default).
+    pub flush_interval_messages: Option<u64>,
+    /// `log.flush.interval.ms`: fsync on a timer as well.
+    pub flush_interval: Option<Duration>,
+    /// `replica.lag.time.max.ms`.
+    pub replica_lag_time_max: Duration,
+    /// `replica.fetch.wait.max.ms`: how long a leader holds an empty fetch.
+    pub replica_fetch_wait_max: Duration,
+    /// `broker.heartbeat.interval.ms`.
+    pub heartbeat_interval: Duration,
+    /// `broker.session.timeout.ms`: missed heartbeats for this long fence a
+    /// broker.
+    pub session_timeout: Duration,
+    /// `enable.auto.commit`.
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms`.
+    pub auto_commit_interval: Duration,
+    /// `auto.offset.reset`.
+    pub auto_offset_reset: OffsetReset,
+    /// `max.poll.records`: the most messages a consumer holds unprocessed.
+    pub max_poll_records: u32,
+    /// `fetch.max.wait.ms`: how long a leader holds an empty consumer fetch.
+    pub fetch_max_wait: Duration,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            brokers: 3,
+            partitions: 1,
+            replication_factor: 3,
+            min_insync_replicas: 1,
+            acks: Acks::All,
+            retries: 5,
+            request_timeout: Duration::from_millis(1000),
+            retry_backoff: Duration::from_millis(100),
+            max_in_flight: 5,
+            enable_idempotence: false,
+            unclean_leader_election: false,
+            flush_interval_messages: None,
+            flush_interval: None,
+            replica_lag_time_max: Duration::from_millis(1000),
+            replica_fetch_wait_max: Duration::from_millis(100),
+            heartbeat_interval: Duration::from_millis(50),
+            session_timeout: Duration::from_millis(600),
+            enable_auto_commit: true,
+            auto_commit_interval: Duration::from_millis(200),
+            auto_offset_reset: OffsetReset::Earliest,
+            max_poll_records: 50,
+            fetch_max_wait: Duration::from_millis(100),
+        }
+    }
+}
+
+impl LogConfig {
+    /// The replicas of `partition`, preferred leader first: brokers are
+    /// assigned round-robin, like Kafka's default assignment.
+    pub fn replicas(&self, partition: u32) -> Vec<u32> {
+        (0..self.replication_factor)
+            .map(|i| (partition + i) % self.brokers + 1)
+            .collect()
+    }
+
+    /// The internal partition that stores committed consumer offsets
+    /// (Kafka's `__consumer_offsets`), numbered after the topic's partitions.
+    pub fn offsets_partition(&self) -> u32 {
+        self.partitions
+    }
+
+    /// Every partition brokers host: the topic's and the offsets partition.
+    pub fn all_partitions(&self) -> std::ops::RangeInclusive<u32> {
+        0..=self.offsets_partition()
+    }
+
+    /// Checks the values and combinations Kafka itself would refuse. The
+    /// error names the offending setting.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |key: &'static str, message: String| Err(ConfigError { key, message });
+        if self.brokers == 0 {
+            return err("brokers", "`brokers` must be at least 1".into());
+        }
+        if self.partitions == 0 {
+            return err("partitions", "`partitions` must be at least 1".into());
+        }
+        if self.replication_factor == 0 || self.replication_factor > self.brokers {
+            return err(
+                "replication.factor",
+                format!(
+                    "`replication.factor` = {} must be between 1 and `brokers` = {}",
+                    self.replication_factor, self.brokers
+                ),
+            );
+        }
+        if self.min_insync_replicas == 0 || self.min_insync_replicas > self.replication_factor {
+            return err(
+                "min.insync.replicas",
+                format!(
+                    "`min.insync.replicas` = {} must be between 1 and `replication.factor` = {}",
+                    self.min_insync_replicas, self.replication_factor
+                ),
+            );
+        }
+        if self.max_in_flight == 0 {
+            return err(
+                "max.in.flight.requests.per.connection",
+                "`max.in.flight.requests.per.connection` must be at least 1".into(),
+            );
+        }
+        if self.max_poll_records == 0 {
+            return err(
+                "max.poll.records",
+                "`max.poll.records` must be at least 1".into(),
+            );
+        }
+        if self.flush_interval_messages == Some(0) {
+            return err(
+                "log.flush.interval.messages",
+                "`log.flush.interval.messages` must be at least 1 (leave it out for no fsync)"
+                    .into(),
+            );
+        }
+        let positive = [
+            ("request.timeout.ms", self.request_timeout),
+            ("replica.lag.time.max.ms", self.replica_lag_time_max),
+            ("broker.heartbeat.interval.ms", self.heartbeat_interval),
+            ("broker.session.timeout.ms", self.session_timeout),
+            ("auto.commit.interval.ms", self.auto_commit_interval),
+        ];
+        for (key, value) in positive {
+            if value.is_zero() {
+                return err(key, format!("`{key}` must be above 0"));
+            }
+        }
+        if self.flush_interval.is_some_and(|d| d.is_zero()) {
+            return err(
+                "log.flush.interval.ms",
+                "`log.flush.interval.ms` must be above 0 (leave it out for no timed fsync)".into(),
+            );
+        }
+        if self.session_timeout <= self.heartbeat_interval {
+            return err(
+                "broker.session.timeout.ms",
+                "`broker.session.timeout.ms` must be longer than `broker.heartbeat.interval.ms`"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A setting the log model refuses, named as in scenario files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The setting at fault.
+    pub key: &'static str,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+/// Host name of broker `id` (1-based).
+pub fn broker_host(id: u32) -> String {
+    format!("broker-{id}")
+}
+
+/// The broker id in a host name such as `broker-2`.
+pub fn broker_id(host: &str) -> Option<u32> {
+    host.strip_prefix("broker-")?.parse().ok()
+}
+
+/// Host name of the controller.
+pub const CONTROLLER: &str = "controller";
+
+/// The name a partition goes by in histories and reports.
+pub fn partition_name(partition: u32) -> String {
+    format!("p{partition}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicas_are_assigned_round_robin() {
+        let c = LogConfig {
+            brokers: 3,
+            replication_factor: 2,
+            ..LogConfig::default()
+        };
+        assert_eq!(c.replicas(0), vec![1, 2]);
+        assert_eq!(c.replicas(2), vec![3, 1]);
+    }
+
+    #[test]
+    fn impossible_combinations_are_refused() {
+        let c = LogConfig {
+            replication_factor: 3,
+            min_insync_replicas: 4,
+            ..LogConfig::default()
+        };
+        assert_eq!(c.validate().unwrap_err().key, "min.insync.replicas");
+        let c = LogConfig {
+            brokers: 2,
+            replication_factor: 3,
+            min_insync_replicas: 1,
+            ..LogConfig::default()
+        };
+        assert_eq!(c.validate().unwrap_err().key, "replication.factor");
+    }
+}

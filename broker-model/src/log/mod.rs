@@ -1,0 +1,93 @@
+//! A Kafka-like replicated log.
+//!
+//! One topic of `partitions` partitions, each replicated on
+//! `replication.factor` brokers with a leader and followers; a controller
+//! that detects dead brokers and elects leaders; producers with `acks`,
+//! retries and idempotence; a consumer group whose committed offsets live in
+//! a replicated internal partition, as Kafka's `__consumer_offsets` does.
+
+pub mod broker;
+pub mod client;
+pub mod config;
+pub mod consumer;
+pub mod controller;
+pub mod producer;
+pub mod protocol;
+pub mod replica;
+
+use std::rc::Rc;
+
+pub use config::{Acks, LogConfig, OffsetReset};
+
+use crate::deploy::{Deployment, HostRole, Instruments};
+use crate::workload::{consumer_host, producer_host, Workload};
+
+/// What every host of a log cluster is given.
+#[derive(Clone)]
+pub struct Context {
+    /// The cluster and client settings.
+    pub config: Rc<LogConfig>,
+    /// What the clients do.
+    pub workload: Rc<Workload>,
+    /// Where events go.
+    pub history: crate::history::History,
+    /// Where hosts publish their state.
+    pub observer: crate::observe::Observer,
+    /// Which processes are stopped.
+    pub processes: crate::process::ProcessTable,
+}
+
+/// Adds the controller, brokers, producers and consumers of a log cluster to
+/// `sim`, in that order (turmoil steps hosts in registration order).
+pub fn install(
+    sim: &mut turmoil::Sim<'_>,
+    config: &LogConfig,
+    workload: &Workload,
+    instruments: &Instruments,
+) -> Deployment {
+    let ctx = Context {
+        config: Rc::new(config.clone()),
+        workload: Rc::new(workload.clone()),
+        history: instruments.history.clone(),
+        observer: instruments.observer.clone(),
+        processes: instruments.processes.clone(),
+    };
+    let mut deployment = Deployment::default();
+
+    let c = ctx.clone();
+    sim.host(config::CONTROLLER, move || controller::run(c.clone()));
+    deployment.add(config::CONTROLLER, HostRole::Controller);
+
+    for id in 1..=config.brokers {
+        let c = ctx.clone();
+        let host = config::broker_host(id);
+        sim.host(host.as_str(), move || broker::run(c.clone(), id));
+        deployment.add(&host, HostRole::Broker);
+    }
+    for index in 1..=workload.producers {
+        let c = ctx.clone();
+        let source = producer::Source::default();
+        let host = producer_host(index);
+        sim.host(host.as_str(), move || {
+            producer::run(c.clone(), index, source.clone())
+        });
+        deployment.add(&host, HostRole::Producer);
+    }
+    for index in 1..=workload.consumers {
+        let c = ctx.clone();
+        let host = consumer_host(index);
+        sim.host(host.as_str(), move || consumer::run(c.clone(), index));
+        deployment.add(&host, HostRole::Consumer);
+    }
+    for p in 0..config.partitions {
+        deployment.dests.insert(
+            config::partition_name(p),
+            config
+                .replicas(p)
+                .into_iter()
+                .map(config::broker_host)
+                .collect(),
+        );
+    }
+    deployment
+}

@@ -1,0 +1,151 @@
+//! What the harness may see of the model between simulation steps.
+//!
+//! The harness never reaches into a host's memory: hosts publish a small view
+//! of their state here as it changes, the way an operator would read metrics.
+//! The harness uses it to resolve fault targets (`leader` of a partition), to
+//! fire condition-triggered faults, and to know when the final drain is
+//! done. Nothing here feeds back into the protocol.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// What a replica of a partition or queue reports about itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaView {
+    /// True when this replica believes it is the leader (or queue master).
+    pub leader: bool,
+    /// The leader epoch (or term) it is in.
+    pub epoch: u32,
+    /// Records (or messages) it holds.
+    pub log_end: u64,
+    /// Records known committed to the in-sync set.
+    pub high_watermark: u64,
+    /// Records it has acknowledged to producers.
+    pub acked_end: u64,
+}
+
+/// What a producer or consumer reports about itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientView {
+    /// A producer: every message has a final outcome. A consumer: nothing is
+    /// buffered or being processed and the last read found nothing new.
+    pub done: bool,
+    /// A consumer: messages received and not yet acknowledged or committed.
+    pub holding: u64,
+    /// A producer: messages acknowledged so far.
+    pub acked: u64,
+}
+
+/// What a host's disk reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiskView {
+    /// Entries written but not yet fsynced.
+    pub unsynced: u64,
+}
+
+/// All published views.
+#[derive(Clone, Debug, Default)]
+pub struct Observations {
+    /// Replica views by destination, then host.
+    pub replicas: BTreeMap<String, BTreeMap<String, ReplicaView>>,
+    /// Client views by host.
+    pub clients: BTreeMap<String, ClientView>,
+    /// Disk views by host.
+    pub disks: BTreeMap<String, DiskView>,
+}
+
+/// A shared handle on the published views.
+#[derive(Clone, Default)]
+pub struct Observer {
+    inner: Rc<RefCell<Observations>>,
+}
+
+impl Observer {
+    /// An observer with nothing published.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Publishes `host`'s view of its replica of `dest`.
+    pub fn replica(&self, dest: &str, host: &str, view: ReplicaView) {
+        self.inner
+            .borrow_mut()
+            .replicas
+            .entry(dest.to_string())
+            .or_default()
+            .insert(host.to_string(), view);
+    }
+
+    /// Publishes a client's view of itself.
+    pub fn client(&self, host: &str, view: ClientView) {
+        self.inner
+            .borrow_mut()
+            .clients
+            .insert(host.to_string(), view);
+    }
+
+    /// Publishes a host's disk view.
+    pub fn disk(&self, host: &str, view: DiskView) {
+        self.inner.borrow_mut().disks.insert(host.to_string(), view);
+    }
+
+    /// Drops everything `host` published: called when it goes down, since a
+    /// dead host reports nothing.
+    pub fn forget_host(&self, host: &str) {
+        let mut o = self.inner.borrow_mut();
+        for views in o.replicas.values_mut() {
+            views.remove(host);
+        }
+        o.clients.remove(host);
+        o.disks.remove(host);
+    }
+
+    /// A copy of everything published.
+    pub fn snapshot(&self) -> Observations {
+        self.inner.borrow().clone()
+    }
+
+    /// Calls `f` with the published views.
+    pub fn with<T>(&self, f: impl FnOnce(&Observations) -> T) -> T {
+        f(&self.inner.borrow())
+    }
+
+    /// The host that leads `dest` in the newest epoch, if any claims to.
+    pub fn leader_of(&self, dest: &str) -> Option<String> {
+        self.with(|o| o.leader_of(dest))
+    }
+}
+
+impl Observations {
+    /// The host that leads `dest` in the newest epoch, if any claims to.
+    pub fn leader_of(&self, dest: &str) -> Option<String> {
+        self.replicas
+            .get(dest)?
+            .iter()
+            .filter(|(_, v)| v.leader)
+            .max_by_key(|(_, v)| v.epoch)
+            .map(|(h, _)| h.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_epoch_leader_wins_and_dead_hosts_vanish() {
+        let o = Observer::new();
+        let lead = |epoch| ReplicaView {
+            leader: true,
+            epoch,
+            ..Default::default()
+        };
+        o.replica("p0", "broker-1", lead(1));
+        o.replica("p0", "broker-2", lead(2));
+        assert_eq!(o.leader_of("p0").as_deref(), Some("broker-2"));
+        o.forget_host("broker-2");
+        assert_eq!(o.leader_of("p0").as_deref(), Some("broker-1"));
+        assert_eq!(o.leader_of("p9"), None);
+    }
+}

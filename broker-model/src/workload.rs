@@ -1,0 +1,72 @@
+//! What the clients do: how many messages, how fast, how slow to process.
+
+use std::time::Duration;
+
+/// The client workload of a run, shared by every system model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workload {
+    /// Producer hosts (`producer-1..`).
+    pub producers: u32,
+    /// Consumer hosts (`consumer-1..`).
+    pub consumers: u32,
+    /// Messages sent in total, split evenly across producers.
+    pub messages: u32,
+    /// Messages per simulated second, summed over producers.
+    pub rate: f64,
+    /// Simulated time a consumer spends processing one message, so that a
+    /// crash can land between receiving a message and acknowledging it.
+    pub processing_time: Duration,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            producers: 1,
+            consumers: 1,
+            messages: 200,
+            rate: 100.0,
+            processing_time: Duration::from_millis(5),
+        }
+    }
+}
+
+impl Workload {
+    /// How many messages producer `index` (1-based) sends.
+    pub fn messages_for(&self, index: u32) -> u32 {
+        let base = self.messages / self.producers;
+        let extra = u32::from(index <= self.messages % self.producers);
+        base + extra
+    }
+
+    /// Gap between two sends of one producer.
+    pub fn send_interval(&self) -> Duration {
+        Duration::from_secs_f64(self.producers as f64 / self.rate)
+    }
+}
+
+/// Host name of producer `index` (1-based).
+pub fn producer_host(index: u32) -> String {
+    format!("producer-{index}")
+}
+
+/// Host name of consumer `index` (1-based).
+pub fn consumer_host(index: u32) -> String {
+    format!("consumer-{index}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_split_evenly_with_remainder_first() {
+        let w = Workload {
+            producers: 3,
+            messages: 10,
+            ..Workload::default()
+        };
+        let split: Vec<u32> = (1..=3).map(|i| w.messages_for(i)).collect();
+        assert_eq!(split, vec![4, 3, 3]);
+        assert_eq!(w.send_interval(), Duration::from_millis(30));
+    }
+}

@@ -1,0 +1,292 @@
+//! `mqsim`: run message-queue fault scenarios and check for lost messages.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use harness::scenario::{self, Scenario};
+use harness::{logging, suite};
+use reports::{Report, ScenarioReport};
+
+/// Prints a line to stdout, ignoring a closed pipe (`mqsim run | head`).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// Lost messages whose trail a replay prints; the JSON report has them all.
+const TRAILS_SHOWN: usize = 10;
+
+#[derive(Parser)]
+#[command(
+    name = "mqsim",
+    version,
+    about = "Find acknowledged messages that a broker configuration loses under faults"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenarios and compare each verdict with its `expect`.
+    Run {
+        /// Scenario files or folders of them.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// Run only this seed (replay), and show the trail of every lost
+        /// message.
+        #[arg(long, conflicts_with = "seeds")]
+        seed: Option<u64>,
+        /// Run seeds 1..=N instead of the seeds each file lists.
+        #[arg(long)]
+        seeds: Option<u64>,
+        /// Write the full report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write each run's history (JSON lines) into this folder.
+        #[arg(long)]
+        history: Option<PathBuf>,
+    },
+    /// Check scenario files without running them.
+    Check {
+        /// Scenario files or folders of them.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    logging::init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { paths } => check(&paths),
+        Command::Run {
+            paths,
+            seed,
+            seeds,
+            json,
+            history,
+        } => {
+            let choice = match (seed, seeds) {
+                (Some(n), _) => SeedChoice::Replay(n),
+                (None, Some(n)) => SeedChoice::Sweep(n),
+                (None, None) => SeedChoice::FromFile,
+            };
+            run(&paths, choice, json.as_deref(), history.as_deref())
+        }
+    }
+}
+
+fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
+    let files = scenario::discover(paths).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    if files.is_empty() {
+        eprintln!("error: no scenario files (*.toml) found");
+        return Err(ExitCode::from(2));
+    }
+    let mut scenarios = Vec::new();
+    let mut failed = false;
+    for f in files {
+        match scenario::load(&f) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        Err(ExitCode::from(2))
+    } else {
+        Ok(scenarios)
+    }
+}
+
+fn check(paths: &[PathBuf]) -> ExitCode {
+    match load_all(paths) {
+        Ok(scenarios) => {
+            for s in &scenarios {
+                out!(
+                    "ok  {}  ({}, {} seeds, {} faults)",
+                    s.file.display(),
+                    s.system.name(),
+                    s.seeds.len(),
+                    s.faults.len()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+/// Which seeds `run` uses.
+#[derive(Clone, Copy)]
+enum SeedChoice {
+    /// Each file's own `seeds`.
+    FromFile,
+    /// One seed, with the trail of every lost message printed.
+    Replay(u64),
+    /// Seeds 1..=N.
+    Sweep(u64),
+}
+
+fn run(
+    paths: &[PathBuf],
+    choice: SeedChoice,
+    json: Option<&Path>,
+    history: Option<&Path>,
+) -> ExitCode {
+    let scenarios = match load_all(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut report = Report::new();
+    out!(
+        "{:<6} {:<34} {:>5} {:>8} {:>6} {:>6}  {:<8} {:<8}",
+        "",
+        "scenario",
+        "seeds",
+        "acked",
+        "lost",
+        "dup",
+        "verdict",
+        "expect"
+    );
+    for s in &scenarios {
+        let seeds = match choice {
+            SeedChoice::FromFile => s.seeds.clone(),
+            SeedChoice::Replay(n) => vec![n],
+            SeedChoice::Sweep(n) => (1..=n).collect(),
+        };
+        let (r, runs) = match suite::run_seeds(s, &seeds) {
+            Ok(out) => out,
+            Err(e) => {
+                eprintln!("error: {}: {e}", s.file.display());
+                return ExitCode::from(2);
+            }
+        };
+        print_line(&r);
+        if let Some(dir) = history {
+            for run in &runs {
+                let file = dir.join(format!("{}-seed{}.jsonl", s.name, run.seed));
+                let text = broker_model::history::to_json_lines(&run.events);
+                if let Err(e) =
+                    std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&file, text))
+                {
+                    eprintln!("error: cannot write {}: {e}", file.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        if matches!(choice, SeedChoice::Replay(_)) {
+            print_trails(&r);
+        } else if r.verdict == reports::Verdict::Loss {
+            out!("       replay: {}", r.replay);
+        }
+        report.scenarios.push(r);
+    }
+    if let Some(path) = json {
+        if let Err(e) = reports::json::write(&report, path) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        out!("report: {}", path.display());
+    }
+    let mismatches = report.scenarios.iter().filter(|s| !s.matches).count();
+    if mismatches == 0 {
+        out!(
+            "all {} scenarios match their expectation",
+            report.scenarios.len()
+        );
+        ExitCode::SUCCESS
+    } else {
+        out!(
+            "{mismatches} of {} scenarios do not match their expectation",
+            report.scenarios.len()
+        );
+        ExitCode::from(1)
+    }
+}
+
+fn print_line(r: &ScenarioReport) {
+    out!(
+        "{:<6} {:<34} {:>5} {:>8} {:>6} {:>6}  {:<8} {:<8}",
+        if r.matches { "ok" } else { "FAIL" },
+        r.name,
+        r.seeds.len(),
+        r.totals.acknowledged,
+        r.totals.lost,
+        r.totals.duplicated,
+        r.verdict.name(),
+        r.expect.name(),
+    );
+}
+
+fn print_trails(r: &ScenarioReport) {
+    for seed in &r.seeds {
+        if !seed.drained {
+            out!("       seed {}: the final drain did not finish", seed.seed);
+        }
+        for f in &seed.faults {
+            out!(
+                "       {:>9.3}s  {:<12} {}",
+                f.at().as_secs_f64(),
+                f.host,
+                describe(&f.kind)
+            );
+        }
+        for lost in seed.lost.iter().take(TRAILS_SHOWN) {
+            out!("       lost {}:", lost.id);
+            for e in &lost.trail {
+                out!(
+                    "         {:>9.3}s  {:<12} {}",
+                    e.at().as_secs_f64(),
+                    e.host,
+                    describe(&e.kind)
+                );
+            }
+        }
+        if seed.lost.len() > TRAILS_SHOWN {
+            out!(
+                "       … and {} more lost messages (write them all with --json)",
+                seed.lost.len() - TRAILS_SHOWN
+            );
+        }
+    }
+}
+
+fn describe(kind: &broker_model::EventKind) -> String {
+    let json = serde_json::to_value(kind).unwrap_or_default();
+    let mut parts = Vec::new();
+    if let Some(map) = json.as_object() {
+        let name = map.get("event").and_then(|v| v.as_str()).unwrap_or("?");
+        parts.push(name.to_string());
+        for (k, v) in map {
+            if k != "event" {
+                parts.push(format!("{k}={}", compact(v)));
+            }
+        }
+    }
+    parts.join(" ")
+}
+
+/// A JSON value for one line of text: long lists shortened to their ends.
+fn compact(v: &serde_json::Value) -> String {
+    match v.as_array() {
+        Some(items) if items.len() > 4 => format!(
+            "[{}, {}, …, {}] ({} in all)",
+            items[0],
+            items[1],
+            items[items.len() - 1],
+            items.len()
+        ),
+        _ => v.to_string(),
+    }
+}

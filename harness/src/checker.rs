@@ -1,0 +1,255 @@
+//! The checker: what happened to every message, from the history alone.
+//!
+//! It reads only the client events every system model shares (`send`,
+//! `send_ok`, `send_fail`, `send_unknown`, `processed`), so it cannot know
+//! which system, configuration or expectation produced the history.
+
+use std::collections::BTreeMap;
+
+use broker_model::{Event, EventKind, MsgId};
+use reports::Counts;
+
+/// What the checker found in one history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// The counts.
+    pub counts: Counts,
+    /// Acknowledged, never processed.
+    pub lost: Vec<MsgId>,
+    /// Processed more than once, with how many times.
+    pub duplicated: Vec<(MsgId, u32)>,
+    /// Failed or unknown, processed anyway.
+    pub recovered: Vec<MsgId>,
+    /// Processed, never sent.
+    pub unexpected: Vec<MsgId>,
+}
+
+#[derive(Default)]
+struct Fate {
+    sent: bool,
+    acked: bool,
+    failed: bool,
+    processed: u32,
+}
+
+/// Classifies every message of `events`.
+///
+/// A message is *acknowledged* if any `send_ok` was recorded for it (a later
+/// retry may succeed after an earlier attempt timed out); *failed* if the
+/// producer was told it was refused and never acknowledged; *unknown*
+/// otherwise (including a producer that crashed before learning).
+pub fn check(events: &[Event]) -> Analysis {
+    let mut fates: BTreeMap<MsgId, Fate> = BTreeMap::new();
+    for e in events {
+        match &e.kind {
+            EventKind::Send { msg, .. } => fates.entry(*msg).or_default().sent = true,
+            EventKind::SendOk { msg, .. } => fates.entry(*msg).or_default().acked = true,
+            EventKind::SendFail { msg, .. } => fates.entry(*msg).or_default().failed = true,
+            EventKind::Processed { msg } => fates.entry(*msg).or_default().processed += 1,
+            _ => {}
+        }
+    }
+    let mut a = Analysis::default();
+    for (id, f) in &fates {
+        if f.sent {
+            a.counts.sent += 1;
+            if f.acked {
+                a.counts.acknowledged += 1;
+            } else if f.failed {
+                a.counts.failed += 1;
+            } else {
+                a.counts.unknown += 1;
+            }
+        }
+        if f.processed > 0 {
+            a.counts.processed += 1;
+        }
+        if f.acked && f.processed == 0 {
+            a.lost.push(*id);
+        }
+        if f.processed > 1 {
+            a.duplicated.push((*id, f.processed));
+        }
+        if f.sent && !f.acked && f.processed > 0 {
+            a.recovered.push(*id);
+        }
+        if !f.sent && f.processed > 0 {
+            a.unexpected.push(*id);
+        }
+    }
+    a.counts.lost = a.lost.len() as u64;
+    a.counts.duplicated = a.duplicated.len() as u64;
+    a.counts.recovered = a.recovered.len() as u64;
+    a.counts.unexpected = a.unexpected.len() as u64;
+    a
+}
+
+/// Every event that mentions `id`, in history order: its trail through
+/// producers, brokers and consumers.
+pub fn trail(events: &[Event], id: MsgId) -> Vec<Event> {
+    events
+        .iter()
+        .filter(|e| e.kind.mentions(id))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(at_ms: u64, host: &str, kind: EventKind) -> Event {
+        Event {
+            at_us: at_ms * 1000,
+            host: host.into(),
+            kind,
+        }
+    }
+
+    fn send(seq: u32) -> EventKind {
+        EventKind::Send {
+            msg: MsgId::new(1, seq),
+            dest: "p0".into(),
+        }
+    }
+
+    fn ok(seq: u32) -> EventKind {
+        EventKind::SendOk {
+            msg: MsgId::new(1, seq),
+            offset: Some(seq.into()),
+        }
+    }
+
+    fn processed(producer: u32, seq: u32) -> EventKind {
+        EventKind::Processed {
+            msg: MsgId::new(producer, seq),
+        }
+    }
+
+    #[test]
+    fn an_acknowledged_message_nobody_processed_is_lost() {
+        let h = vec![
+            ev(1, "producer-1", send(0)),
+            ev(2, "producer-1", ok(0)),
+            ev(3, "producer-1", send(1)),
+            ev(4, "producer-1", ok(1)),
+            ev(9, "consumer-1", processed(1, 1)),
+        ];
+        let a = check(&h);
+        assert_eq!(a.lost, vec![MsgId::new(1, 0)]);
+        assert_eq!(a.counts.acknowledged, 2);
+        assert_eq!(a.counts.lost, 1);
+        assert!(a.duplicated.is_empty() && a.recovered.is_empty() && a.unexpected.is_empty());
+    }
+
+    #[test]
+    fn a_message_processed_twice_is_duplicated_not_lost() {
+        let h = vec![
+            ev(1, "producer-1", send(0)),
+            ev(2, "producer-1", ok(0)),
+            ev(5, "consumer-1", processed(1, 0)),
+            ev(8, "consumer-1", processed(1, 0)),
+        ];
+        let a = check(&h);
+        assert_eq!(a.duplicated, vec![(MsgId::new(1, 0), 2)]);
+        assert!(a.lost.is_empty());
+    }
+
+    #[test]
+    fn a_failed_or_unknown_message_that_arrives_is_recovered() {
+        let h = vec![
+            ev(1, "producer-1", send(0)),
+            ev(
+                2,
+                "producer-1",
+                EventKind::SendFail {
+                    msg: MsgId::new(1, 0),
+                    error: "NotEnoughReplicas".into(),
+                },
+            ),
+            ev(3, "producer-1", send(1)),
+            ev(5, "consumer-1", processed(1, 0)),
+            ev(6, "consumer-1", processed(1, 1)),
+        ];
+        let a = check(&h);
+        assert_eq!(a.recovered, vec![MsgId::new(1, 0), MsgId::new(1, 1)]);
+        assert_eq!((a.counts.failed, a.counts.unknown), (1, 1));
+        assert!(a.lost.is_empty());
+    }
+
+    #[test]
+    fn an_unacknowledged_message_that_vanishes_is_not_lost() {
+        let h = vec![
+            ev(1, "producer-1", send(0)),
+            ev(
+                2,
+                "producer-1",
+                EventKind::SendUnknown {
+                    msg: MsgId::new(1, 0),
+                    error: "timeout".into(),
+                },
+            ),
+        ];
+        let a = check(&h);
+        assert!(a.lost.is_empty());
+        assert_eq!(a.counts.unknown, 1);
+    }
+
+    #[test]
+    fn a_processed_message_nobody_sent_is_unexpected() {
+        let h = vec![ev(5, "consumer-1", processed(4, 2))];
+        let a = check(&h);
+        assert_eq!(a.unexpected, vec![MsgId::new(4, 2)]);
+        assert_eq!(a.counts.sent, 0);
+    }
+
+    #[test]
+    fn a_late_success_after_a_timeout_counts_as_acknowledged() {
+        let h = vec![
+            ev(1, "producer-1", send(0)),
+            ev(
+                2,
+                "producer-1",
+                EventKind::SendUnknown {
+                    msg: MsgId::new(1, 0),
+                    error: "timeout".into(),
+                },
+            ),
+            ev(3, "producer-1", ok(0)),
+        ];
+        let a = check(&h);
+        assert_eq!(a.counts.acknowledged, 1);
+        assert_eq!(a.lost, vec![MsgId::new(1, 0)]);
+    }
+
+    #[test]
+    fn the_trail_collects_batch_events_too() {
+        let id = MsgId::new(1, 0);
+        let h = vec![
+            ev(1, "producer-1", send(0)),
+            ev(
+                2,
+                "broker-1",
+                EventKind::Append {
+                    dest: "p0".into(),
+                    offset: 0,
+                    epoch: 1,
+                    msgs: vec![id],
+                },
+            ),
+            ev(3, "producer-1", send(1)),
+            ev(
+                4,
+                "broker-1",
+                EventKind::Truncate {
+                    dest: "p0".into(),
+                    to: 0,
+                    msgs: vec![id, MsgId::new(1, 1)],
+                },
+            ),
+        ];
+        let t = trail(&h, id);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t[2].host, "broker-1");
+    }
+}

@@ -1,0 +1,313 @@
+//! Faults as scenario files describe them.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::scenario::duration::format_duration;
+
+/// Whom a fault hits: a host by name, or a role resolved when the fault
+/// fires (the leader *then*, not the leader at the start).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A host by name, e.g. `broker-2`.
+    Host(String),
+    /// The leader of the fault's partition.
+    Leader,
+    /// One follower of the fault's partition (seeded choice).
+    Follower,
+    /// Every follower of the fault's partition.
+    Followers,
+    /// Every replica of the fault's partition.
+    Replicas,
+    /// The controller.
+    Controller,
+    /// One broker (seeded choice).
+    AnyBroker,
+    /// Every broker.
+    Brokers,
+    /// One producer (seeded choice).
+    Producer,
+    /// Every producer.
+    Producers,
+    /// One consumer (seeded choice).
+    Consumer,
+    /// Every consumer.
+    Consumers,
+}
+
+/// The role names a target may use, for error messages.
+pub const ROLE_NAMES: &[&str] = &[
+    "leader",
+    "follower",
+    "followers",
+    "replicas",
+    "controller",
+    "any-broker",
+    "brokers",
+    "producer",
+    "producers",
+    "consumer",
+    "consumers",
+];
+
+impl FromStr for Target {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "leader" => Target::Leader,
+            "follower" => Target::Follower,
+            "followers" => Target::Followers,
+            "replicas" => Target::Replicas,
+            "controller" => Target::Controller,
+            "any-broker" => Target::AnyBroker,
+            "brokers" | "all-brokers" => Target::Brokers,
+            "producer" => Target::Producer,
+            "producers" => Target::Producers,
+            "consumer" => Target::Consumer,
+            "consumers" => Target::Consumers,
+            host if host.contains('-') => Target::Host(host.to_string()),
+            other => {
+                return Err(format!(
+                    "`{other}` is neither a host name (such as broker-1) nor a role ({})",
+                    ROLE_NAMES.join(", ")
+                ))
+            }
+        })
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Target::Host(h) => h.as_str(),
+            Target::Leader => "leader",
+            Target::Follower => "follower",
+            Target::Followers => "followers",
+            Target::Replicas => "replicas",
+            Target::Controller => "controller",
+            Target::AnyBroker => "any-broker",
+            Target::Brokers => "brokers",
+            Target::Producer => "producer",
+            Target::Producers => "producers",
+            Target::Consumer => "consumer",
+            Target::Consumers => "consumers",
+        };
+        f.write_str(s)
+    }
+}
+
+/// A set of targets plus the partition that role names refer to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selector {
+    /// The targets; the fault hits their union.
+    pub targets: Vec<Target>,
+    /// The partition (or queue) `leader`, `followers` and `replicas` mean.
+    pub partition: u32,
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self.targets.iter().map(Target::to_string).collect();
+        write!(f, "{}", names.join("+"))?;
+        let by_partition = self.targets.iter().any(|t| {
+            matches!(
+                t,
+                Target::Leader | Target::Follower | Target::Followers | Target::Replicas
+            )
+        });
+        if by_partition {
+            write!(f, " of p{}", self.partition)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a fault does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Cut every link between `target` and `peer` (default: everyone else).
+    Partition {
+        /// One side.
+        target: Selector,
+        /// The other side; `None` means every other host.
+        peer: Option<Selector>,
+        /// When to repair; `None` means at the final heal.
+        duration: Option<Duration>,
+    },
+    /// Drop a fraction of the datagrams on the links between two sides.
+    Drop {
+        /// One side.
+        target: Selector,
+        /// The other side; `None` means every other host.
+        peer: Option<Selector>,
+        /// Probability that a datagram is dropped.
+        rate: f64,
+        /// When to stop; `None` means at the final heal.
+        duration: Option<Duration>,
+    },
+    /// Make every datagram between two sides take `latency`.
+    Delay {
+        /// One side.
+        target: Selector,
+        /// The other side; `None` means every other host.
+        peer: Option<Selector>,
+        /// The latency.
+        latency: Duration,
+        /// When to stop; `None` means at the final heal.
+        duration: Option<Duration>,
+    },
+    /// Hold every datagram between two sides until released.
+    Hold {
+        /// One side.
+        target: Selector,
+        /// The other side; `None` means every other host.
+        peer: Option<Selector>,
+        /// When to release; `None` means at the final heal.
+        duration: Option<Duration>,
+    },
+    /// Kill the process; the machine and its page cache survive.
+    Crash {
+        /// Who.
+        target: Selector,
+        /// When to start it again; `None` means at the final heal.
+        restart_after: Option<Duration>,
+    },
+    /// Cut the power: everything not fsynced is gone.
+    PowerLoss {
+        /// Who.
+        target: Selector,
+        /// When to power it on again; `None` means at the final heal.
+        restart_after: Option<Duration>,
+    },
+    /// End every fault now.
+    Heal,
+}
+
+impl Action {
+    /// The action's name in scenario files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Partition { peer: None, .. } => "isolate",
+            Action::Partition { .. } => "partition",
+            Action::Drop { .. } => "drop",
+            Action::Delay { .. } => "delay",
+            Action::Hold { .. } => "hold",
+            Action::Crash { .. } => "crash",
+            Action::PowerLoss { .. } => "power_loss",
+            Action::Heal => "heal",
+        }
+    }
+}
+
+/// One scheduled fault.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    /// When it fires, in simulated time from the start.
+    pub at: Duration,
+    /// What it does.
+    pub action: Action,
+}
+
+fn between(f: &mut fmt::Formatter<'_>, target: &Selector, peer: &Option<Selector>) -> fmt::Result {
+    match peer {
+        Some(p) => write!(f, "{target} <-> {p}"),
+        None => write!(f, "{target} <-> everyone else"),
+    }
+}
+
+fn lasting(f: &mut fmt::Formatter<'_>, d: &Option<Duration>, word: &str) -> fmt::Result {
+    match d {
+        Some(d) => write!(f, ", {word} {}", format_duration(*d)),
+        None => write!(f, ", until the final heal"),
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "at {}: {} ",
+            format_duration(self.at),
+            self.action.name()
+        )?;
+        match &self.action {
+            Action::Partition {
+                target,
+                peer,
+                duration,
+            }
+            | Action::Hold {
+                target,
+                peer,
+                duration,
+            } => {
+                between(f, target, peer)?;
+                lasting(f, duration, "for")
+            }
+            Action::Drop {
+                target,
+                peer,
+                rate,
+                duration,
+            } => {
+                between(f, target, peer)?;
+                write!(f, ", rate {rate}")?;
+                lasting(f, duration, "for")
+            }
+            Action::Delay {
+                target,
+                peer,
+                latency,
+                duration,
+            } => {
+                between(f, target, peer)?;
+                write!(f, ", latency {}", format_duration(*latency))?;
+                lasting(f, duration, "for")
+            }
+            Action::Crash {
+                target,
+                restart_after,
+            }
+            | Action::PowerLoss {
+                target,
+                restart_after,
+            } => {
+                write!(f, "{target}")?;
+                lasting(f, restart_after, "restart after")
+            }
+            Action::Heal => write!(f, "everything"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_hosts_parse_and_print() {
+        assert_eq!("leader".parse::<Target>(), Ok(Target::Leader));
+        assert_eq!("all-brokers".parse::<Target>(), Ok(Target::Brokers));
+        assert_eq!(
+            "broker-2".parse::<Target>(),
+            Ok(Target::Host("broker-2".into()))
+        );
+        assert!("leeder".parse::<Target>().unwrap_err().contains("leader"));
+        let fault = Fault {
+            at: Duration::from_secs(2),
+            action: Action::Crash {
+                target: Selector {
+                    targets: vec![Target::Leader],
+                    partition: 0,
+                },
+                restart_after: Some(Duration::from_millis(1500)),
+            },
+        };
+        assert_eq!(
+            fault.to_string(),
+            "at 2s: crash leader of p0, restart after 1500ms"
+        );
+    }
+}

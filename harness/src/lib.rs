@@ -1,0 +1,17 @@
+//! The mqsim harness: reads scenario files, runs them on the broker models
+//! under turmoil with faults injected, and checks the recorded history for
+//! acknowledged messages that were lost.
+//!
+//! The pieces, in the order a run uses them: [`scenario`] reads a file,
+//! [`runner`] builds the simulation and drives [`nemesis`] to inject the
+//! [`fault`]s, [`checker`] judges the history, [`summary`] turns runs into
+//! the report document, and [`suite`] runs many seeds at once.
+
+pub mod checker;
+pub mod fault;
+pub mod logging;
+pub mod nemesis;
+pub mod runner;
+pub mod scenario;
+pub mod suite;
+pub mod summary;

@@ -1,0 +1,139 @@
+//! Runs one seed of a scenario: build the simulation, inject the faults on
+//! schedule, heal, drain, and check the history.
+//!
+//! The run has three phases, as a Jepsen test does: the workload with its
+//! faults for `duration`; a heal that ends every fault and restarts every
+//! host; a drain in which clients finish and consumers read everything they
+//! can, until every client has been done for a quiet second or the drain
+//! deadline passes.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use broker_model::{Event, EventKind, HostRole, Instruments};
+
+use crate::checker::{self, Analysis};
+use crate::nemesis::{Nemesis, NEMESIS};
+use crate::scenario::{Scenario, System};
+
+/// How long every client must have been done before the drain ends.
+pub const QUIET: Duration = Duration::from_secs(1);
+
+/// What one seed of a scenario produced.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    /// The seed.
+    pub seed: u64,
+    /// The full history.
+    pub events: Vec<Event>,
+    /// The checker's findings.
+    pub analysis: Analysis,
+    /// Simulated time the run took.
+    pub simulated: Duration,
+    /// Whether every client was done before the drain deadline.
+    pub drained: bool,
+}
+
+/// A run that could not finish.
+#[derive(Debug)]
+pub struct RunError(pub String);
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Runs `scenario` with `seed`.
+pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
+    let instruments = Instruments::default();
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(seed)
+        .epoch(UNIX_EPOCH)
+        .tick_duration(Duration::from_millis(1))
+        .simulation_duration(Duration::from_secs(365 * 24 * 3600))
+        .min_message_latency(scenario.network.min_latency)
+        .max_message_latency(scenario.network.max_latency)
+        .udp_capacity(4096)
+        .build();
+    let deployment = match &scenario.system {
+        System::Log(config) => {
+            broker_model::log::install(&mut sim, config, &scenario.workload, &instruments)
+        }
+    };
+    let clients: Vec<String> = deployment
+        .hosts
+        .iter()
+        .filter(|(_, r)| matches!(r, HostRole::Producer | HostRole::Consumer))
+        .map(|(h, _)| h.clone())
+        .collect();
+    let mut nemesis = Nemesis::new(deployment, &instruments, scenario.network, seed);
+    let history = instruments.history.clone();
+    let phase = |sim: &turmoil::Sim<'_>, name: &str| {
+        history.record_at(
+            sim.elapsed(),
+            NEMESIS,
+            EventKind::Phase {
+                name: name.to_string(),
+            },
+        )
+    };
+    let step = |sim: &mut turmoil::Sim<'_>| -> Result<(), RunError> {
+        sim.step()
+            .map(|_| ())
+            .map_err(|e| RunError(format!("seed {seed}: a host failed: {e}")))
+    };
+
+    let mut schedule: Vec<_> = scenario.faults.iter().collect();
+    schedule.sort_by_key(|f| f.at);
+    let mut next = 0;
+    phase(&sim, "faults");
+    while sim.elapsed() < scenario.duration {
+        let now = sim.elapsed();
+        while next < schedule.len() && schedule[next].at <= now {
+            nemesis.apply(&mut sim, schedule[next], now);
+            next += 1;
+        }
+        nemesis.tick(&mut sim, now);
+        step(&mut sim)?;
+    }
+
+    phase(&sim, "heal");
+    let now = sim.elapsed();
+    nemesis.heal_all(&mut sim, now);
+
+    phase(&sim, "drain");
+    let deadline = sim.elapsed() + scenario.drain;
+    let mut quiet_since = None;
+    let mut drained = false;
+    while sim.elapsed() < deadline {
+        step(&mut sim)?;
+        let now = sim.elapsed();
+        let all_done = instruments.observer.with(|o| {
+            clients
+                .iter()
+                .all(|c| o.clients.get(c).is_some_and(|v| v.done))
+        });
+        if !all_done {
+            quiet_since = None;
+            continue;
+        }
+        let since = *quiet_since.get_or_insert(now);
+        if now - since >= QUIET {
+            drained = true;
+            break;
+        }
+    }
+    phase(&sim, "end");
+
+    let events = instruments.history.snapshot();
+    let analysis = checker::check(&events);
+    Ok(RunOutput {
+        seed,
+        events,
+        analysis,
+        simulated: sim.elapsed(),
+        drained,
+    })
+}

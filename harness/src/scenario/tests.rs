@@ -1,0 +1,143 @@
+use super::*;
+
+const GOOD: &str = r#"
+name = "acks1"
+system = "log"
+expect = "loss"
+seeds = 3
+duration = "8s"
+
+[workload]
+messages = 100
+rate = 50
+
+[config]
+"replication.factor" = 3
+"min.insync.replicas" = 2
+acks = 1
+
+[[faults]]
+at = "2s"
+action = "crash"
+target = "leader"
+restart_after = "3s"
+"#;
+
+fn parse_str(text: &str) -> Result<Scenario, ScenarioError> {
+    parse(Path::new("s.toml"), text)
+}
+
+fn error(text: &str) -> ScenarioError {
+    parse_str(text).expect_err("the scenario should be refused")
+}
+
+#[test]
+fn a_good_file_reads_with_defaults_filled_in() {
+    let s = parse_str(GOOD).unwrap();
+    assert_eq!(s.name, "acks1");
+    assert_eq!(s.seeds, vec![1, 2, 3]);
+    assert_eq!(s.duration, Duration::from_secs(8));
+    let System::Log(c) = &s.system;
+    assert_eq!(c.acks, broker_model::log::Acks::Leader);
+    assert_eq!(c.min_insync_replicas, 2);
+    assert_eq!(c.brokers, 3);
+    assert_eq!(s.workload.messages, 100);
+    assert_eq!(s.faults.len(), 1);
+    assert_eq!(
+        s.faults[0].to_string(),
+        "at 2s: crash leader of p0, restart after 3s"
+    );
+}
+
+#[test]
+fn an_unknown_config_key_is_located_and_the_allowed_keys_listed() {
+    let e = error(&GOOD.replace("acks = 1", "ack = 1"));
+    assert_eq!((e.line, e.column), (15, 1));
+    assert_eq!(e.key.as_deref(), Some("ack"));
+    assert!(
+        e.message.starts_with("unknown key `ack`; allowed keys:"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("min.insync.replicas"), "{}", e.message);
+    assert!(e.to_string().starts_with("s.toml:15:1: "), "{e}");
+}
+
+#[test]
+fn an_unknown_top_level_key_is_refused() {
+    let e = error(&GOOD.replace("duration = \"8s\"", "durration = \"8s\""));
+    assert_eq!(e.line, 6);
+    assert_eq!(e.key.as_deref(), Some("durration"));
+}
+
+#[test]
+fn a_bad_acks_value_says_what_is_allowed() {
+    let e = error(&GOOD.replace("acks = 1", "acks = 2"));
+    assert_eq!(e.line, 15);
+    assert_eq!(e.key.as_deref(), Some("acks"));
+    assert!(e.message.contains("0, 1, \"all\" or -1"), "{}", e.message);
+}
+
+#[test]
+fn min_insync_above_replication_factor_points_at_min_insync() {
+    let e = error(&GOOD.replace("\"min.insync.replicas\" = 2", "\"min.insync.replicas\" = 4"));
+    assert_eq!((e.line, e.column), (14, 25));
+    assert_eq!(e.key.as_deref(), Some("min.insync.replicas"));
+    assert!(e.message.contains("between 1 and `replication.factor` = 3"));
+}
+
+#[test]
+fn a_key_that_does_not_fit_the_action_is_refused() {
+    let e = error(&GOOD.replace("restart_after = \"3s\"", "rate = 0.5"));
+    assert_eq!(e.line, 21);
+    assert_eq!(e.key.as_deref(), Some("rate"));
+    assert!(e
+        .message
+        .contains("it takes: at, action, target, partition, restart_after"));
+}
+
+#[test]
+fn a_missing_required_key_is_named() {
+    let e = error(&GOOD.replace("target = \"leader\"\n", ""));
+    assert_eq!(e.key.as_deref(), Some("target"));
+    assert!(e.message.contains("action `crash` needs `target`"));
+}
+
+#[test]
+fn an_unknown_host_or_role_is_refused() {
+    let e = error(&GOOD.replace("target = \"leader\"", "target = \"broker-7\""));
+    assert!(e.message.contains("no host `broker-7`"), "{}", e.message);
+    let e = error(&GOOD.replace("target = \"leader\"", "target = \"boss\""));
+    assert!(e.message.contains("any-broker"), "{}", e.message);
+}
+
+#[test]
+fn a_bad_duration_is_explained() {
+    let e = error(&GOOD.replace("at = \"2s\"", "at = \"soon\""));
+    assert_eq!(e.line, 18);
+    assert_eq!(e.key.as_deref(), Some("at"));
+    assert!(e.message.contains("500ms"), "{}", e.message);
+}
+
+#[test]
+fn system_and_expect_must_be_known() {
+    let e = error(&GOOD.replace("system = \"log\"", "system = \"pulsar\""));
+    assert!(e.message.contains("allowed: `log`"));
+    assert_eq!(e.line, 3);
+    let e = error(&GOOD.replace("expect = \"loss\"", "expect = \"maybe\""));
+    assert!(e.message.contains("no-loss"), "{}", e.message);
+    let e = error(&GOOD.replace("system = \"log\"\n", ""));
+    assert!(e.message.contains("missing key `system`"));
+}
+
+#[test]
+fn broken_toml_is_located() {
+    let e = error("name = \"x\"\nsystem = \"log\"\nexpect = \n");
+    assert_eq!(e.line, 3);
+}
+
+#[test]
+fn a_partition_beyond_the_topic_is_refused() {
+    let e = error(&GOOD.replace("target = \"leader\"", "target = \"leader\"\npartition = 1"));
+    assert_eq!(e.key.as_deref(), Some("partition"));
+}

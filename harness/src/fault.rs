@@ -98,13 +98,14 @@ impl fmt::Display for Target {
     }
 }
 
-/// A set of targets plus the partition that role names refer to.
+/// A set of targets plus the destination that role names refer to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Selector {
     /// The targets; the fault hits their union.
     pub targets: Vec<Target>,
-    /// The partition (or queue) `leader`, `followers` and `replicas` mean.
-    pub partition: u32,
+    /// The destination (a partition such as `p0`, or a queue) whose
+    /// `leader`, `followers` and `replicas` the roles mean.
+    pub dest: String,
 }
 
 impl fmt::Display for Selector {
@@ -118,7 +119,7 @@ impl fmt::Display for Selector {
             )
         });
         if by_partition {
-            write!(f, " of p{}", self.partition)?;
+            write!(f, " of {}", self.dest)?;
         }
         Ok(())
     }
@@ -300,7 +301,7 @@ mod tests {
             action: Action::Crash {
                 target: Selector {
                     targets: vec![Target::Leader],
-                    partition: 0,
+                    dest: "p0".into(),
                 },
                 restart_after: Some(Duration::from_millis(1500)),
             },

@@ -103,14 +103,9 @@ impl Nemesis {
 
     /// The hosts `selector` means right now, in deployment order.
     pub fn resolve(&mut self, selector: &Selector) -> Vec<String> {
-        let dest = format!("p{}", selector.partition);
-        let replicas = self
-            .deployment
-            .dests
-            .get(&dest)
-            .cloned()
-            .unwrap_or_default();
-        let leader = self.observer.leader_of(&dest);
+        let dest = &selector.dest;
+        let replicas = self.deployment.dests.get(dest).cloned().unwrap_or_default();
+        let leader = self.observer.leader_of(dest);
         let followers: Vec<String> = replicas
             .iter()
             .filter(|h| Some(*h) != leader.as_ref())

@@ -8,12 +8,13 @@
 
 pub mod duration;
 pub mod error;
+mod log_config;
 mod raw;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use broker_model::log::{LogConfig, OffsetReset};
+use broker_model::log::LogConfig;
 use broker_model::workload::{consumer_host, producer_host};
 use broker_model::Workload;
 use serde::de::DeserializeOwned;
@@ -22,7 +23,8 @@ use toml::Spanned;
 pub use error::ScenarioError;
 
 use crate::fault::{Action, Fault, Selector, Target};
-use raw::{OneOrMany, RawAction, RawExpect, RawHead, RawLogConfig, RawOffsetReset, RawScenario};
+use log_config::RawLogConfig;
+use raw::{OneOrMany, RawAction, RawExpect, RawHead, RawScenario};
 
 /// What the author expects the checker to find.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,7 +130,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     match system.get_ref().as_str() {
         "log" => {
             let raw: RawScenario<RawLogConfig> = read_full(path, text)?;
-            let config = log_config(raw.config.as_ref(), &err)?;
+            let config = log_config::convert(raw.config.as_ref(), &err)?;
             finish(path, text, raw, System::Log(config))
         }
         other => Err(err(
@@ -175,61 +177,8 @@ fn unknown_field(message: &str) -> Option<String> {
     Some(rest.split('`').next()?.to_string())
 }
 
-type ErrAt<'a> = dyn Fn(Option<std::ops::Range<usize>>, Option<&str>, String) -> ScenarioError + 'a;
-
-fn ms(v: &Option<Spanned<u64>>) -> Option<Duration> {
-    v.as_ref().map(|s| Duration::from_millis(*s.get_ref()))
-}
-
-fn val<T: Copy>(v: &Option<Spanned<T>>) -> Option<T> {
-    v.as_ref().map(|s| *s.get_ref())
-}
-
-fn log_config(
-    raw: Option<&Spanned<RawLogConfig>>,
-    err: &ErrAt,
-) -> Result<LogConfig, ScenarioError> {
-    let d = LogConfig::default();
-    let Some(spanned) = raw else {
-        return Ok(d);
-    };
-    let r = spanned.get_ref();
-    let config = LogConfig {
-        brokers: val(&r.brokers).unwrap_or(d.brokers),
-        partitions: val(&r.partitions).unwrap_or(d.partitions),
-        replication_factor: val(&r.replication_factor).unwrap_or(d.replication_factor),
-        min_insync_replicas: val(&r.min_insync_replicas).unwrap_or(d.min_insync_replicas),
-        acks: r.acks.as_ref().map_or(d.acks, |a| a.get_ref().0),
-        retries: val(&r.retries).unwrap_or(d.retries),
-        request_timeout: ms(&r.request_timeout_ms).unwrap_or(d.request_timeout),
-        retry_backoff: ms(&r.retry_backoff_ms).unwrap_or(d.retry_backoff),
-        max_in_flight: val(&r.max_in_flight).unwrap_or(d.max_in_flight),
-        enable_idempotence: val(&r.enable_idempotence).unwrap_or(d.enable_idempotence),
-        unclean_leader_election: val(&r.unclean_leader_election)
-            .unwrap_or(d.unclean_leader_election),
-        flush_interval_messages: val(&r.flush_interval_messages).or(d.flush_interval_messages),
-        flush_interval: ms(&r.flush_interval_ms).or(d.flush_interval),
-        replica_lag_time_max: ms(&r.replica_lag_time_max_ms).unwrap_or(d.replica_lag_time_max),
-        replica_fetch_wait_max: ms(&r.replica_fetch_wait_max_ms)
-            .unwrap_or(d.replica_fetch_wait_max),
-        heartbeat_interval: ms(&r.heartbeat_interval_ms).unwrap_or(d.heartbeat_interval),
-        session_timeout: ms(&r.session_timeout_ms).unwrap_or(d.session_timeout),
-        enable_auto_commit: val(&r.enable_auto_commit).unwrap_or(d.enable_auto_commit),
-        auto_commit_interval: ms(&r.auto_commit_interval_ms).unwrap_or(d.auto_commit_interval),
-        auto_offset_reset: match val(&r.auto_offset_reset) {
-            Some(RawOffsetReset::Earliest) => OffsetReset::Earliest,
-            Some(RawOffsetReset::Latest) => OffsetReset::Latest,
-            None => d.auto_offset_reset,
-        },
-        max_poll_records: val(&r.max_poll_records).unwrap_or(d.max_poll_records),
-        fetch_max_wait: ms(&r.fetch_max_wait_ms).unwrap_or(d.fetch_max_wait),
-    };
-    config.validate().map_err(|e| {
-        let span = r.span_of(e.key).or_else(|| Some(spanned.span()));
-        err(span, Some(e.key), e.message)
-    })?;
-    Ok(config)
-}
+pub(crate) type ErrAt<'a> =
+    dyn Fn(Option<std::ops::Range<usize>>, Option<&str>, String) -> ScenarioError + 'a;
 
 fn finish<C>(
     path: &Path,
@@ -293,12 +242,10 @@ fn finish<C>(
 
     let workload = workload(raw.workload.as_ref(), &err)?;
     let hosts = host_names(&system, &workload);
-    let dests = match &system {
-        System::Log(c) => c.partitions,
-    };
+    let dests = dest_names(&system);
     let mut faults = Vec::new();
     for f in &raw.faults {
-        faults.push(fault(f, &hosts, dests, &err)?);
+        faults.push(fault(f, &hosts, &dests, &err)?);
     }
     Ok(Scenario {
         file: path.to_path_buf(),
@@ -387,10 +334,20 @@ pub fn host_names(system: &System, workload: &Workload) -> Vec<String> {
     hosts
 }
 
+/// The destinations a scenario's faults may name by index (`partition = i`),
+/// in index order.
+pub fn dest_names(system: &System) -> Vec<String> {
+    match system {
+        System::Log(c) => (0..c.partitions)
+            .map(broker_model::log::config::partition_name)
+            .collect(),
+    }
+}
+
 fn fault(
     f: &Spanned<raw::RawFault>,
     hosts: &[String],
-    dests: u32,
+    dests: &[String],
     err: &ErrAt,
 ) -> Result<Fault, ScenarioError> {
     let r = f.get_ref();
@@ -425,16 +382,18 @@ fn fault(
             ));
         }
     }
-    let partition = match &r.partition {
-        Some(p) if *p.get_ref() >= dests => {
-            return Err(err(
+    let dest = match &r.partition {
+        Some(p) => dests.get(*p.get_ref() as usize).ok_or_else(|| {
+            err(
                 Some(p.span()),
                 Some("partition"),
-                format!("`partition` must be below {dests} (the number of partitions)"),
-            ))
-        }
-        Some(p) => *p.get_ref(),
-        None => 0,
+                format!(
+                    "`partition` must be below {} (the number of destinations)",
+                    dests.len()
+                ),
+            )
+        })?,
+        None => &dests[0],
     };
     let selector =
         |v: &Option<Spanned<OneOrMany>>, key: &str| -> Result<Option<Selector>, ScenarioError> {
@@ -460,7 +419,10 @@ fn fault(
                 }
                 targets.push(t);
             }
-            Ok(Some(Selector { targets, partition }))
+            Ok(Some(Selector {
+                targets,
+                dest: dest.clone(),
+            }))
         };
     let target = selector(&r.target, "target")?;
     let peer = selector(&r.peer, "peer")?;
@@ -561,77 +523,7 @@ impl Scenario {
     /// defaults included, for reports.
     pub fn config_lines(&self) -> Vec<(String, String)> {
         match &self.system {
-            System::Log(c) => describe_log(c),
+            System::Log(c) => log_config::describe(c),
         }
     }
-}
-
-fn describe_log(c: &LogConfig) -> Vec<(String, String)> {
-    let ms = |d: Duration| d.as_millis().to_string();
-    let acks = match c.acks {
-        broker_model::log::Acks::None => "0",
-        broker_model::log::Acks::Leader => "1",
-        broker_model::log::Acks::All => "all",
-    };
-    let opt = |v: Option<String>| v.unwrap_or_else(|| "unset".into());
-    vec![
-        ("brokers".into(), c.brokers.to_string()),
-        ("partitions".into(), c.partitions.to_string()),
-        (
-            "replication.factor".into(),
-            c.replication_factor.to_string(),
-        ),
-        (
-            "min.insync.replicas".into(),
-            c.min_insync_replicas.to_string(),
-        ),
-        ("acks".into(), acks.into()),
-        ("retries".into(), c.retries.to_string()),
-        ("request.timeout.ms".into(), ms(c.request_timeout)),
-        ("retry.backoff.ms".into(), ms(c.retry_backoff)),
-        (
-            "max.in.flight.requests.per.connection".into(),
-            c.max_in_flight.to_string(),
-        ),
-        (
-            "enable.idempotence".into(),
-            c.enable_idempotence.to_string(),
-        ),
-        (
-            "unclean.leader.election.enable".into(),
-            c.unclean_leader_election.to_string(),
-        ),
-        (
-            "log.flush.interval.messages".into(),
-            opt(c.flush_interval_messages.map(|n| n.to_string())),
-        ),
-        (
-            "log.flush.interval.ms".into(),
-            opt(c.flush_interval.map(ms)),
-        ),
-        ("replica.lag.time.max.ms".into(), ms(c.replica_lag_time_max)),
-        (
-            "replica.fetch.wait.max.ms".into(),
-            ms(c.replica_fetch_wait_max),
-        ),
-        (
-            "broker.heartbeat.interval.ms".into(),
-            ms(c.heartbeat_interval),
-        ),
-        ("broker.session.timeout.ms".into(), ms(c.session_timeout)),
-        (
-            "enable.auto.commit".into(),
-            c.enable_auto_commit.to_string(),
-        ),
-        ("auto.commit.interval.ms".into(), ms(c.auto_commit_interval)),
-        (
-            "auto.offset.reset".into(),
-            match c.auto_offset_reset {
-                OffsetReset::Earliest => "earliest".into(),
-                OffsetReset::Latest => "latest".into(),
-            },
-        ),
-        ("max.poll.records".into(), c.max_poll_records.to_string()),
-        ("fetch.max.wait.ms".into(), ms(c.fetch_max_wait)),
-    ]
 }

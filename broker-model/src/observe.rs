@@ -23,6 +23,13 @@ pub struct ReplicaView {
     pub high_watermark: u64,
     /// Records it has acknowledged to producers.
     pub acked_end: u64,
+    /// A leader: the end of the records it has sent to at least one
+    /// follower (in flight or delivered). Records beyond it exist on the
+    /// leader alone.
+    pub replicated_end: u64,
+    /// Whether this replica is in the in-sync set (log) or synchronised
+    /// (mirrored queue). A leader is always in sync.
+    pub in_sync: bool,
 }
 
 /// What a producer or consumer reports about itself.
@@ -42,6 +49,9 @@ pub struct ClientView {
 pub struct DiskView {
     /// Entries written but not yet fsynced.
     pub unsynced: u64,
+    /// Entries acknowledged to a producer but not yet fsynced: what a power
+    /// loss now would take away from under an acknowledgement.
+    pub acked_unsynced: u64,
 }
 
 /// All published views.

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::scenario::duration::format_duration;
+use crate::trigger::Trigger;
 
 /// Whom a fault hits: a host by name, or a role resolved when the fault
 /// fires (the leader *then*, not the leader at the start).
@@ -205,8 +206,11 @@ impl Action {
 /// One scheduled fault.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fault {
-    /// When it fires, in simulated time from the start.
+    /// When it fires, in simulated time from the start; for a triggered
+    /// fault, when it starts watching its condition.
     pub at: Duration,
+    /// The condition that fires it, if it is not fired by the clock.
+    pub trigger: Option<Trigger>,
     /// What it does.
     pub action: Action,
 }
@@ -227,12 +231,12 @@ fn lasting(f: &mut fmt::Formatter<'_>, d: &Option<Duration>, word: &str) -> fmt:
 
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "at {}: {} ",
-            format_duration(self.at),
-            self.action.name()
-        )?;
+        match &self.trigger {
+            None => write!(f, "at {}: ", format_duration(self.at))?,
+            Some(t) if self.at.is_zero() => write!(f, "{t}: ")?,
+            Some(t) => write!(f, "{t}, from {}: ", format_duration(self.at))?,
+        }
+        write!(f, "{} ", self.action.name())?;
         match &self.action {
             Action::Partition {
                 target,
@@ -298,6 +302,7 @@ mod tests {
         assert!("leeder".parse::<Target>().unwrap_err().contains("leader"));
         let fault = Fault {
             at: Duration::from_secs(2),
+            trigger: None,
             action: Action::Crash {
                 target: Selector {
                     targets: vec![Target::Leader],

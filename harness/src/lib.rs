@@ -9,9 +9,13 @@
 
 pub mod checker;
 pub mod fault;
+pub mod guarantees;
 pub mod logging;
 pub mod nemesis;
+pub mod random_nemesis;
 pub mod runner;
 pub mod scenario;
+pub mod shrink;
 pub mod suite;
 pub mod summary;
+pub mod trigger;

@@ -88,12 +88,29 @@ impl Nemesis {
         }
     }
 
+    /// The cluster this injector works on.
+    pub fn deployment(&self) -> &Deployment {
+        &self.deployment
+    }
+
     /// Hosts that are down right now.
     pub fn down_hosts(&self) -> Vec<String> {
         self.down.keys().cloned().collect()
     }
 
-    fn pick(&mut self, mut hosts: Vec<String>) -> Vec<String> {
+    /// One of `hosts`, chosen by the seeded RNG; among `prefer` (the
+    /// witnesses of a trigger) when any of them qualifies.
+    fn pick(&mut self, hosts: Vec<String>, prefer: &[String]) -> Vec<String> {
+        let preferred: Vec<String> = hosts
+            .iter()
+            .filter(|h| prefer.contains(h))
+            .cloned()
+            .collect();
+        let mut hosts = if preferred.is_empty() {
+            hosts
+        } else {
+            preferred
+        };
         if hosts.is_empty() {
             return hosts;
         }
@@ -101,8 +118,9 @@ impl Nemesis {
         vec![hosts.swap_remove(i)]
     }
 
-    /// The hosts `selector` means right now, in deployment order.
-    pub fn resolve(&mut self, selector: &Selector) -> Vec<String> {
+    /// The hosts `selector` means right now, in deployment order. Roles
+    /// that name one host pick among `prefer` when they can.
+    pub fn resolve(&mut self, selector: &Selector, prefer: &[String]) -> Vec<String> {
         let dest = &selector.dest;
         let replicas = self.deployment.dests.get(dest).cloned().unwrap_or_default();
         let leader = self.observer.leader_of(dest);
@@ -116,23 +134,23 @@ impl Nemesis {
             let hosts = match t {
                 Target::Host(h) => vec![h.clone()],
                 Target::Leader => leader.iter().cloned().collect(),
-                Target::Follower => self.pick(followers.clone()),
+                Target::Follower => self.pick(followers.clone(), prefer),
                 Target::Followers => followers.clone(),
                 Target::Replicas => replicas.clone(),
                 Target::Controller => self.deployment.with_role(HostRole::Controller),
                 Target::AnyBroker => {
                     let all = self.deployment.with_role(HostRole::Broker);
-                    self.pick(all)
+                    self.pick(all, prefer)
                 }
                 Target::Brokers => self.deployment.with_role(HostRole::Broker),
                 Target::Producer => {
                     let all = self.deployment.with_role(HostRole::Producer);
-                    self.pick(all)
+                    self.pick(all, prefer)
                 }
                 Target::Producers => self.deployment.with_role(HostRole::Producer),
                 Target::Consumer => {
                     let all = self.deployment.with_role(HostRole::Consumer);
-                    self.pick(all)
+                    self.pick(all, prefer)
                 }
                 Target::Consumers => self.deployment.with_role(HostRole::Consumer),
             };
@@ -145,10 +163,15 @@ impl Nemesis {
             .collect()
     }
 
-    fn sides(&mut self, target: &Selector, peer: &Option<Selector>) -> (Vec<String>, Vec<Pair>) {
-        let a = self.resolve(target);
+    fn sides(
+        &mut self,
+        target: &Selector,
+        peer: &Option<Selector>,
+        prefer: &[String],
+    ) -> (Vec<String>, Vec<Pair>) {
+        let a = self.resolve(target, prefer);
         let b = match peer {
-            Some(p) => self.resolve(p),
+            Some(p) => self.resolve(p, &[]),
             None => self
                 .deployment
                 .names()
@@ -177,8 +200,8 @@ impl Nemesis {
         self.history.record_at(now, NEMESIS, kind);
     }
 
-    /// Fires `fault` now.
-    pub fn apply(&mut self, sim: &mut Sim<'_>, fault: &Fault, now: Duration) {
+    /// Fires `fault` now; `prefer` are the witnesses of its trigger, if any.
+    pub fn apply(&mut self, sim: &mut Sim<'_>, fault: &Fault, now: Duration, prefer: &[String]) {
         let detail = fault.to_string();
         let name = fault.action.name().to_string();
         let hosts = match &fault.action {
@@ -187,7 +210,7 @@ impl Nemesis {
                 peer,
                 duration,
             } => {
-                let (hosts, pairs) = self.sides(target, peer);
+                let (hosts, pairs) = self.sides(target, peer, prefer);
                 for (a, b) in &pairs {
                     *self.partitioned.entry((a.clone(), b.clone())).or_default() += 1;
                     sim.partition(a.as_str(), b.as_str());
@@ -200,7 +223,7 @@ impl Nemesis {
                 peer,
                 duration,
             } => {
-                let (hosts, pairs) = self.sides(target, peer);
+                let (hosts, pairs) = self.sides(target, peer, prefer);
                 for (a, b) in &pairs {
                     *self.held.entry((a.clone(), b.clone())).or_default() += 1;
                     sim.hold(a.as_str(), b.as_str());
@@ -214,7 +237,7 @@ impl Nemesis {
                 rate,
                 duration,
             } => {
-                let (hosts, pairs) = self.sides(target, peer);
+                let (hosts, pairs) = self.sides(target, peer, prefer);
                 for (a, b) in &pairs {
                     *self.dropping.entry((a.clone(), b.clone())).or_default() += 1;
                     sim.set_link_fail_rate(a.as_str(), b.as_str(), *rate);
@@ -228,7 +251,7 @@ impl Nemesis {
                 latency,
                 duration,
             } => {
-                let (hosts, pairs) = self.sides(target, peer);
+                let (hosts, pairs) = self.sides(target, peer, prefer);
                 for (a, b) in &pairs {
                     *self.delayed.entry((a.clone(), b.clone())).or_default() += 1;
                     sim.set_link_latency(a.as_str(), b.as_str(), *latency);
@@ -240,7 +263,7 @@ impl Nemesis {
                 target,
                 restart_after,
             } => {
-                let hosts = self.resolve(target);
+                let hosts = self.resolve(target, prefer);
                 let hit: Vec<String> = hosts
                     .iter()
                     .filter(|h| !self.down.contains_key(*h))
@@ -259,7 +282,7 @@ impl Nemesis {
                 target,
                 restart_after,
             } => {
-                let hosts = self.resolve(target);
+                let hosts = self.resolve(target, prefer);
                 let hit: Vec<String> = hosts
                     .iter()
                     .filter(|h| self.down.get(*h) != Some(&Down::Power))

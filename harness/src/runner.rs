@@ -12,8 +12,10 @@ use std::time::{Duration, UNIX_EPOCH};
 use broker_model::{Event, EventKind, HostRole, Instruments};
 
 use crate::checker::{self, Analysis};
+use crate::fault::Fault;
 use crate::nemesis::{Nemesis, NEMESIS};
 use crate::scenario::{Scenario, System};
+use crate::trigger::Watch;
 
 /// How long every client must have been done before the drain ends.
 pub const QUIET: Duration = Duration::from_secs(1);
@@ -44,6 +46,16 @@ impl std::fmt::Display for RunError {
 }
 
 impl std::error::Error for RunError {}
+
+/// The faults a seed of `scenario` runs: the file's own faults plus, when
+/// the scenario has a `[nemesis]`, the random schedule that seed draws.
+pub fn schedule(scenario: &Scenario, seed: u64) -> Vec<Fault> {
+    let mut faults = scenario.faults.clone();
+    if let Some(random) = &scenario.nemesis {
+        faults.extend(random.generate(seed, scenario.duration));
+    }
+    faults
+}
 
 /// Runs `scenario` with `seed`.
 pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
@@ -85,15 +97,27 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
             .map_err(|e| RunError(format!("seed {seed}: a host failed: {e}")))
     };
 
-    let mut schedule: Vec<_> = scenario.faults.iter().collect();
-    schedule.sort_by_key(|f| f.at);
+    let faults = schedule(scenario, seed);
+    let (triggered, mut timed): (Vec<&Fault>, Vec<&Fault>) =
+        faults.iter().partition(|f| f.trigger.is_some());
+    timed.sort_by_key(|f| f.at);
+    let mut watches: Vec<Watch> = triggered.iter().map(|_| Watch::default()).collect();
     let mut next = 0;
     phase(&sim, "faults");
     while sim.elapsed() < scenario.duration {
         let now = sim.elapsed();
-        while next < schedule.len() && schedule[next].at <= now {
-            nemesis.apply(&mut sim, schedule[next], now);
+        while next < timed.len() && timed[next].at <= now {
+            nemesis.apply(&mut sim, timed[next], now, &[]);
             next += 1;
+        }
+        for (fault, watch) in triggered.iter().zip(&mut watches) {
+            let trigger = fault.trigger.as_ref().expect("partitioned on trigger");
+            let fired = instruments
+                .observer
+                .with(|o| watch.poll(trigger, fault.at, now, o, nemesis.deployment()));
+            if let Some(witnesses) = fired {
+                nemesis.apply(&mut sim, fault, now, &witnesses);
+            }
         }
         nemesis.tick(&mut sim, now);
         step(&mut sim)?;

@@ -16,9 +16,23 @@ pub fn run_seeds(
     scenario: &Scenario,
     seeds: &[u64],
 ) -> Result<(ScenarioReport, Vec<RunOutput>), RunError> {
+    run_seeds_with(scenario, seeds, || {})
+}
+
+/// Like [`run_seeds`], calling `done` as each seed finishes (from whichever
+/// thread ran it), for progress display.
+pub fn run_seeds_with(
+    scenario: &Scenario,
+    seeds: &[u64],
+    done: impl Fn() + Sync,
+) -> Result<(ScenarioReport, Vec<RunOutput>), RunError> {
     let runs = seeds
         .par_iter()
-        .map(|seed| runner::run(scenario, *seed))
+        .map(|seed| {
+            let run = runner::run(scenario, *seed);
+            done();
+            run
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((summary::scenario_report(scenario, &runs), runs))
 }

@@ -35,7 +35,7 @@ fn separate_processes_write_byte_identical_histories() {
     for attempt in 0..2 {
         let dir = out.join(attempt.to_string());
         let status = Command::new(env!("CARGO_BIN_EXE_mqsim"))
-            .args(["run", "--seed", "2", "--history"])
+            .args(["run", "--no-shrink", "--seed", "2", "--history"])
             .arg(&dir)
             .arg(&file)
             .output()

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::disk::Journal;
 use crate::history::{EventKind, MsgId};
-use crate::log::config::{broker_host, partition_name, Acks, CONTROLLER};
+use crate::log::config::{broker_host, partition_name, Acks, Sabotage, CONTROLLER};
 use crate::log::protocol::{
     BrokerId, ErrorCode, FetchReply, PartitionId, PartitionState, Payload, Record, ReplicaFetch,
     Reply, Request,
@@ -44,6 +44,9 @@ struct State {
     replicas: BTreeMap<PartitionId, Replica>,
     metadata: BTreeMap<PartitionId, PartitionState>,
     journal: Journal<Entry>,
+    /// Acknowledgements given since the last fsync while the journal held
+    /// unsynced entries.
+    acked_unsynced: u64,
 }
 
 struct Broker {
@@ -110,6 +113,7 @@ pub async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
             replicas,
             metadata: BTreeMap::new(),
             journal,
+            acked_unsynced: 0,
         }),
         changed: Notify::new(),
     });
@@ -246,7 +250,11 @@ impl Broker {
     }
 
     fn flush(&self) {
-        let entries = self.state.borrow_mut().journal.sync().expect("fsync");
+        let entries = {
+            let mut state = self.state.borrow_mut();
+            state.acked_unsynced = 0;
+            state.journal.sync().expect("fsync")
+        };
         if entries > 0 {
             self.ctx
                 .history
@@ -291,6 +299,7 @@ impl Broker {
         let result = match acks {
             Acks::None => return None,
             Acks::Leader => Ok(offset),
+            Acks::All if self.ctx.config.sabotage == Sabotage::AckBeforeReplication => Ok(offset),
             Acks::All => {
                 self.committed(p, offset, epoch, self.ctx.config.min_insync_replicas)
                     .await
@@ -303,8 +312,14 @@ impl Broker {
     }
 
     fn acknowledged(&self, p: PartitionId, offset: u64) {
-        if let Some(r) = self.state.borrow_mut().replicas.get_mut(&p) {
-            r.acked_end = r.acked_end.max(offset + 1);
+        {
+            let mut state = self.state.borrow_mut();
+            if state.journal.unsynced() > 0 {
+                state.acked_unsynced += 1;
+            }
+            if let Some(r) = state.replicas.get_mut(&p) {
+                r.acked_end = r.acked_end.max(offset + 1);
+            }
         }
         self.publish(p);
     }
@@ -382,8 +397,8 @@ impl Broker {
         loop {
             let notified = self.changed.notified();
             {
-                let state = self.state.borrow();
-                let Some(r) = state.replicas.get(&p).filter(|r| r.is_leader()) else {
+                let mut state = self.state.borrow_mut();
+                let Some(r) = state.replicas.get_mut(&p).filter(|r| r.is_leader()) else {
                     return FetchReply::Error(ErrorCode::NotLeader);
                 };
                 if replica
@@ -405,10 +420,16 @@ impl Broker {
                 }
                 if offset < visible || tokio::time::Instant::now() >= deadline {
                     let end = visible.min(offset + max).max(offset);
-                    return FetchReply::Records {
+                    let reply = FetchReply::Records {
                         records: r.log[offset as usize..end as usize].to_vec(),
                         high_watermark: r.high_watermark,
                     };
+                    if replica.is_some() {
+                        r.sent_to_follower(end);
+                        drop(state);
+                        self.publish(p);
+                    }
+                    return reply;
                 }
             }
             let _ = tokio::time::timeout_at(deadline, notified).await;
@@ -464,6 +485,7 @@ impl Broker {
 
     fn apply_metadata(&self, table: Vec<PartitionState>) {
         let mut touched = Vec::new();
+        let mut republish = Vec::new();
         let mut events = Vec::new();
         {
             let mut state = self.state.borrow_mut();
@@ -492,6 +514,9 @@ impl Broker {
                     {
                         touched.push(p);
                     }
+                    if state.metadata.get(&p) != Some(&s) {
+                        republish.push(p);
+                    }
                 }
                 state.metadata.insert(p, s);
             }
@@ -501,7 +526,7 @@ impl Broker {
                 self.ctx.history.record(&self.host, e);
             }
         }
-        for p in &touched {
+        for p in touched.iter().chain(&republish) {
             self.publish(*p);
         }
         if !touched.is_empty() {
@@ -722,12 +747,19 @@ impl Broker {
         let view = {
             let state = self.state.borrow();
             let r = &state.replicas[&p];
+            let in_sync = r.is_leader()
+                || state
+                    .metadata
+                    .get(&p)
+                    .is_some_and(|s| s.leader_epoch == r.leader_epoch && s.isr.contains(&self.id));
             ReplicaView {
                 leader: r.is_leader(),
                 epoch: r.leader_epoch,
                 log_end: r.log_end(),
                 high_watermark: r.high_watermark,
                 acked_end: r.acked_end,
+                replicated_end: r.leadership().map_or(0, |l| l.replicated_end),
+                in_sync,
             }
         };
         self.ctx
@@ -737,7 +769,11 @@ impl Broker {
     }
 
     fn publish_disk(&self) {
-        let unsynced = self.state.borrow().journal.unsynced();
-        self.ctx.observer.disk(&self.host, DiskView { unsynced });
+        let state = self.state.borrow();
+        let view = DiskView {
+            unsynced: state.journal.unsynced(),
+            acked_unsynced: state.acked_unsynced,
+        };
+        self.ctx.observer.disk(&self.host, view);
     }
 }

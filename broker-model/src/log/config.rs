@@ -26,6 +26,18 @@ pub enum OffsetReset {
     Latest,
 }
 
+/// A deliberate bug, switched on only by tests that prove the property
+/// suite catches an unsafe model. Scenario files cannot set it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sabotage {
+    /// The model is as designed.
+    #[default]
+    None,
+    /// Leaders acknowledge `acks=all` sends as soon as they have appended
+    /// them, without waiting for the in-sync replicas.
+    AckBeforeReplication,
+}
+
 /// The configuration of a log cluster and its clients.
 ///
 /// Defaults follow Kafka's where they matter for durability (`acks=all`,
@@ -79,6 +91,9 @@ pub struct LogConfig {
     pub max_poll_records: u32,
     /// `fetch.max.wait.ms`: how long a leader holds an empty consumer fetch.
     pub fetch_max_wait: Duration,
+    /// A deliberate bug for the property suite's own test; never set it.
+    #[doc(hidden)]
+    pub sabotage: Sabotage,
 }
 
 impl Default for LogConfig {
@@ -106,6 +121,7 @@ impl Default for LogConfig {
             auto_offset_reset: OffsetReset::Earliest,
             max_poll_records: 50,
             fetch_max_wait: Duration::from_millis(100),
+            sabotage: Sabotage::None,
         }
     }
 }

@@ -17,7 +17,7 @@ pub mod replica;
 
 use std::rc::Rc;
 
-pub use config::{Acks, LogConfig, OffsetReset};
+pub use config::{Acks, LogConfig, OffsetReset, Sabotage};
 
 use crate::deploy::{Deployment, HostRole, Instruments};
 use crate::workload::{consumer_host, producer_host, Workload};

@@ -41,6 +41,8 @@ pub struct Leadership {
     pub epoch_start: u64,
     /// Per follower, what its fetches told us.
     pub followers: BTreeMap<BrokerId, Progress>,
+    /// The end of the records sent to at least one follower.
+    pub replicated_end: u64,
 }
 
 /// A follower's progress as seen by the leader.
@@ -192,6 +194,7 @@ impl Replica {
             proposed: None,
             epoch_start: self.log_end(),
             followers,
+            replicated_end: 0,
         });
         self.acked_end = 0;
         self.update_high_watermark();
@@ -345,6 +348,13 @@ impl Replica {
                 .filter(|b| l.isr.contains(b) || joining.contains(b))
                 .collect(),
         )
+    }
+
+    /// Notes that records up to `end` were sent to a follower.
+    pub fn sent_to_follower(&mut self, end: u64) {
+        if let Role::Leader(l) = &mut self.role {
+            l.replicated_end = l.replicated_end.max(end);
+        }
     }
 
     /// Notes that `isr` was proposed to the controller.

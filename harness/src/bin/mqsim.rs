@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use harness::scenario::{self, Scenario};
-use harness::{logging, suite};
+use harness::{logging, shrink, suite};
+use indicatif::{ProgressBar, ProgressStyle};
 use reports::{Report, ScenarioReport};
 
 /// Prints a line to stdout, ignoring a closed pipe (`mqsim run | head`).
@@ -50,6 +51,15 @@ enum Command {
         /// Write each run's history (JSON lines) into this folder.
         #[arg(long)]
         history: Option<PathBuf>,
+        /// Do not shrink losing runs to minimal reproducers.
+        #[arg(long)]
+        no_shrink: bool,
+        /// Where shrunk reproducers are written.
+        #[arg(long, default_value = "report/shrunk")]
+        shrunk: PathBuf,
+        /// The most runs shrinking one scenario may take.
+        #[arg(long, default_value_t = 64)]
+        shrink_budget: usize,
     },
     /// Check scenario files without running them.
     Check {
@@ -70,13 +80,21 @@ fn main() -> ExitCode {
             seeds,
             json,
             history,
+            no_shrink,
+            shrunk,
+            shrink_budget,
         } => {
             let choice = match (seed, seeds) {
                 (Some(n), _) => SeedChoice::Replay(n),
                 (None, Some(n)) => SeedChoice::Sweep(n),
                 (None, None) => SeedChoice::FromFile,
             };
-            run(&paths, choice, json.as_deref(), history.as_deref())
+            let outputs = Outputs {
+                json,
+                history,
+                shrunk: (!no_shrink).then_some((shrunk, shrink_budget)),
+            };
+            run(&paths, choice, &outputs)
         }
     }
 }
@@ -137,16 +155,31 @@ enum SeedChoice {
     Sweep(u64),
 }
 
-fn run(
-    paths: &[PathBuf],
-    choice: SeedChoice,
-    json: Option<&Path>,
-    history: Option<&Path>,
-) -> ExitCode {
+/// What `run` writes besides its summary.
+struct Outputs {
+    json: Option<PathBuf>,
+    history: Option<PathBuf>,
+    /// Where to write shrunk reproducers, and the run budget for shrinking.
+    shrunk: Option<(PathBuf, usize)>,
+}
+
+fn run(paths: &[PathBuf], choice: SeedChoice, outputs: &Outputs) -> ExitCode {
     let scenarios = match load_all(paths) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let seeds_of = |s: &Scenario| -> Vec<u64> {
+        match choice {
+            SeedChoice::FromFile => s.seeds.clone(),
+            SeedChoice::Replay(n) => vec![n],
+            SeedChoice::Sweep(n) => (1..=n).collect(),
+        }
+    };
+    let total: usize = scenarios.iter().map(|s| seeds_of(s).len()).sum();
+    let progress = ProgressBar::new(total as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs {elapsed} (eta {eta})")
+            .expect("a valid progress template"),
+    );
     let mut report = Report::new();
     out!(
         "{:<6} {:<34} {:>5} {:>8} {:>6} {:>6}  {:<8} {:<8}",
@@ -160,20 +193,17 @@ fn run(
         "expect"
     );
     for s in &scenarios {
-        let seeds = match choice {
-            SeedChoice::FromFile => s.seeds.clone(),
-            SeedChoice::Replay(n) => vec![n],
-            SeedChoice::Sweep(n) => (1..=n).collect(),
-        };
-        let (r, runs) = match suite::run_seeds(s, &seeds) {
+        let seeds = seeds_of(s);
+        let (r, runs) = match suite::run_seeds_with(s, &seeds, || progress.inc(1)) {
             Ok(out) => out,
             Err(e) => {
+                progress.finish_and_clear();
                 eprintln!("error: {}: {e}", s.file.display());
                 return ExitCode::from(2);
             }
         };
-        print_line(&r);
-        if let Some(dir) = history {
+        progress.suspend(|| print_line(&r));
+        if let Some(dir) = &outputs.history {
             for run in &runs {
                 let file = dir.join(format!("{}-seed{}.jsonl", s.name, run.seed));
                 let text = broker_model::history::to_json_lines(&run.events);
@@ -188,11 +218,17 @@ fn run(
         if matches!(choice, SeedChoice::Replay(_)) {
             print_trails(&r);
         } else if r.verdict == reports::Verdict::Loss {
-            out!("       replay: {}", r.replay);
+            progress.suspend(|| out!("       replay: {}", r.replay));
+        }
+        if let (Some((dir, budget)), Some(seed)) = (&outputs.shrunk, r.seeds_with_loss.first()) {
+            if let Err(code) = progress.suspend(|| shrink_and_write(s, *seed, dir, *budget)) {
+                return code;
+            }
         }
         report.scenarios.push(r);
     }
-    if let Some(path) = json {
+    progress.finish_and_clear();
+    if let Some(path) = &outputs.json {
         if let Err(e) = reports::json::write(&report, path) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
@@ -213,6 +249,37 @@ fn run(
         );
         ExitCode::from(1)
     }
+}
+
+/// Shrinks a losing seed of `s` and writes the reproducer into `dir`.
+fn shrink_and_write(s: &Scenario, seed: u64, dir: &Path, budget: usize) -> Result<(), ExitCode> {
+    let shrunk = match shrink::shrink(s, seed, budget) {
+        Ok(Some(shrunk)) => shrunk,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            eprintln!("error: shrinking {}: {e}", s.file.display());
+            return Err(ExitCode::from(2));
+        }
+    };
+    let file = dir.join(format!("{}.toml", shrunk.scenario.name));
+    let text = scenario::writer::write(&shrunk.scenario);
+    if let Err(e) = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&file, text)) {
+        eprintln!("error: cannot write {}: {e}", file.display());
+        return Err(ExitCode::from(2));
+    }
+    out!(
+        "       shrunk to {} fault(s), {} messages, losing {} ({} runs): {}",
+        shrunk.scenario.faults.len(),
+        shrunk.scenario.workload.messages,
+        shrunk.lost,
+        shrunk.runs,
+        file.display()
+    );
+    out!(
+        "       replay: cargo run --release --bin mqsim -- run {} --seed {seed}",
+        file.display()
+    );
+    Ok(())
 }
 
 fn print_line(r: &ScenarioReport) {

@@ -4,12 +4,12 @@
 use std::fmt;
 use std::time::Duration;
 
-use broker_model::log::{LogConfig, OffsetReset};
+use broker_model::log::{Acks, LogConfig, OffsetReset};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
-use toml::Spanned;
+use toml::{Spanned, Value};
 
-use super::ErrAt;
+use super::{ErrAt, Setting};
 use crate::scenario::ScenarioError;
 
 /// `[config]` of a `system = "log"` scenario: Kafka's setting names.
@@ -173,6 +173,7 @@ pub fn convert(
         },
         max_poll_records: val(&r.max_poll_records).unwrap_or(d.max_poll_records),
         fetch_max_wait: ms(&r.fetch_max_wait_ms).unwrap_or(d.fetch_max_wait),
+        sabotage: d.sabotage,
     };
     config.validate().map_err(|e| {
         let span = r.span_of(e.key).or_else(|| Some(spanned.span()));
@@ -181,73 +182,57 @@ pub fn convert(
     Ok(config)
 }
 
-/// The configuration as `key = value` pairs in scenario-file names.
-pub fn describe(c: &LogConfig) -> Vec<(String, String)> {
-    let ms = |d: Duration| d.as_millis().to_string();
+/// The configuration as settings named as in scenario files, defaults
+/// included; `None` for a setting left unset.
+pub fn describe(c: &LogConfig) -> Vec<Setting> {
+    let int = |n: u64| Some(Value::Integer(n as i64));
+    let ms = |d: Duration| int(d.as_millis() as u64);
     let acks = match c.acks {
-        broker_model::log::Acks::None => "0",
-        broker_model::log::Acks::Leader => "1",
-        broker_model::log::Acks::All => "all",
+        Acks::None => Value::Integer(0),
+        Acks::Leader => Value::Integer(1),
+        Acks::All => Value::String("all".into()),
     };
-    let opt = |v: Option<String>| v.unwrap_or_else(|| "unset".into());
+    let reset = match c.auto_offset_reset {
+        OffsetReset::Earliest => "earliest",
+        OffsetReset::Latest => "latest",
+    };
     vec![
-        ("brokers".into(), c.brokers.to_string()),
-        ("partitions".into(), c.partitions.to_string()),
+        ("brokers", int(c.brokers.into())),
+        ("partitions", int(c.partitions.into())),
+        ("replication.factor", int(c.replication_factor.into())),
+        ("min.insync.replicas", int(c.min_insync_replicas.into())),
+        ("acks", Some(acks)),
+        ("retries", int(c.retries.into())),
+        ("request.timeout.ms", ms(c.request_timeout)),
+        ("retry.backoff.ms", ms(c.retry_backoff)),
         (
-            "replication.factor".into(),
-            c.replication_factor.to_string(),
+            "max.in.flight.requests.per.connection",
+            int(c.max_in_flight.into()),
         ),
         (
-            "min.insync.replicas".into(),
-            c.min_insync_replicas.to_string(),
-        ),
-        ("acks".into(), acks.into()),
-        ("retries".into(), c.retries.to_string()),
-        ("request.timeout.ms".into(), ms(c.request_timeout)),
-        ("retry.backoff.ms".into(), ms(c.retry_backoff)),
-        (
-            "max.in.flight.requests.per.connection".into(),
-            c.max_in_flight.to_string(),
+            "enable.idempotence",
+            Some(Value::Boolean(c.enable_idempotence)),
         ),
         (
-            "enable.idempotence".into(),
-            c.enable_idempotence.to_string(),
+            "unclean.leader.election.enable",
+            Some(Value::Boolean(c.unclean_leader_election)),
         ),
         (
-            "unclean.leader.election.enable".into(),
-            c.unclean_leader_election.to_string(),
+            "log.flush.interval.messages",
+            c.flush_interval_messages.and_then(int),
         ),
+        ("log.flush.interval.ms", c.flush_interval.and_then(ms)),
+        ("replica.lag.time.max.ms", ms(c.replica_lag_time_max)),
+        ("replica.fetch.wait.max.ms", ms(c.replica_fetch_wait_max)),
+        ("broker.heartbeat.interval.ms", ms(c.heartbeat_interval)),
+        ("broker.session.timeout.ms", ms(c.session_timeout)),
         (
-            "log.flush.interval.messages".into(),
-            opt(c.flush_interval_messages.map(|n| n.to_string())),
+            "enable.auto.commit",
+            Some(Value::Boolean(c.enable_auto_commit)),
         ),
-        (
-            "log.flush.interval.ms".into(),
-            opt(c.flush_interval.map(ms)),
-        ),
-        ("replica.lag.time.max.ms".into(), ms(c.replica_lag_time_max)),
-        (
-            "replica.fetch.wait.max.ms".into(),
-            ms(c.replica_fetch_wait_max),
-        ),
-        (
-            "broker.heartbeat.interval.ms".into(),
-            ms(c.heartbeat_interval),
-        ),
-        ("broker.session.timeout.ms".into(), ms(c.session_timeout)),
-        (
-            "enable.auto.commit".into(),
-            c.enable_auto_commit.to_string(),
-        ),
-        ("auto.commit.interval.ms".into(), ms(c.auto_commit_interval)),
-        (
-            "auto.offset.reset".into(),
-            match c.auto_offset_reset {
-                OffsetReset::Earliest => "earliest".into(),
-                OffsetReset::Latest => "latest".into(),
-            },
-        ),
-        ("max.poll.records".into(), c.max_poll_records.to_string()),
-        ("fetch.max.wait.ms".into(), ms(c.fetch_max_wait)),
+        ("auto.commit.interval.ms", ms(c.auto_commit_interval)),
+        ("auto.offset.reset", Some(Value::String(reset.into()))),
+        ("max.poll.records", int(c.max_poll_records.into())),
+        ("fetch.max.wait.ms", ms(c.fetch_max_wait)),
     ]
 }

@@ -10,6 +10,7 @@ pub mod duration;
 pub mod error;
 mod log_config;
 mod raw;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,6 +24,8 @@ use toml::Spanned;
 pub use error::ScenarioError;
 
 use crate::fault::{Action, Fault, Selector, Target};
+use crate::random_nemesis::{Kind, RandomNemesis, KIND_NAMES};
+use crate::trigger::{Condition, Trigger};
 use log_config::RawLogConfig;
 use raw::{OneOrMany, RawAction, RawExpect, RawHead, RawScenario};
 
@@ -105,6 +108,8 @@ pub struct Scenario {
     pub workload: Workload,
     /// The faults, in file order.
     pub faults: Vec<Fault>,
+    /// A random fault schedule drawn per seed, on top of `faults`.
+    pub nemesis: Option<RandomNemesis>,
 }
 
 /// The systems scenario files may name.
@@ -247,6 +252,10 @@ fn finish<C>(
     for f in &raw.faults {
         faults.push(fault(f, &hosts, &dests, &err)?);
     }
+    let nemesis = match &raw.nemesis {
+        Some(n) => Some(random_nemesis(n, &hosts, &dests, &err)?),
+        None => None,
+    };
     Ok(Scenario {
         file: path.to_path_buf(),
         name,
@@ -259,6 +268,7 @@ fn finish<C>(
         network,
         workload,
         faults,
+        nemesis,
     })
 }
 
@@ -352,10 +362,47 @@ fn fault(
 ) -> Result<Fault, ScenarioError> {
     let r = f.get_ref();
     let action = *r.action.get_ref();
+    let trigger = match &r.when {
+        Some(when) => {
+            let condition: Condition = when
+                .get_ref()
+                .parse()
+                .map_err(|m: String| err(Some(when.span()), Some("when"), m))?;
+            let times = match &r.times {
+                Some(t) if *t.get_ref() == 0 => {
+                    return Err(err(
+                        Some(t.span()),
+                        Some("times"),
+                        "`times` must be at least 1".into(),
+                    ))
+                }
+                Some(t) => *t.get_ref(),
+                None => 1,
+            };
+            Some((condition, times))
+        }
+        None => {
+            if let Some((key, span)) = r.trigger_keys().into_iter().next() {
+                return Err(err(
+                    Some(span),
+                    Some(key),
+                    format!("`{key}` only applies to a fault with `when`"),
+                ));
+            }
+            if r.at.is_none() {
+                return Err(err(
+                    Some(r.action.span()),
+                    Some("at"),
+                    "a fault needs `at` (a time) or `when` (a condition)".into(),
+                ));
+            }
+            None
+        }
+    };
     let (required, optional) = action.keys();
     for (key, span) in r.present() {
         if !required.contains(&key) && !optional.contains(&key) {
-            let takes: Vec<&str> = ["at", "action"]
+            let takes: Vec<&str> = ["at", "when", "after", "times", "action"]
                 .iter()
                 .chain(required)
                 .chain(optional)
@@ -395,37 +442,8 @@ fn fault(
         })?,
         None => &dests[0],
     };
-    let selector =
-        |v: &Option<Spanned<OneOrMany>>, key: &str| -> Result<Option<Selector>, ScenarioError> {
-            let Some(v) = v else {
-                return Ok(None);
-            };
-            let mut targets = Vec::new();
-            for name in &v.get_ref().0 {
-                let t: Target = name
-                    .parse()
-                    .map_err(|m: String| err(Some(v.span()), Some(key), m))?;
-                if let Target::Host(h) = &t {
-                    if !hosts.contains(h) {
-                        return Err(err(
-                            Some(v.span()),
-                            Some(key),
-                            format!(
-                                "no host `{h}` in this scenario; hosts: {}",
-                                hosts.join(", ")
-                            ),
-                        ));
-                    }
-                }
-                targets.push(t);
-            }
-            Ok(Some(Selector {
-                targets,
-                dest: dest.clone(),
-            }))
-        };
-    let target = selector(&r.target, "target")?;
-    let peer = selector(&r.peer, "peer")?;
+    let target = selector(r.target.as_ref(), "target", hosts, dest, err)?;
+    let peer = selector(r.peer.as_ref(), "peer", hosts, dest, err)?;
     let dur = |v: &Option<Spanned<duration::SimDuration>>| v.as_ref().map(|d| d.get_ref().0);
     let duration = dur(&r.duration);
     let need = |t: Option<Selector>| t.expect("required keys were checked");
@@ -478,9 +496,150 @@ fn fault(
         },
         RawAction::Heal => Action::Heal,
     };
+    let trigger = trigger.map(|(condition, times)| Trigger {
+        condition,
+        dest: dest.clone(),
+        after: dur(&r.after).unwrap_or_default(),
+        times,
+    });
     Ok(Fault {
-        at: r.at.get_ref().0,
+        at: dur(&r.at).unwrap_or_default(),
+        trigger,
         action,
+    })
+}
+
+/// Role and host names as a selector, every host checked to exist.
+fn selector(
+    v: Option<&Spanned<OneOrMany>>,
+    key: &str,
+    hosts: &[String],
+    dest: &str,
+    err: &ErrAt,
+) -> Result<Option<Selector>, ScenarioError> {
+    let Some(v) = v else {
+        return Ok(None);
+    };
+    let mut targets = Vec::new();
+    for name in &v.get_ref().0 {
+        let t: Target = name
+            .parse()
+            .map_err(|m: String| err(Some(v.span()), Some(key), m))?;
+        if let Target::Host(h) = &t {
+            if !hosts.contains(h) {
+                return Err(err(
+                    Some(v.span()),
+                    Some(key),
+                    format!(
+                        "no host `{h}` in this scenario; hosts: {}",
+                        hosts.join(", ")
+                    ),
+                ));
+            }
+        }
+        targets.push(t);
+    }
+    Ok(Some(Selector {
+        targets,
+        dest: dest.to_string(),
+    }))
+}
+
+fn random_nemesis(
+    raw: &Spanned<raw::RawNemesis>,
+    hosts: &[String],
+    dests: &[String],
+    err: &ErrAt,
+) -> Result<RandomNemesis, ScenarioError> {
+    let r = raw.get_ref();
+    let mut kinds = Vec::new();
+    for k in r.kinds.get_ref() {
+        kinds.push(
+            k.parse::<Kind>()
+                .map_err(|m| err(Some(r.kinds.span()), Some("kinds"), m))?,
+        );
+    }
+    if kinds.is_empty() {
+        return Err(err(
+            Some(r.kinds.span()),
+            Some("kinds"),
+            format!("`kinds` is empty; allowed: {}", KIND_NAMES.join(", ")),
+        ));
+    }
+    let dest = match &r.partition {
+        Some(p) => dests.get(*p.get_ref() as usize).ok_or_else(|| {
+            err(
+                Some(p.span()),
+                Some("partition"),
+                format!("`partition` must be below {}", dests.len()),
+            )
+        })?,
+        None => &dests[0],
+    };
+    let targets = selector(r.targets.as_ref(), "targets", hosts, dest, err)?
+        .map_or_else(|| vec![Target::AnyBroker], |s| s.targets);
+    let d = |v: &Option<Spanned<duration::SimDuration>>, default: u64| {
+        v.as_ref()
+            .map_or(Duration::from_millis(default), |s| s.get_ref().0)
+    };
+    let interval = d(&r.interval, 1000);
+    if interval.is_zero() {
+        let span = r.interval.as_ref().map(Spanned::span);
+        return Err(err(
+            span,
+            Some("interval"),
+            "`interval` must be above 0".into(),
+        ));
+    }
+    let max_concurrent = r.max_concurrent.as_ref().map_or(1, |m| *m.get_ref());
+    if max_concurrent == 0 {
+        let span = r.max_concurrent.as_ref().map(Spanned::span);
+        return Err(err(
+            span,
+            Some("max_concurrent"),
+            "`max_concurrent` must be at least 1".into(),
+        ));
+    }
+    let (min_duration, max_duration) = (d(&r.min_duration, 200), d(&r.max_duration, 2000));
+    if max_duration < min_duration {
+        let span = r
+            .max_duration
+            .as_ref()
+            .or(r.min_duration.as_ref())
+            .map(Spanned::span);
+        return Err(err(
+            span,
+            Some("max_duration"),
+            "`max_duration` must not be below `min_duration`".into(),
+        ));
+    }
+    let rate = r.rate.as_ref().map_or(0.3, |v| *v.get_ref());
+    if !(0.0..=1.0).contains(&rate) {
+        let span = r.rate.as_ref().map(Spanned::span);
+        return Err(err(
+            span,
+            Some("rate"),
+            "`rate` is a probability: between 0.0 and 1.0".into(),
+        ));
+    }
+    let cluster = hosts
+        .iter()
+        .filter(|h| !h.starts_with("producer-") && !h.starts_with("consumer-"))
+        .cloned()
+        .collect();
+    Ok(RandomNemesis {
+        kinds,
+        interval,
+        max_concurrent,
+        targets,
+        dest: dest.clone(),
+        min_duration,
+        max_duration,
+        start: d(&r.start, 1000),
+        stop: r.stop.as_ref().map(|s| s.get_ref().0),
+        rate,
+        latency: d(&r.latency, 200),
+        cluster,
     })
 }
 
@@ -518,12 +677,30 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests;
 
+/// One setting of a system's `[config]`, named as in scenario files;
+/// `None` when it is left unset.
+pub type Setting = (&'static str, Option<toml::Value>);
+
 impl Scenario {
-    /// The configuration as `key = value` pairs in scenario-file names,
-    /// defaults included, for reports.
-    pub fn config_lines(&self) -> Vec<(String, String)> {
+    /// Every `[config]` setting, defaults included.
+    pub fn settings(&self) -> Vec<Setting> {
         match &self.system {
             System::Log(c) => log_config::describe(c),
         }
+    }
+
+    /// The configuration as `key = value` text pairs, for reports.
+    pub fn config_lines(&self) -> Vec<(String, String)> {
+        self.settings()
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Some(toml::Value::String(s)) => s,
+                    Some(other) => other.to_string(),
+                    None => "unset".into(),
+                };
+                (k.to_string(), text)
+            })
+            .collect()
     }
 }

@@ -28,6 +28,24 @@ pub struct RawScenario<C> {
     pub config: Option<Spanned<C>>,
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
+    pub nemesis: Option<Spanned<RawNemesis>>,
+}
+
+/// `[nemesis]`: a seeded random fault schedule.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNemesis {
+    pub kinds: Spanned<Vec<String>>,
+    pub interval: Option<Spanned<SimDuration>>,
+    pub max_concurrent: Option<Spanned<u32>>,
+    pub targets: Option<Spanned<OneOrMany>>,
+    pub partition: Option<Spanned<u32>>,
+    pub min_duration: Option<Spanned<SimDuration>>,
+    pub max_duration: Option<Spanned<SimDuration>>,
+    pub start: Option<Spanned<SimDuration>>,
+    pub stop: Option<Spanned<SimDuration>>,
+    pub rate: Option<Spanned<f64>>,
+    pub latency: Option<Spanned<SimDuration>>,
 }
 
 /// Just enough of a file to learn its system.
@@ -140,7 +158,10 @@ impl RawAction {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
-    pub at: Spanned<SimDuration>,
+    pub at: Option<Spanned<SimDuration>>,
+    pub when: Option<Spanned<String>>,
+    pub after: Option<Spanned<SimDuration>>,
+    pub times: Option<Spanned<u32>>,
     pub action: Spanned<RawAction>,
     pub target: Option<Spanned<OneOrMany>>,
     pub peer: Option<Spanned<OneOrMany>>,
@@ -170,6 +191,18 @@ impl RawFault {
         );
         add("rate", self.rate.as_ref().map(Spanned::span));
         add("latency", self.latency.as_ref().map(Spanned::span));
+        keys
+    }
+
+    /// The trigger keys present, with their spans.
+    pub fn trigger_keys(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
+        let mut keys = Vec::new();
+        if let Some(s) = &self.after {
+            keys.push(("after", s.span()));
+        }
+        if let Some(s) = &self.times {
+            keys.push(("times", s.span()));
+        }
         keys
     }
 }

@@ -93,7 +93,7 @@ fn a_key_that_does_not_fit_the_action_is_refused() {
     assert_eq!(e.key.as_deref(), Some("rate"));
     assert!(e
         .message
-        .contains("it takes: at, action, target, partition, restart_after"));
+        .contains("it takes: at, when, after, times, action, target, partition, restart_after"));
 }
 
 #[test]
@@ -140,4 +140,36 @@ fn broken_toml_is_located() {
 fn a_partition_beyond_the_topic_is_refused() {
     let e = error(&GOOD.replace("target = \"leader\"", "target = \"leader\"\npartition = 1"));
     assert_eq!(e.key.as_deref(), Some("partition"));
+}
+
+#[test]
+fn a_triggered_fault_reads_its_condition_delay_and_count() {
+    let s = parse_str(&GOOD.replace(
+        "at = \"2s\"",
+        "when = \"leader_ahead_of_followers\"\nafter = \"5ms\"\ntimes = 2",
+    ))
+    .unwrap();
+    let t = s.faults[0].trigger.as_ref().unwrap();
+    assert_eq!(t.condition, Condition::LeaderAheadOfFollowers);
+    assert_eq!((t.after, t.times), (Duration::from_millis(5), 2));
+    assert_eq!(
+        s.faults[0].to_string(),
+        "when leader_ahead_of_followers of p0 + 5ms (up to 2 times): crash leader of p0, restart after 3s"
+    );
+}
+
+#[test]
+fn trigger_keys_need_a_condition_and_a_fault_needs_a_start() {
+    let e = error(&GOOD.replace("at = \"2s\"", "at = \"2s\"\ntimes = 2"));
+    assert_eq!(e.key.as_deref(), Some("times"));
+    assert!(e.message.contains("only applies to a fault with `when`"));
+    let e = error(&GOOD.replace("at = \"2s\"\n", ""));
+    assert!(
+        e.message.contains("needs `at` (a time) or `when`"),
+        "{}",
+        e.message
+    );
+    let e = error(&GOOD.replace("at = \"2s\"", "when = \"soon\""));
+    assert_eq!(e.key.as_deref(), Some("when"));
+    assert!(e.message.contains("leader_ahead_of_followers"));
 }

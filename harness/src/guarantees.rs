@@ -1,0 +1,222 @@
+//! The guarantee matrix: for each configuration, the fault classes it
+//! claims to survive without losing an acknowledged message, and those it
+//! does not.
+//!
+//! The property tests (`harness/tests/properties.rs`) hold every row to its
+//! claims in both directions: generated schedules of a survived class must
+//! lose nothing, and generated schedules of a class it does not survive must
+//! lose something within a bounded number of cases. README's table is
+//! rendered from this list (a test keeps them equal).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use broker_model::log::{Acks, LogConfig};
+use broker_model::Workload;
+
+use crate::fault::Fault;
+use crate::scenario::{Expect, Network, Scenario, System};
+
+/// A class of faults a configuration may claim to survive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FaultClass {
+    /// Process crashes of brokers, one at a time, each restarted.
+    BrokerCrash,
+    /// The leader crashes while it holds records no follower has fetched.
+    LeaderCrashBeforeSync,
+    /// Network partitions cutting off one broker, the controller, or the
+    /// leader from its followers, one at a time.
+    Partition,
+    /// Datagrams dropped at random on some links for a while.
+    MessageDrop,
+    /// Every broker loses power at once.
+    PowerLossAll,
+    /// A consumer crashes while it holds messages it has not processed.
+    ConsumerCrash,
+}
+
+impl FaultClass {
+    /// Every class, in matrix column order.
+    pub const ALL: [FaultClass; 6] = [
+        FaultClass::BrokerCrash,
+        FaultClass::LeaderCrashBeforeSync,
+        FaultClass::Partition,
+        FaultClass::MessageDrop,
+        FaultClass::PowerLossAll,
+        FaultClass::ConsumerCrash,
+    ];
+
+    /// A short name for tables and test names.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultClass::BrokerCrash => "broker crash",
+            FaultClass::LeaderCrashBeforeSync => "leader crash before sync",
+            FaultClass::Partition => "partition",
+            FaultClass::MessageDrop => "message drop",
+            FaultClass::PowerLossAll => "power loss of all brokers",
+            FaultClass::ConsumerCrash => "consumer crash before ack",
+        }
+    }
+}
+
+/// One row of the matrix.
+#[derive(Clone, Debug)]
+pub struct Guarantee {
+    /// A short identifier.
+    pub name: &'static str,
+    /// The configuration in words.
+    pub summary: &'static str,
+    /// The system and its configuration.
+    pub system: System,
+    /// Classes it claims to survive.
+    pub survives: Vec<FaultClass>,
+    /// Classes it does not survive.
+    pub loses_under: Vec<FaultClass>,
+}
+
+fn log(edit: impl FnOnce(&mut LogConfig)) -> System {
+    let mut c = LogConfig {
+        brokers: 3,
+        replication_factor: 3,
+        min_insync_replicas: 2,
+        acks: Acks::All,
+        enable_auto_commit: false,
+        ..LogConfig::default()
+    };
+    edit(&mut c);
+    System::Log(c)
+}
+
+/// The matrix.
+pub fn matrix() -> Vec<Guarantee> {
+    use FaultClass::*;
+    vec![
+        Guarantee {
+            name: "log-acks-all",
+            summary: "log, acks=all, RF=3, min.insync.replicas=2, clean elections, manual commit, no fsync",
+            system: log(|_| {}),
+            survives: vec![BrokerCrash, LeaderCrashBeforeSync, Partition, MessageDrop, ConsumerCrash],
+            loses_under: vec![PowerLossAll],
+        },
+        Guarantee {
+            name: "log-acks-all-fsync",
+            summary: "the same with log.flush.interval.messages=1",
+            system: log(|c| c.flush_interval_messages = Some(1)),
+            survives: vec![
+                BrokerCrash,
+                LeaderCrashBeforeSync,
+                Partition,
+                MessageDrop,
+                PowerLossAll,
+                ConsumerCrash,
+            ],
+            loses_under: vec![],
+        },
+        Guarantee {
+            name: "log-acks1",
+            summary: "log, acks=1, RF=3, manual commit",
+            system: log(|c| {
+                c.acks = Acks::Leader;
+                c.min_insync_replicas = 1;
+            }),
+            survives: vec![MessageDrop, ConsumerCrash],
+            loses_under: vec![LeaderCrashBeforeSync],
+        },
+        Guarantee {
+            name: "log-acks0",
+            summary: "log, acks=0, RF=3, manual commit",
+            system: log(|c| {
+                c.acks = Acks::None;
+                c.min_insync_replicas = 1;
+            }),
+            survives: vec![],
+            loses_under: vec![MessageDrop],
+        },
+        Guarantee {
+            name: "log-auto-commit",
+            summary: "log, acks=all, RF=3, min.insync.replicas=2, enable.auto.commit=true",
+            system: log(|c| c.enable_auto_commit = true),
+            survives: vec![BrokerCrash, LeaderCrashBeforeSync, MessageDrop],
+            loses_under: vec![ConsumerCrash],
+        },
+    ]
+}
+
+/// A scenario running `g`'s configuration under `faults`.
+pub fn scenario(
+    g: &Guarantee,
+    workload: Workload,
+    duration: Duration,
+    faults: Vec<Fault>,
+) -> Scenario {
+    Scenario {
+        file: PathBuf::from(format!("{}.toml", g.name)),
+        name: g.name.to_string(),
+        description: g.summary.to_string(),
+        system: g.system.clone(),
+        expect: Expect::NoLoss,
+        seeds: vec![1],
+        duration,
+        drain: Duration::from_secs(30),
+        network: Network::default(),
+        workload,
+        faults,
+        nemesis: None,
+    }
+}
+
+/// The matrix as a Markdown table (survives ✓, loses ✗, untested blank).
+pub fn markdown() -> String {
+    let mut out = String::from("| configuration |");
+    for c in FaultClass::ALL {
+        out.push_str(&format!(" {} |", c.name()));
+    }
+    out.push_str("\n|---|");
+    for _ in FaultClass::ALL {
+        out.push_str("---|");
+    }
+    for g in matrix() {
+        out.push_str(&format!("\n| `{}`: {} |", g.name, g.summary));
+        for c in FaultClass::ALL {
+            let cell = if g.survives.contains(&c) {
+                " ✓ |"
+            } else if g.loses_under.contains(&c) {
+                " ✗ |"
+            } else {
+                " |"
+            };
+            out.push_str(cell);
+        }
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_row_claims_both_ways_and_every_config_is_valid() {
+        for g in matrix() {
+            for c in &g.survives {
+                assert!(!g.loses_under.contains(c), "{}: {c:?} both ways", g.name);
+            }
+            let System::Log(config) = &g.system;
+            config.validate().unwrap();
+        }
+    }
+}
+
+#[cfg(test)]
+mod readme {
+    #[test]
+    fn the_readme_shows_this_matrix() {
+        let readme = include_str!("../../README.md");
+        let table = super::markdown();
+        assert!(
+            readme.contains(&table),
+            "README.md's guarantee matrix is out of date; it should read:\n{table}"
+        );
+    }
+}

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use broker_model::history::to_json_lines;
 use broker_model::EventKind;
-use harness::{runner, scenario};
+use harness::{runner, scenario, suite};
 
 fn bundled(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -93,4 +93,23 @@ fn acks1_loss_is_an_acknowledged_append_later_truncated() {
             "another broker was elected before the truncation"
         );
     }
+}
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let s = scenario::load(&bundled("log-autocommit-consumer-crash")).unwrap();
+    let report = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (report, _) = pool
+            .install(|| suite::run_seeds(&s, &[1, 2, 3, 4]))
+            .unwrap();
+        reports::json::to_string(&reports::Report {
+            generator: String::new(),
+            scenarios: vec![report],
+        })
+    };
+    assert!(report(1) == report(3));
 }

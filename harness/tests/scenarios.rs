@@ -1,5 +1,7 @@
 //! One test per bundled scenario file: run every seed the file lists and
-//! require the checker's verdict to match the file's `expect`.
+//! require the checker's verdict to match the file's `expect`. The bundled
+//! `loss` scenarios fire their faults on conditions, not on luck, so each of
+//! them must lose on every one of its seeds.
 //!
 //! A new file in `scenarios/` is a new test, with no Rust to write.
 
@@ -7,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use harness::scenario;
 use harness::suite;
+
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn scenarios_dir() -> PathBuf {
@@ -16,6 +19,17 @@ fn scenarios_dir() -> PathBuf {
 fn check(file: &Path) -> Result<(), Failed> {
     let s = scenario::load(file).map_err(|e| e.to_string())?;
     let (report, _) = suite::run(&s).map_err(|e| e.to_string())?;
+    if report.matches && report.verdict == reports::Verdict::Loss {
+        let spared: Vec<u64> = report
+            .seeds
+            .iter()
+            .filter(|s| s.counts.lost == 0)
+            .map(|s| s.seed)
+            .collect();
+        if !spared.is_empty() {
+            return Err(format!("seeds {spared:?} lost nothing").into());
+        }
+    }
     if report.matches {
         return Ok(());
     }

@@ -28,10 +28,30 @@ pub struct Source {
     incarnations: Rc<Cell<u32>>,
 }
 
-/// Counts toward the producer's published view.
-#[derive(Default)]
+/// The producer's published view, kept current as sends are acknowledged
+/// (the `after_producer_ack` trigger watches it).
 struct Tally {
+    host: String,
+    observer: crate::observe::Observer,
     acked: Cell<u64>,
+}
+
+impl Tally {
+    fn publish(&self, done: bool) {
+        self.observer.client(
+            &self.host,
+            ClientView {
+                done,
+                holding: 0,
+                acked: self.acked.get(),
+            },
+        );
+    }
+
+    fn acknowledged(&self) {
+        self.acked.set(self.acked.get() + 1);
+        self.publish(false);
+    }
 }
 
 /// Runs producer `index` (1-based) until crashed; it idles once done.
@@ -47,18 +67,12 @@ pub async fn run(ctx: Context, index: u32, source: Source) -> turmoil::Result {
     let total = ctx.workload.messages_for(index);
     let in_flight = ctx.config.max_in_flight as usize;
     let window = Arc::new(Semaphore::new(in_flight));
-    let tally = Rc::new(Tally::default());
-    let publish = |done: bool, tally: &Tally| {
-        ctx.observer.client(
-            &host,
-            ClientView {
-                done,
-                holding: 0,
-                acked: tally.acked.get(),
-            },
-        )
-    };
-    publish(false, &tally);
+    let tally = Rc::new(Tally {
+        host: host.clone(),
+        observer: ctx.observer.clone(),
+        acked: Cell::new(0),
+    });
+    tally.publish(false);
 
     let interval = ctx.workload.send_interval();
     loop {
@@ -72,14 +86,14 @@ pub async fn run(ctx: Context, index: u32, source: Source) -> turmoil::Result {
         let (client, host, tally) = (Rc::clone(&client), host.clone(), Rc::clone(&tally));
         tokio::task::spawn_local(async move {
             if send(&client, &host, msg, producer_id).await {
-                tally.acked.set(tally.acked.get() + 1);
+                tally.acknowledged();
             }
             drop(permit);
         });
         tokio::time::sleep(interval).await;
     }
     let _all = window.acquire_many(in_flight as u32).await?;
-    publish(true, &tally);
+    tally.publish(true);
     std::future::pending::<()>().await;
     Ok(())
 }

@@ -8,14 +8,13 @@
 //! lose something within a bounded number of cases. README's table is
 //! rendered from this list (a test keeps them equal).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use broker_model::log::{Acks, LogConfig};
 use broker_model::Workload;
 
 use crate::fault::Fault;
-use crate::scenario::{Expect, Network, Scenario, System};
+use crate::scenario::{Scenario, System};
 
 /// A class of faults a configuration may claim to survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -149,20 +148,12 @@ pub fn scenario(
     duration: Duration,
     faults: Vec<Fault>,
 ) -> Scenario {
-    Scenario {
-        file: PathBuf::from(format!("{}.toml", g.name)),
-        name: g.name.to_string(),
-        description: g.summary.to_string(),
-        system: g.system.clone(),
-        expect: Expect::NoLoss,
-        seeds: vec![1],
-        duration,
-        drain: Duration::from_secs(30),
-        network: Network::default(),
-        workload,
-        faults,
-        nemesis: None,
-    }
+    let mut s = Scenario::new(g.name, g.system.clone());
+    s.description = g.summary.to_string();
+    s.workload = workload;
+    s.duration = duration;
+    s.faults = faults;
+    s
 }
 
 /// The matrix as a Markdown table (survives ✓, loses ✗, untested blank).

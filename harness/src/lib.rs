@@ -10,12 +10,15 @@
 pub mod checker;
 pub mod fault;
 pub mod guarantees;
+pub mod junit;
 pub mod logging;
 pub mod nemesis;
 pub mod random_nemesis;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
 pub mod shrink;
 pub mod suite;
 pub mod summary;
+pub mod testing;
 pub mod trigger;

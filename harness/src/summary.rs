@@ -74,31 +74,11 @@ pub fn replay_command(scenario: &Scenario, seed: u64) -> String {
 
 /// The report of a scenario over all the seeds it ran.
 pub fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> ScenarioReport {
-    let seeds: Vec<SeedReport> = runs.iter().map(seed_report).collect();
-    let mut totals = reports::Counts::default();
-    for s in &seeds {
-        totals.add(&s.counts);
-    }
-    let seeds_with_loss: Vec<u64> = seeds
-        .iter()
-        .filter(|s| s.counts.lost > 0)
-        .map(|s| s.seed)
-        .collect();
-    let verdict = if seeds_with_loss.is_empty() {
-        Verdict::NoLoss
-    } else {
-        Verdict::Loss
-    };
     let expect = match scenario.expect {
         Expect::Loss => Verdict::Loss,
         Expect::NoLoss => Verdict::NoLoss,
     };
-    let replay_seed = seeds_with_loss
-        .first()
-        .copied()
-        .or_else(|| seeds.first().map(|s| s.seed))
-        .unwrap_or(1);
-    ScenarioReport {
+    let mut report = ScenarioReport {
         name: scenario.name.clone(),
         file: scenario.file.display().to_string(),
         description: scenario.description.clone(),
@@ -106,11 +86,20 @@ pub fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> ScenarioRepor
         config: scenario.config_lines(),
         schedule: scenario.faults.iter().map(ToString::to_string).collect(),
         expect,
-        verdict,
-        matches: verdict == expect,
-        totals,
-        seeds_with_loss,
-        seeds,
-        replay: replay_command(scenario, replay_seed),
-    }
+        verdict: Verdict::NoLoss,
+        matches: false,
+        totals: reports::Counts::default(),
+        seeds_with_loss: Vec::new(),
+        seeds: runs.iter().map(seed_report).collect(),
+        replay: String::new(),
+    };
+    report.recompute();
+    let replay_seed = report
+        .seeds_with_loss
+        .first()
+        .copied()
+        .or_else(|| report.seeds.first().map(|s| s.seed))
+        .unwrap_or(1);
+    report.replay = replay_command(scenario, replay_seed);
+    report
 }

@@ -6,5 +6,6 @@
 
 pub mod document;
 pub mod json;
+pub mod merge;
 
 pub use document::{Counts, LostMessage, Report, ScenarioReport, SeedReport, Verdict};

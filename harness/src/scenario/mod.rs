@@ -10,6 +10,8 @@ pub mod duration;
 pub mod error;
 mod log_config;
 mod raw;
+pub mod schema;
+pub mod starter;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -676,6 +678,29 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests;
+
+impl Scenario {
+    /// A scenario built in Rust rather than read from a file: `system` with
+    /// the default workload and network, seeds 1 to 5, 10 simulated
+    /// seconds, a 30-second drain, no faults, expecting no loss. Adjust the
+    /// public fields from there.
+    pub fn new(name: &str, system: System) -> Scenario {
+        Scenario {
+            file: PathBuf::from(format!("{name}.toml")),
+            name: name.to_string(),
+            description: String::new(),
+            system,
+            expect: Expect::NoLoss,
+            seeds: (1..=5).collect(),
+            duration: Duration::from_secs(10),
+            drain: Duration::from_secs(30),
+            network: Network::default(),
+            workload: Workload::default(),
+            faults: Vec::new(),
+            nemesis: None,
+        }
+    }
+}
 
 /// One setting of a system's `[config]`, named as in scenario files;
 /// `None` when it is left unset.

@@ -125,6 +125,17 @@ pub enum RawAction {
 }
 
 impl RawAction {
+    pub const ALL: [RawAction; 8] = [
+        RawAction::Partition,
+        RawAction::Isolate,
+        RawAction::Drop,
+        RawAction::Delay,
+        RawAction::Hold,
+        RawAction::Crash,
+        RawAction::PowerLoss,
+        RawAction::Heal,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             RawAction::Partition => "partition",

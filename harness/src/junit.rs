@@ -1,0 +1,81 @@
+//! JUnit XML for CI systems: one test case per scenario and the batch of
+//! seeds it ran, failing when the verdict does not match `expect`.
+
+use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
+use reports::{Report, ScenarioReport};
+
+fn seeds_label(s: &ScenarioReport) -> String {
+    let seeds: Vec<u64> = s.seeds.iter().map(|s| s.seed).collect();
+    match (seeds.first(), seeds.last()) {
+        (Some(a), Some(b)) if seeds.len() > 2 && (b - a + 1) as usize == seeds.len() => {
+            format!("seeds {a}..={b}")
+        }
+        _ => format!(
+            "seeds {}",
+            seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    }
+}
+
+/// The report as JUnit XML.
+pub fn to_junit(report: &Report) -> String {
+    let mut junit = Junit::new("mqsim");
+    let mut suite = TestSuite::new("scenarios");
+    for s in &report.scenarios {
+        let name = format!("{} [{}]", s.name, seeds_label(s));
+        let summary = format!(
+            "verdict {}, expected {}: {} acknowledged, {} lost, {} duplicated, {} recovered over {} seeds; replay: {}",
+            s.verdict.name(),
+            s.expect.name(),
+            s.totals.acknowledged,
+            s.totals.lost,
+            s.totals.duplicated,
+            s.totals.recovered,
+            s.seeds.len(),
+            s.replay
+        );
+        let status = if s.matches {
+            TestCaseStatus::success()
+        } else {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(summary.clone());
+            status
+        };
+        let mut case = TestCase::new(name, status);
+        case.set_classname(s.file.clone());
+        case.set_system_out(summary);
+        suite.add_test_case(case);
+    }
+    junit.add_test_suite(suite);
+    junit
+        .to_string()
+        .expect("a JUnit report of plain strings always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mismatch_is_a_failure_and_a_match_a_success() {
+        let text = r#"{"generator":"t","scenarios":[
+          {"name":"a","file":"a.toml","description":"","system":"log","config":[],"schedule":[],
+           "expect":"loss","verdict":"loss","matches":true,"totals":{"sent":1,"acknowledged":1,"failed":0,"unknown":0,"processed":0,"lost":1,"duplicated":0,"recovered":0,"unexpected":0},
+           "seeds_with_loss":[1],"seeds":[],"replay":"r"},
+          {"name":"b","file":"b.toml","description":"","system":"log","config":[],"schedule":[],
+           "expect":"no-loss","verdict":"loss","matches":false,"totals":{"sent":1,"acknowledged":1,"failed":0,"unknown":0,"processed":0,"lost":1,"duplicated":0,"recovered":0,"unexpected":0},
+           "seeds_with_loss":[1],"seeds":[],"replay":"r"}]}"#;
+        let report: Report = serde_json::from_str(text).unwrap();
+        let xml = to_junit(&report);
+        assert!(
+            xml.contains(r#"tests="2" skipped="0" failures="1""#),
+            "{xml}"
+        );
+        assert!(xml.contains("verdict loss, expected no-loss"), "{xml}");
+        assert!(xml.contains(r#"classname="b.toml""#), "{xml}");
+    }
+}

@@ -1,0 +1,92 @@
+//! Commented starter files for `mqsim new`: a scenario that runs as it is
+//! and says, key by key, what can be changed.
+
+/// The starter file for `system`, if mqsim models it.
+pub fn starter(system: &str) -> Option<&'static str> {
+    match system {
+        "log" => Some(LOG),
+        _ => None,
+    }
+}
+
+/// The systems `mqsim new` can start a file for.
+pub const SYSTEMS: &[&str] = &["log"];
+
+const LOG: &str = r#"# A scenario for the Kafka-like log. Run it with
+#   cargo run --release --bin mqsim -- run THIS_FILE
+# and check it without running with `mqsim check THIS_FILE`.
+
+name = "my-log-scenario"
+description = "What this scenario shows, in a sentence or two."
+system = "log"
+expect = "no-loss"          # "loss" or "no-loss": what you expect the checker to find
+seeds = 5                   # seeds 1..=5, or a list such as [3, 17]
+duration = "8s"             # simulated time of the workload and the faults
+# drain = "30s"             # the longest final drain
+
+[workload]
+producers = 1               # producer-1..
+consumers = 1               # consumer-1.., one consumer group
+messages = 400              # in total, split across producers
+rate = 100                  # messages per simulated second, all producers together
+processing_time = "10ms"    # a consumer's time to process one message
+
+# [network]
+# min_latency = "1ms"
+# max_latency = "5ms"
+
+[config]
+# Kafka's setting names, quoted because of the dots. Every key is optional;
+# README.md lists them all with their defaults.
+brokers = 3
+"replication.factor" = 3
+"min.insync.replicas" = 2
+acks = "all"                # 0, 1 or "all"
+"enable.idempotence" = false
+"unclean.leader.election.enable" = false
+# "log.flush.interval.messages" = 1   # fsync every append; unset = page cache only
+"enable.auto.commit" = false        # commit after processing
+
+# A fault at a time:
+[[faults]]
+at = "2s"
+action = "partition"        # partition, isolate, drop, delay, hold, crash, power_loss, heal
+target = "leader"           # a host (broker-2) or a role: leader, follower(s), replicas,
+                            # controller, any-broker, brokers, producer(s), consumer(s)
+peer = "followers"          # the other side (default: every other host)
+duration = "500ms"
+
+# A fault on a condition:
+[[faults]]
+at = "3s"                           # start watching at 3s
+when = "leader_ahead_of_followers"  # or consumer_received_unacked, after_producer_ack,
+                                    # before_fsync, mirror_unsynced
+action = "crash"
+target = "leader"
+restart_after = "2s"
+
+# A random fault schedule per seed:
+# [nemesis]
+# kinds = ["crash", "partition", "drop"]
+# interval = "1s"
+# targets = ["any-broker"]
+"#;
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn every_starter_is_a_valid_scenario() {
+        for system in SYSTEMS {
+            let text = starter(system).unwrap();
+            let s = crate::scenario::parse(Path::new("new.toml"), text)
+                .unwrap_or_else(|e| panic!("{system}: {e}"));
+            assert_eq!(s.system.name(), *system);
+            assert_eq!(s.faults.len(), 2);
+        }
+        assert!(starter("pulsar").is_none());
+    }
+}

@@ -1,0 +1,89 @@
+//! Assertions for your own `cargo test`: run a scenario file, or a scenario
+//! built in Rust, and fail the test when an acknowledged message is lost.
+//!
+//! ```no_run
+//! // tests/durability.rs in your crate
+//! #[test]
+//! fn our_broker_settings_lose_nothing() {
+//!     harness::testing::assert_no_loss("scenarios/our-settings.toml");
+//! }
+//! ```
+//!
+//! On failure the panic message names the losing seeds, the report file and
+//! the command that replays the first losing seed.
+
+use std::path::{Path, PathBuf};
+
+use reports::{Report, ScenarioReport, Verdict};
+
+use crate::scenario::{self, Scenario};
+use crate::suite;
+
+/// Where reports of library runs go: `$CARGO_TARGET_DIR/mqsim/<name>/`, or
+/// `target/mqsim/<name>/` under the current directory.
+pub fn report_dir(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    target.join("mqsim").join(name)
+}
+
+/// Runs every seed of `scenario`, writes its report, and returns the
+/// report and the path of the written JSON.
+pub fn run(scenario: &Scenario) -> Result<(ScenarioReport, PathBuf), String> {
+    let (report, _) = suite::run(scenario).map_err(|e| e.to_string())?;
+    let dir = report_dir(&scenario.name);
+    let path = dir.join("report.json");
+    let document = Report {
+        scenarios: vec![report.clone()],
+        ..Report::new()
+    };
+    reports::json::write(&document, &path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok((report, path))
+}
+
+fn load(file: &Path) -> Scenario {
+    scenario::load(file).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn require(scenario: &Scenario, want: Verdict) {
+    let (report, path) = run(scenario).unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
+    if report.verdict == want {
+        return;
+    }
+    match want {
+        Verdict::NoLoss => panic!(
+            "scenario `{}` lost {} of {} acknowledged messages (seeds {:?}); report: {}; replay: {}",
+            scenario.name,
+            report.totals.lost,
+            report.totals.acknowledged,
+            report.seeds_with_loss,
+            path.display(),
+            report.replay
+        ),
+        Verdict::Loss => panic!(
+            "scenario `{}` lost no acknowledged message over {} seeds; report: {}",
+            scenario.name,
+            report.seeds.len(),
+            path.display()
+        ),
+    }
+}
+
+/// Panics unless every seed of the scenario file at `file` keeps every
+/// acknowledged message.
+pub fn assert_no_loss(file: impl AsRef<Path>) {
+    require(&load(file.as_ref()), Verdict::NoLoss);
+}
+
+/// Panics unless some seed of the scenario file at `file` loses an
+/// acknowledged message: for scenarios that document an unsafe setting.
+pub fn assert_loss(file: impl AsRef<Path>) {
+    require(&load(file.as_ref()), Verdict::Loss);
+}
+
+/// Panics unless every seed of `scenario` keeps every acknowledged message.
+pub fn assert_scenario_no_loss(scenario: &Scenario) {
+    require(scenario, Verdict::NoLoss);
+}

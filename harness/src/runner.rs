@@ -31,6 +31,8 @@ pub struct RunOutput {
     pub simulated: Duration,
     /// Whether every client was done before the drain deadline.
     pub drained: bool,
+    /// Every host of the cluster with its role, in deployment order.
+    pub hosts: Vec<(String, HostRole)>,
 }
 
 /// A run that could not finish.
@@ -62,6 +64,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
             broker_model::log::install(&mut sim, config, &scenario.workload, &instruments)
         }
     };
+    let hosts = deployment.hosts.clone();
     let clients: Vec<String> = deployment
         .hosts
         .iter()
@@ -135,5 +138,6 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
         analysis,
         simulated: sim.elapsed(),
         drained,
+        hosts,
     })
 }

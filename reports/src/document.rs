@@ -61,12 +61,15 @@ impl Verdict {
     }
 }
 
-/// One lost message and every event that mentions it.
+/// One lost message and its lifecycle.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LostMessage {
     /// The message id.
     pub id: String,
-    /// Its trail through the cluster, in time order.
+    /// Its lifecycle, in time order: every event that mentions it, plus the
+    /// events that explain what became of it although they do not name it
+    /// (elections and fencings meanwhile, the fsync after an append, a
+    /// restart that no longer holds it, a consumer commit past it).
     pub trail: Vec<Event>,
 }
 

@@ -11,7 +11,7 @@ use broker_model::{EventKind, HostRole};
 use reports::{Host, LostMessage, ScenarioReport, SeedReport, Verdict};
 
 pub use lifecycle::lifecycle;
-pub use series::{series, BUCKET_MS};
+pub use series::{bucket_ms_for, series, BUCKET_MS, MAX_BUCKETS};
 pub use spans::{fault_spans, phases};
 
 use crate::runner::RunOutput;
@@ -48,7 +48,10 @@ pub fn seed_report(run: &RunOutput) -> SeedReport {
             .collect(),
         fault_spans: fault_spans(&run.events),
         phases: phases(&run.events),
-        series: series(&run.events, run.simulated.as_micros() as u64, BUCKET_MS),
+        series: {
+            let end_us = run.simulated.as_micros() as u64;
+            series(&run.events, end_us, bucket_ms_for(end_us))
+        },
     }
 }
 

@@ -10,6 +10,25 @@ use reports::{Bucket, Series};
 /// the bundled rates.
 pub const BUCKET_MS: u64 = 100;
 
+/// The most buckets a series holds; longer runs get longer buckets, so the
+/// report stays small and the plot readable.
+pub const MAX_BUCKETS: u64 = 600;
+
+/// The bucket length for a run of `end_us`: [`BUCKET_MS`], or a round
+/// multiple of it that keeps the series within [`MAX_BUCKETS`].
+pub fn bucket_ms_for(end_us: u64) -> u64 {
+    let mut scale = BUCKET_MS;
+    loop {
+        for m in [1, 2, 5] {
+            let bucket = scale * m;
+            if end_us / (bucket * 1000) < MAX_BUCKETS {
+                return bucket;
+            }
+        }
+        scale *= 10;
+    }
+}
+
 /// The client events of `events` in buckets of `bucket_ms`, from time zero
 /// to `end_us`.
 pub fn series(events: &[Event], end_us: u64, bucket_ms: u64) -> Series {
@@ -107,5 +126,14 @@ mod tests {
         let b2 = &s.buckets[2];
         assert_eq!((b2.sent, b2.acked, b2.processed), (0, 1, 1));
         assert_eq!(b2.latency_p50_us, None);
+    }
+
+    #[test]
+    fn long_runs_get_longer_buckets() {
+        assert_eq!(bucket_ms_for(9_000_000), 100);
+        assert_eq!(bucket_ms_for(59_999_999), 100);
+        assert_eq!(bucket_ms_for(60_000_000), 200);
+        assert_eq!(bucket_ms_for(200_000_000), 500);
+        assert_eq!(bucket_ms_for(3_600_000_000), 10_000);
     }
 }

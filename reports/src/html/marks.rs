@@ -75,16 +75,27 @@ pub fn mark(kind: &EventKind, id: MsgId) -> Mark {
             format!("append @{offset} e{epoch}"),
         ),
         EventKind::Fsync { .. } => m(Shape::TriangleDown, "k-fsync", "fsync".into()),
-        EventKind::Receive { offset, .. } => m(
-            Shape::OpenTriangle,
-            "k-receive",
-            match offset {
-                Some(o) => format!("receive @{o}"),
-                None => "receive".into(),
-            },
-        ),
+        EventKind::Receive {
+            offset,
+            redelivered,
+            ..
+        } => {
+            let word = if *redelivered {
+                "redelivered"
+            } else {
+                "receive"
+            };
+            m(
+                Shape::OpenTriangle,
+                "k-receive",
+                match offset {
+                    Some(o) => format!("{word} @{o}"),
+                    None => word.into(),
+                },
+            )
+        }
         EventKind::Processed { .. } => m(Shape::Dot, "k-processed", "processed".into()),
-        EventKind::Ack { .. } => m(Shape::Dot, "k-processed", "ack".into()),
+        EventKind::Ack { .. } => m(Shape::Dot, "k-processed", "consumer ack".into()),
         EventKind::Commit { offset, .. } => m(
             Shape::Triangle,
             "k-loss",

@@ -10,7 +10,7 @@ use super::svg::{polyline, Scale, Svg};
 use crate::document::{FaultSpan, Phase, Series};
 
 const WIDTH: f64 = 960.0;
-const LEFT: f64 = 64.0;
+const LEFT: f64 = 76.0;
 const RIGHT: f64 = 24.0;
 const ROW: f64 = 15.0;
 const RATE_H: f64 = 140.0;
@@ -27,8 +27,7 @@ pub fn render(series: &Series, spans: &[FaultSpan], phases: &[Phase], label: &st
         .find(|p| p.name == "end")
         .map_or(n as u64 * bucket_us, |p| p.at_us)
         .max(1);
-    let legend_h = 4.0;
-    let top = legend_h + ROW * spans.len() as f64 + 6.0;
+    let top = 10.0 + ROW * spans.len() as f64;
     let rate_top = top;
     let rate_bottom = rate_top + RATE_H;
     let lat_top = rate_bottom + GAP;
@@ -47,7 +46,7 @@ pub fn render(series: &Series, spans: &[FaultSpan], phases: &[Phase], label: &st
 
     // Fault bands across both panels, labelled above.
     for (row, span) in spans.iter().enumerate() {
-        let label_y = legend_h + ROW * row as f64 + 11.0;
+        let label_y = ROW * row as f64 + 15.0;
         let areas = [(rate_top, rate_bottom), (lat_top, lat_bottom)];
         faults::draw(&mut svg, span, &x, &areas, label_y, WIDTH - RIGHT);
     }

@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -40,10 +41,11 @@ pub struct Loaded {
 impl Browser {
     /// Starts `exe` headless with a fresh profile and connects to it.
     pub fn launch(exe: &Path) -> Result<Browser, String> {
+        static LAUNCHES: AtomicUsize = AtomicUsize::new(0);
         let profile = std::env::temp_dir().join(format!(
             "mqsim-chromium-{}-{}",
             std::process::id(),
-            Instant::now().elapsed().as_nanos()
+            LAUNCHES.fetch_add(1, Ordering::Relaxed)
         ));
         let mut child = Command::new(exe)
             .args([
@@ -85,6 +87,7 @@ impl Browser {
                 Err(_) => {
                     let _ = child.kill();
                     let _ = child.wait();
+                    let _ = std::fs::remove_dir_all(&profile);
                     return Err(format!(
                         "{} never opened its DevTools socket; it said:\n{}",
                         exe.display(),
@@ -93,17 +96,15 @@ impl Browser {
                 }
             }
         };
-        let address = url
-            .strip_prefix("ws://")
-            .and_then(|rest| rest.split('/').next())
-            .ok_or_else(|| format!("unexpected DevTools address {url}"))?
-            .to_string();
-        let stream = TcpStream::connect(&address).map_err(|e| format!("{address}: {e}"))?;
-        stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .map_err(|e| e.to_string())?;
-        let (socket, _) = tungstenite::client(url.as_str(), stream)
-            .map_err(|e| format!("DevTools handshake with {url}: {e}"))?;
+        let socket = match connect(&url) {
+            Ok(socket) => socket,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = std::fs::remove_dir_all(&profile);
+                return Err(e);
+            }
+        };
         Ok(Browser {
             child,
             socket,
@@ -112,7 +113,30 @@ impl Browser {
             events: Vec::new(),
         })
     }
+}
 
+/// Opens the DevTools socket at `url` (`ws://host:port/devtools/browser/…`).
+fn connect(url: &str) -> Result<WebSocket<TcpStream>, String> {
+    let address = url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .ok_or_else(|| format!("unexpected DevTools address {url}"))?;
+    let stream = TcpStream::connect(address).map_err(|e| format!("{address}: {e}"))?;
+    // The handshake gets a whole step; afterwards reads wait briefly, so
+    // that the loops below can watch their own deadlines.
+    stream
+        .set_read_timeout(Some(STEP))
+        .map_err(|e| e.to_string())?;
+    let (socket, _) = tungstenite::client(url, stream)
+        .map_err(|e| format!("DevTools handshake with {url}: {e}"))?;
+    socket
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .map_err(|e| e.to_string())?;
+    Ok(socket)
+}
+
+impl Browser {
     /// Reads one message, or `None` when nothing arrived for a moment.
     fn read(&mut self) -> Result<Option<Value>, String> {
         match self.socket.read() {
@@ -273,7 +297,19 @@ fn problem(event: &Value) -> Option<String> {
 }
 
 impl Drop for Browser {
+    /// Asks the browser to close, so that it removes its own temporary
+    /// files; kills it if it has not gone within a few seconds.
     fn drop(&mut self) {
+        self.next_id += 1;
+        let close = json!({ "id": self.next_id, "method": "Browser.close" });
+        let _ = self.socket.send(Message::Text(close.to_string().into()));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profile);

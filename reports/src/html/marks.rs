@@ -99,7 +99,7 @@ pub fn mark(kind: &EventKind, id: MsgId) -> Mark {
         EventKind::Commit { offset, .. } => m(
             Shape::Triangle,
             "k-loss",
-            format!("commit past it ({offset})"),
+            format!("commit past it @{offset}"),
         ),
         EventKind::Truncate { to, .. } => m(Shape::Cross, "k-loss", format!("truncate to {to}")),
         EventKind::Recover { msgs, .. } if msgs.contains(&id) => {

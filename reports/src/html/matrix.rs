@@ -23,7 +23,7 @@ pub struct Cell {
     pub lost: u64,
     /// Acknowledged messages, likewise.
     pub acknowledged: u64,
-    /// Seeds that lost something, and seeds run.
+    /// Seeds that lost at least one acknowledged message.
     pub lossy_seeds: usize,
     /// Seeds run.
     pub seeds: usize,

@@ -149,8 +149,10 @@ impl Frame<'_> {
         self.top + LANE * (lane as f64 + 0.5)
     }
 
+    /// The bottom of the lanes, with room under the last one for a label
+    /// set below its line.
     fn bottom(&self) -> f64 {
-        self.top + LANE * self.lanes.len() as f64
+        self.top + LANE * self.lanes.len() as f64 + 8.0
     }
 }
 

@@ -9,7 +9,7 @@ use crate::document::{
     Series, Verdict,
 };
 
-fn ev(at_ms: u64, host: &str, kind: EventKind) -> Event {
+pub(super) fn ev(at_ms: u64, host: &str, kind: EventKind) -> Event {
     Event {
         at_us: at_ms * 1000,
         host: host.into(),
@@ -17,7 +17,9 @@ fn ev(at_ms: u64, host: &str, kind: EventKind) -> Event {
     }
 }
 
-fn lost(seq: u32, leader: &str) -> LostMessage {
+/// A message lost as under `acks=1`: appended on `leader` alone,
+/// acknowledged, another broker elected, truncated on `leader`.
+pub(super) fn lost(seq: u32, leader: &str) -> LostMessage {
     let msg = MsgId::new(1, seq);
     LostMessage {
         id: msg.to_string(),
@@ -123,7 +125,7 @@ fn seed(seed: u64, lost_count: u32, leader: &str) -> SeedReport {
     }
 }
 
-fn scenario(
+pub(super) fn scenario(
     name: &str,
     configuration: &str,
     seeds: Vec<SeedReport>,

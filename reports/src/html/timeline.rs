@@ -88,16 +88,22 @@ fn lanes<'a>(lost: &'a LostMessage, hosts: &'a [Host]) -> Vec<&'a str> {
     lanes
 }
 
-/// The simulated-time window to draw, in microseconds: the lifecycle, and
-/// if the trail simply stops, the first crash or power loss after it that
-/// hits a host it reached (the fault that made the message vanish), padded.
+/// How long after a trail's end a crash or power loss of a host it reached
+/// is still drawn with it, as the likely reason it went no further.
+const FOLLOW_US: u64 = 10_000_000;
+
+/// The simulated-time window to draw, in microseconds: the lifecycle, plus
+/// the first crash or power loss that hits a host the message reached and
+/// starts soon after the trail ends (a consumer crashing with the message
+/// unprocessed, say), padded.
 fn window(lost: &LostMessage, spans: &[FaultSpan]) -> (f64, f64) {
     let t0 = lost.trail.first().map_or(0, |e| e.at_us);
     let mut t1 = lost.trail.last().map_or(0, |e| e.at_us);
     let reached: BTreeSet<&str> = lost.trail.iter().map(|e| e.host.as_str()).collect();
     if let Some(s) = spans
         .iter()
-        .filter(|s| faults::takes_host_down(&s.action) && s.start_us > t1)
+        .filter(|s| faults::takes_host_down(&s.action))
+        .filter(|s| s.start_us > t1 && s.start_us - t1 <= FOLLOW_US)
         .find(|s| s.hosts.iter().any(|h| reached.contains(h.as_str())))
     {
         t1 = t1.max(s.end_us);
@@ -510,4 +516,91 @@ pub fn key() -> Vec<KeyItem> {
         text: "where the trail ends",
     });
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::html::tests::{ev, lost};
+
+    fn hosts() -> Vec<Host> {
+        [
+            ("controller", "controller"),
+            ("broker-1", "broker"),
+            ("broker-2", "broker"),
+            ("producer-1", "producer"),
+            ("consumer-1", "consumer"),
+        ]
+        .iter()
+        .map(|(n, r)| Host {
+            name: (*n).into(),
+            role: (*r).into(),
+        })
+        .collect()
+    }
+
+    fn crash(host: &str, start_ms: u64, end_ms: u64) -> FaultSpan {
+        FaultSpan {
+            start_us: start_ms * 1000,
+            end_us: end_ms * 1000,
+            action: "crash".into(),
+            hosts: vec![host.into()],
+            detail: format!("crash {host}"),
+        }
+    }
+
+    #[test]
+    fn lanes_follow_the_message_and_keep_the_replicas_it_never_reached() {
+        let hosts = hosts();
+        let l = lost(0, "broker-1");
+        assert_eq!(
+            lanes(&l, &hosts),
+            [
+                "producer-1",
+                "broker-1",
+                "broker-2",
+                "controller",
+                "consumer-1"
+            ]
+        );
+        let svg = render(&l, &[], &hosts).svg;
+        // broker-2 is reached by the election; the consumer never is.
+        assert!(svg.contains(r#"class="lane-name">broker-2<"#));
+        assert!(svg.contains(r#"class="lane-name idle">consumer-1<"#));
+        assert!(svg.contains("leader e2"));
+        assert!(svg.contains("truncate to 0"));
+        assert_eq!(svg.matches("end-ring").count(), 1);
+    }
+
+    #[test]
+    fn the_window_reaches_a_crash_soon_after_the_trail_but_not_a_late_one() {
+        let l = lost(0, "broker-1");
+        let end = l.trail.last().unwrap().at_us as f64;
+        let (_, hi) = window(&l, &[crash("broker-1", 5_000, 6_000)]);
+        assert!(hi > 6_000_000.0, "the crash after the trail is drawn");
+        let (_, hi) = window(&l, &[crash("broker-1", 60_000, 61_000)]);
+        assert!(hi < end + 1_000_000.0, "a crash a minute later is not");
+        let (_, hi) = window(&l, &[crash("broker-2", 5_000, 6_000)]);
+        assert!(
+            hi < 6_000_000.0,
+            "a crash of a host it never reached is not"
+        );
+    }
+
+    #[test]
+    fn a_trail_of_one_instant_gets_a_readable_window() {
+        let mut l = lost(0, "broker-1");
+        l.trail.truncate(1);
+        l.trail.push(ev(
+            2000,
+            "producer-1",
+            EventKind::SendOk {
+                msg: MsgId::new(1, 0),
+                offset: None,
+            },
+        ));
+        let (lo, hi) = window(&l, &[]);
+        assert!(hi - lo >= MIN_WINDOW_US);
+        assert!(lo < 2_000_000.0 && hi > 2_000_000.0);
+    }
 }

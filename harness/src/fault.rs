@@ -215,6 +215,83 @@ pub struct Fault {
     pub action: Action,
 }
 
+impl Selector {
+    /// Whom the selector means, in words for a fault class: roles rather
+    /// than hosts, so that scenarios hitting "the leader" group together
+    /// whichever broker it was.
+    fn whom(&self) -> String {
+        let words: Vec<String> = self
+            .targets
+            .iter()
+            .map(|t| match t {
+                Target::Host(h) => h.clone(),
+                Target::AnyBroker => "a broker".into(),
+                Target::Brokers => "all brokers".into(),
+                Target::Producers => "all producers".into(),
+                Target::Consumers => "all consumers".into(),
+                Target::Replicas => "all replicas".into(),
+                other => other.to_string(),
+            })
+            .collect();
+        words.join(" + ")
+    }
+}
+
+impl Fault {
+    /// The kind of fault in a few words, without times or rates: what a
+    /// column of the guarantee matrix groups by (`partition (leader |
+    /// followers)`, `process crash of consumer`, `power loss of all
+    /// brokers`). `None` for `heal`, which injects nothing.
+    pub fn class(&self) -> Option<String> {
+        let sides = |target: &Selector, peer: &Option<Selector>, sep: &str| match peer {
+            Some(p) => format!("({} {sep} {})", target.whom(), p.whom()),
+            None => format!("({} {sep} everyone else)", target.whom()),
+        };
+        let what = match &self.action {
+            Action::Partition {
+                target, peer: None, ..
+            } => format!("isolation of {}", target.whom()),
+            Action::Partition { target, peer, .. } => {
+                format!("partition {}", sides(target, peer, "|"))
+            }
+            Action::Drop { target, peer, .. } => {
+                format!("network drop {}", sides(target, peer, "↔"))
+            }
+            Action::Delay { target, peer, .. } => {
+                format!("network delay {}", sides(target, peer, "↔"))
+            }
+            Action::Hold { target, peer, .. } => {
+                format!("network hold {}", sides(target, peer, "↔"))
+            }
+            Action::Crash { target, .. } => format!("process crash of {}", target.whom()),
+            Action::PowerLoss { target, .. } => format!("power loss of {}", target.whom()),
+            Action::Heal => return None,
+        };
+        Some(match &self.trigger {
+            Some(t) => format!("{what} when {}", t.condition.name().replace('_', " ")),
+            None => what,
+        })
+    }
+}
+
+/// The fault class of a whole schedule: the classes of its faults in the
+/// order they fire, each once, joined by `→`; `no faults` for none.
+pub fn schedule_class(faults: &[Fault]) -> String {
+    let mut ordered: Vec<&Fault> = faults.iter().collect();
+    ordered.sort_by_key(|f| f.at);
+    let mut classes: Vec<String> = Vec::new();
+    for class in ordered.into_iter().filter_map(Fault::class) {
+        if !classes.contains(&class) {
+            classes.push(class);
+        }
+    }
+    if classes.is_empty() {
+        "no faults".into()
+    } else {
+        classes.join(" → ")
+    }
+}
+
 fn between(f: &mut fmt::Formatter<'_>, target: &Selector, peer: &Option<Selector>) -> fmt::Result {
     match peer {
         Some(p) => write!(f, "{target} <-> {p}"),
@@ -315,5 +392,49 @@ mod tests {
             fault.to_string(),
             "at 2s: crash leader of p0, restart after 1500ms"
         );
+    }
+
+    #[test]
+    fn a_schedule_is_classed_by_its_faults_in_firing_order() {
+        let sel = |t: Target| Selector {
+            targets: vec![t],
+            dest: "p0".into(),
+        };
+        let crash = Fault {
+            at: Duration::from_millis(2400),
+            trigger: None,
+            action: Action::Crash {
+                target: sel(Target::Leader),
+                restart_after: None,
+            },
+        };
+        let partition = Fault {
+            at: Duration::from_secs(2),
+            trigger: None,
+            action: Action::Partition {
+                target: sel(Target::Leader),
+                peer: Some(sel(Target::Followers)),
+                duration: None,
+            },
+        };
+        let heal = Fault {
+            at: Duration::from_secs(3),
+            trigger: None,
+            action: Action::Heal,
+        };
+        assert_eq!(
+            schedule_class(&[crash, partition.clone(), heal.clone(), partition]),
+            "partition (leader | followers) → process crash of leader"
+        );
+        assert_eq!(schedule_class(&[heal]), "no faults");
+        let power = Fault {
+            at: Duration::ZERO,
+            trigger: None,
+            action: Action::PowerLoss {
+                target: sel(Target::Brokers),
+                restart_after: None,
+            },
+        };
+        assert_eq!(schedule_class(&[power]), "power loss of all brokers");
     }
 }

@@ -33,6 +33,8 @@ pub struct RunOutput {
     pub simulated: Duration,
     /// Whether every client was done before the drain deadline.
     pub drained: bool,
+    /// Every host of the cluster with its role, in deployment order.
+    pub hosts: Vec<(String, HostRole)>,
 }
 
 /// A run that could not finish.
@@ -74,6 +76,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
             broker_model::log::install(&mut sim, config, &scenario.workload, &instruments)
         }
     };
+    let hosts = deployment.hosts.clone();
     let clients: Vec<String> = deployment
         .hosts
         .iter()
@@ -159,5 +162,6 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
         analysis,
         simulated: sim.elapsed(),
         drained,
+        hosts,
     })
 }

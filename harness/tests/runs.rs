@@ -27,21 +27,27 @@ fn the_same_seed_gives_byte_identical_histories() {
     );
 }
 
+/// Two processes given the same scenario and seed write the same history
+/// and the same report, byte for byte.
 #[test]
-fn separate_processes_write_byte_identical_histories() {
+fn separate_processes_write_byte_identical_histories_and_reports() {
     let out = std::env::temp_dir().join(format!("mqsim-determinism-{}", std::process::id()));
     let file = bundled("log-power-loss-no-fsync");
     let mut histories = Vec::new();
+    let mut pages = Vec::new();
     for attempt in 0..2 {
         let dir = out.join(attempt.to_string());
         let status = Command::new(env!("CARGO_BIN_EXE_mqsim"))
-            .args(["run", "--no-shrink", "--seed", "2", "--history"])
+            .args(["run", "--no-shrink", "--seed", "2", "--out"])
+            .arg(dir.join("report"))
+            .arg("--history")
             .arg(&dir)
             .arg(&file)
             .output()
             .unwrap();
         assert!(status.status.success(), "mqsim failed: {status:?}");
         histories.push(std::fs::read(dir.join("log-power-loss-no-fsync-seed2.jsonl")).unwrap());
+        pages.push(std::fs::read(dir.join("report/index.html")).unwrap());
     }
     std::fs::remove_dir_all(&out).unwrap();
     assert!(!histories[0].is_empty());
@@ -49,6 +55,8 @@ fn separate_processes_write_byte_identical_histories() {
         histories[0] == histories[1],
         "histories of two processes differ"
     );
+    assert!(pages[0].len() > 10_000, "a real report page is written");
+    assert!(pages[0] == pages[1], "report pages of two processes differ");
 }
 
 /// In the acks=1 scenario every lost message was appended by the old leader

@@ -61,12 +61,15 @@ impl Verdict {
     }
 }
 
-/// One lost message and every event that mentions it.
+/// One lost message and its lifecycle.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LostMessage {
     /// The message id.
     pub id: String,
-    /// Its trail through the cluster, in time order.
+    /// Its lifecycle, in time order: every event that mentions it, plus the
+    /// events that explain what became of it although they do not name it
+    /// (elections and fencings meanwhile, the fsync after an append, a
+    /// restart that no longer holds it, a consumer commit past it).
     pub trail: Vec<Event>,
 }
 
@@ -91,6 +94,88 @@ pub struct SeedReport {
     pub unexpected: Vec<String>,
     /// What the fault injector did, in order.
     pub faults: Vec<Event>,
+    /// Each fault from its start to its end: the bands of the timelines and
+    /// plots.
+    #[serde(default)]
+    pub fault_spans: Vec<FaultSpan>,
+    /// When each phase of the run (`faults`, `heal`, `drain`, `end`) began.
+    #[serde(default)]
+    pub phases: Vec<Phase>,
+    /// The clients' throughput and latency over simulated time.
+    #[serde(default)]
+    pub series: Series,
+}
+
+/// A host of the simulated cluster; a timeline draws one lane per host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Host {
+    /// The host name, as histories name it (`broker-1`).
+    pub name: String,
+    /// What it does: `controller`, `broker`, `producer` or `consumer`.
+    pub role: String,
+}
+
+/// One injected fault from the moment it fired to the moment it was undone.
+///
+/// The history records a fault and its heal as separate events; a span pairs
+/// them so that a reader (or a plot) need not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultSpan {
+    /// When the fault fired, in simulated microseconds.
+    pub start_us: u64,
+    /// When it was undone: its own heal, else the final heal, else the end of
+    /// the run.
+    pub end_us: u64,
+    /// The action, as scenario files name it (`partition`, `crash`, …).
+    pub action: String,
+    /// The hosts it hit.
+    pub hosts: Vec<String>,
+    /// The fault as the schedule describes it.
+    pub detail: String,
+}
+
+/// The start of one phase of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phase {
+    /// `faults`, `heal`, `drain` or `end`.
+    pub name: String,
+    /// When it began, in simulated microseconds.
+    pub at_us: u64,
+}
+
+/// What the clients did over simulated time, in buckets of equal length:
+/// the data of a run's throughput and latency plot.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Series {
+    /// The length of one bucket, in simulated milliseconds.
+    pub bucket_ms: u64,
+    /// The buckets, from the start of the run to its end, without gaps:
+    /// bucket `i` covers `[i * bucket_ms, (i + 1) * bucket_ms)`.
+    pub buckets: Vec<Bucket>,
+}
+
+/// The client events of one bucket of simulated time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Messages whose first send started in this bucket.
+    pub sent: u32,
+    /// Messages first acknowledged in this bucket.
+    pub acked: u32,
+    /// Sends refused in this bucket.
+    pub failed: u32,
+    /// Sends given up on, outcome unknown, in this bucket.
+    pub unknown: u32,
+    /// Messages a consumer finished processing in this bucket (a duplicate
+    /// counts again).
+    pub processed: u32,
+    /// The median send-to-acknowledgement latency, in microseconds, of the
+    /// acknowledged messages whose send started in this bucket (as Jepsen
+    /// plots an operation's latency at its invocation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_p50_us: Option<u64>,
+    /// The largest such latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_max_us: Option<u64>,
 }
 
 /// One scenario over all its seeds.
@@ -107,8 +192,23 @@ pub struct ScenarioReport {
     /// The configuration, as `key = value` lines of the file's `[config]`
     /// with defaults filled in.
     pub config: Vec<(String, String)>,
+    /// The configuration in one line: the system and the settings that
+    /// decide what survives a fault (a row of the guarantee matrix).
+    #[serde(default)]
+    pub configuration: String,
     /// The fault schedule, one line per fault.
     pub schedule: Vec<String>,
+    /// What kind of fault the schedule injects, in one line (a column of the
+    /// guarantee matrix).
+    #[serde(default)]
+    pub fault_class: String,
+    /// Every host of the cluster, controller first, then brokers, producers
+    /// and consumers.
+    #[serde(default)]
+    pub hosts: Vec<Host>,
+    /// Simulated milliseconds of workload and faults before the final heal.
+    #[serde(default)]
+    pub duration_ms: u64,
     /// What the author expected.
     pub expect: Verdict,
     /// What the checker found.

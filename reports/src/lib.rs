@@ -2,10 +2,15 @@
 //!
 //! The harness fills a [`Report`]; this crate knows nothing of how runs are
 //! made, only of what a person (or CI) needs to see of them. JSON is the
-//! exchange format.
+//! exchange format; [`html`] renders the page a person reads.
 
+pub mod describe;
 pub mod document;
+pub mod html;
 pub mod json;
 pub mod merge;
 
-pub use document::{Counts, LostMessage, Report, ScenarioReport, SeedReport, Verdict};
+pub use document::{
+    Bucket, Counts, FaultSpan, Host, LostMessage, Phase, Report, ScenarioReport, SeedReport,
+    Series, Verdict,
+};

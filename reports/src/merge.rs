@@ -76,6 +76,9 @@ mod tests {
             recovered: vec![],
             unexpected: vec![],
             faults: vec![],
+            fault_spans: vec![],
+            phases: vec![],
+            series: Default::default(),
         }
     }
 
@@ -86,7 +89,11 @@ mod tests {
             description: String::new(),
             system: "log".into(),
             config: vec![],
+            configuration: String::new(),
             schedule: vec![],
+            fault_class: String::new(),
+            hosts: vec![],
+            duration_ms: 0,
             expect: Verdict::NoLoss,
             verdict: Verdict::NoLoss,
             matches: true,

@@ -45,7 +45,11 @@ enum Command {
         /// Run seeds 1..=N instead of the seeds each file lists.
         #[arg(long)]
         seeds: Option<u64>,
-        /// Write the full report as JSON to this file.
+        /// Write the report into this folder: `index.html`, the page to open,
+        /// and `report.json`, the full data.
+        #[arg(long, default_value = "report")]
+        out: PathBuf,
+        /// Also write the full report as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
         /// Write each run's history (JSON lines) into this folder.
@@ -54,9 +58,10 @@ enum Command {
         /// Do not shrink losing runs to minimal reproducers.
         #[arg(long)]
         no_shrink: bool,
-        /// Where shrunk reproducers are written.
-        #[arg(long, default_value = "report/shrunk")]
-        shrunk: PathBuf,
+        /// Where shrunk reproducers are written (default: the report
+        /// folder's `shrunk/`).
+        #[arg(long)]
+        shrunk: Option<PathBuf>,
         /// The most runs shrinking one scenario may take.
         #[arg(long, default_value_t = 64)]
         shrink_budget: usize,
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
             paths,
             seed,
             seeds,
+            out,
             json,
             history,
             no_shrink,
@@ -90,9 +96,11 @@ fn main() -> ExitCode {
                 (None, None) => SeedChoice::FromFile,
             };
             let outputs = Outputs {
+                shrunk: (!no_shrink)
+                    .then(|| (shrunk.unwrap_or_else(|| out.join("shrunk")), shrink_budget)),
+                dir: out,
                 json,
                 history,
-                shrunk: (!no_shrink).then_some((shrunk, shrink_budget)),
             };
             run(&paths, choice, &outputs)
         }
@@ -155,12 +163,30 @@ enum SeedChoice {
     Sweep(u64),
 }
 
-/// What `run` writes besides its summary.
+/// Where `run` writes what it found.
 struct Outputs {
+    /// The report folder: `index.html` and `report.json`.
+    dir: PathBuf,
+    /// An extra copy of the JSON report.
     json: Option<PathBuf>,
+    /// A folder for each run's history.
     history: Option<PathBuf>,
     /// Where to write shrunk reproducers, and the run budget for shrinking.
     shrunk: Option<(PathBuf, usize)>,
+}
+
+/// Writes the report folder (and the extra JSON copy, if asked for);
+/// returns the path of the page.
+fn write_report(report: &Report, outputs: &Outputs) -> Result<PathBuf, String> {
+    let cannot = |p: &Path, e: std::io::Error| format!("cannot write {}: {e}", p.display());
+    let json = outputs.dir.join("report.json");
+    reports::json::write(report, &json).map_err(|e| cannot(&json, e))?;
+    if let Some(extra) = &outputs.json {
+        reports::json::write(report, extra).map_err(|e| cannot(extra, e))?;
+    }
+    let html = outputs.dir.join("index.html");
+    reports::html::write(report, &html).map_err(|e| cannot(&html, e))?;
+    Ok(html)
 }
 
 fn run(paths: &[PathBuf], choice: SeedChoice, outputs: &Outputs) -> ExitCode {
@@ -228,12 +254,17 @@ fn run(paths: &[PathBuf], choice: SeedChoice, outputs: &Outputs) -> ExitCode {
         report.scenarios.push(r);
     }
     progress.finish_and_clear();
-    if let Some(path) = &outputs.json {
-        if let Err(e) = reports::json::write(&report, path) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+    match write_report(&report, outputs) {
+        Ok(page) => {
+            if let Some(extra) = &outputs.json {
+                out!("json:   {}", extra.display());
+            }
+            out!("report: {}", page.display());
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
-        out!("report: {}", path.display());
     }
     let mismatches = report.scenarios.iter().filter(|s| !s.matches).count();
     if mismatches == 0 {
@@ -306,7 +337,7 @@ fn print_trails(r: &ScenarioReport) {
                 "       {:>9.3}s  {:<12} {}",
                 f.at().as_secs_f64(),
                 f.host,
-                describe(&f.kind)
+                reports::describe::event(&f.kind)
             );
         }
         for lost in seed.lost.iter().take(TRAILS_SHOWN) {
@@ -316,44 +347,15 @@ fn print_trails(r: &ScenarioReport) {
                     "         {:>9.3}s  {:<12} {}",
                     e.at().as_secs_f64(),
                     e.host,
-                    describe(&e.kind)
+                    reports::describe::event(&e.kind)
                 );
             }
         }
         if seed.lost.len() > TRAILS_SHOWN {
             out!(
-                "       … and {} more lost messages (write them all with --json)",
+                "       … and {} more lost messages (report.json has them all)",
                 seed.lost.len() - TRAILS_SHOWN
             );
         }
-    }
-}
-
-fn describe(kind: &broker_model::EventKind) -> String {
-    let json = serde_json::to_value(kind).unwrap_or_default();
-    let mut parts = Vec::new();
-    if let Some(map) = json.as_object() {
-        let name = map.get("event").and_then(|v| v.as_str()).unwrap_or("?");
-        parts.push(name.to_string());
-        for (k, v) in map {
-            if k != "event" {
-                parts.push(format!("{k}={}", compact(v)));
-            }
-        }
-    }
-    parts.join(" ")
-}
-
-/// A JSON value for one line of text: long lists shortened to their ends.
-fn compact(v: &serde_json::Value) -> String {
-    match v.as_array() {
-        Some(items) if items.len() > 4 => format!(
-            "[{}, {}, …, {}] ({} in all)",
-            items[0],
-            items[1],
-            items[items.len() - 1],
-            items.len()
-        ),
-        _ => v.to_string(),
     }
 }

@@ -236,3 +236,56 @@ pub fn describe(c: &LogConfig) -> Vec<Setting> {
         ("fetch.max.wait.ms", ms(c.fetch_max_wait)),
     ]
 }
+
+/// The configuration in one line for the guarantee matrix: the settings
+/// that decide what survives a fault always (acks, replication, fsync
+/// policy, commit mode), then every other setting that differs from the
+/// default, so that two scenarios share a label only when they share a
+/// configuration.
+pub fn label(c: &LogConfig) -> String {
+    let acks = match c.acks {
+        broker_model::log::Acks::None => "0",
+        broker_model::log::Acks::Leader => "1",
+        broker_model::log::Acks::All => "all",
+    };
+    let mut parts = vec![
+        "log".to_string(),
+        format!("acks={acks}"),
+        format!("RF={}", c.replication_factor),
+        format!("min.insync={}", c.min_insync_replicas),
+    ];
+    match (c.flush_interval_messages, c.flush_interval) {
+        (None, None) => parts.push("no fsync".into()),
+        (Some(1), _) => parts.push("fsync every message".into()),
+        (Some(n), _) => parts.push(format!("fsync every {n} messages")),
+        (None, Some(d)) => parts.push(format!("fsync every {}ms", d.as_millis())),
+    }
+    if let (Some(_), Some(d)) = (c.flush_interval_messages, c.flush_interval) {
+        parts.push(format!("and every {}ms", d.as_millis()));
+    }
+    parts.push(if c.enable_auto_commit {
+        "auto-commit".into()
+    } else {
+        "manual commit".into()
+    });
+    const SHOWN: &[&str] = &[
+        "acks",
+        "replication.factor",
+        "min.insync.replicas",
+        "log.flush.interval.messages",
+        "log.flush.interval.ms",
+        "enable.auto.commit",
+    ];
+    let defaults = describe(&LogConfig::default());
+    for ((key, value), (_, default)) in describe(c).into_iter().zip(defaults) {
+        if value != default && !SHOWN.contains(&key) {
+            let text = match value {
+                Some(Value::String(s)) => s,
+                Some(v) => v.to_string(),
+                None => "unset".into(),
+            };
+            parts.push(format!("{key}={text}"));
+        }
+    }
+    parts.join(" · ")
+}

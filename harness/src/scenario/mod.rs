@@ -728,4 +728,12 @@ impl Scenario {
             })
             .collect()
     }
+
+    /// The configuration in one line: the system and the settings that
+    /// decide what survives a fault, then any other non-default setting.
+    pub fn configuration_label(&self) -> String {
+        match &self.system {
+            System::Log(c) => log_config::label(c),
+        }
+    }
 }

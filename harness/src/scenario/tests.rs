@@ -173,3 +173,20 @@ fn trigger_keys_need_a_condition_and_a_fault_needs_a_start() {
     assert_eq!(e.key.as_deref(), Some("when"));
     assert!(e.message.contains("leader_ahead_of_followers"));
 }
+
+#[test]
+fn the_configuration_label_names_what_decides_survival_and_every_other_change() {
+    let s = parse_str(GOOD).unwrap();
+    assert_eq!(
+        s.configuration_label(),
+        "log · acks=1 · RF=3 · min.insync=2 · no fsync · auto-commit"
+    );
+    let tuned = GOOD.replace(
+        "acks = 1",
+        "acks = \"all\"\n\"log.flush.interval.messages\" = 1\n\"enable.auto.commit\" = false\n\"enable.idempotence\" = true",
+    );
+    assert_eq!(
+        parse_str(&tuned).unwrap().configuration_label(),
+        "log · acks=all · RF=3 · min.insync=2 · fsync every message · manual commit · enable.idempotence=true"
+    );
+}

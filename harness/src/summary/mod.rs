@@ -1,9 +1,19 @@
 //! Turns runs into the report document: per seed, per scenario, verdict.
+//!
+//! Everything here is computed from a run's history (plus the scenario it
+//! ran), so a report says nothing the history does not.
 
-use broker_model::{Event, EventKind, MsgId};
-use reports::{LostMessage, ScenarioReport, SeedReport, Verdict};
+mod lifecycle;
+mod series;
+mod spans;
 
-use crate::checker;
+use broker_model::{EventKind, HostRole};
+use reports::{Host, LostMessage, ScenarioReport, SeedReport, Verdict};
+
+pub use lifecycle::lifecycle;
+pub use series::{bucket_ms_for, series, BUCKET_MS, MAX_BUCKETS};
+pub use spans::{fault_spans, phases};
+
 use crate::runner::RunOutput;
 use crate::scenario::{Expect, Scenario};
 
@@ -36,32 +46,23 @@ pub fn seed_report(run: &RunOutput) -> SeedReport {
             .filter(|e| matches!(e.kind, EventKind::Fault { .. } | EventKind::Heal { .. }))
             .cloned()
             .collect(),
+        fault_spans: fault_spans(&run.events),
+        phases: phases(&run.events),
+        series: {
+            let end_us = run.simulated.as_micros() as u64;
+            series(&run.events, end_us, bucket_ms_for(end_us))
+        },
     }
 }
 
-/// A lost message's trail (every event that mentions it) together with the
-/// elections and fencings of its destination that happened along the way,
-/// which is usually what explains the loss.
-pub fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
-    let mentions = checker::trail(events, id);
-    let (Some(first), Some(last)) = (mentions.first(), mentions.last()) else {
-        return mentions;
-    };
-    let (start, end) = (first.at_us, last.at_us);
-    let dest = mentions.iter().find_map(|e| match &e.kind {
-        EventKind::Send { dest, .. } => Some(dest.clone()),
-        _ => None,
-    });
-    let context = |e: &Event| match &e.kind {
-        EventKind::Elect { dest: d, .. } => Some(d) == dest.as_ref(),
-        EventKind::Fence { .. } => true,
-        _ => false,
-    };
-    events
-        .iter()
-        .filter(|e| e.kind.mentions(id) || (context(e) && (start..=end).contains(&e.at_us)))
-        .cloned()
-        .collect()
+/// The name of a host role in reports.
+fn role_name(role: HostRole) -> &'static str {
+    match role {
+        HostRole::Controller => "controller",
+        HostRole::Broker => "broker",
+        HostRole::Producer => "producer",
+        HostRole::Consumer => "consumer",
+    }
 }
 
 /// The command that replays one seed of a scenario file.
@@ -84,7 +85,22 @@ pub fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> ScenarioRepor
         description: scenario.description.clone(),
         system: scenario.system.name().to_string(),
         config: scenario.config_lines(),
+        configuration: scenario.configuration_label(),
         schedule: scenario.faults.iter().map(ToString::to_string).collect(),
+        fault_class: crate::fault::schedule_class(&scenario.faults),
+        hosts: runs
+            .first()
+            .map(|r| {
+                r.hosts
+                    .iter()
+                    .map(|(name, role)| Host {
+                        name: name.clone(),
+                        role: role_name(*role).to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        duration_ms: scenario.duration.as_millis() as u64,
         expect,
         verdict: Verdict::NoLoss,
         matches: false,

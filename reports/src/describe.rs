@@ -1,0 +1,79 @@
+//! Events in one line of text, as the CLI prints a trail and the HTML
+//! report's event tables show it.
+
+use broker_model::EventKind;
+
+/// An event's name and fields in one line: `append dest="p0" epoch=1 …`,
+/// with long lists shortened to their ends.
+pub fn event(kind: &EventKind) -> String {
+    let json = serde_json::to_value(kind).unwrap_or_default();
+    let mut parts = Vec::new();
+    if let Some(map) = json.as_object() {
+        parts.push(name(kind).to_string());
+        for (k, v) in map {
+            if k != "event" {
+                parts.push(format!("{k}={}", compact(v)));
+            }
+        }
+    }
+    parts.join(" ")
+}
+
+/// An event's name as histories write it (`send_ok`, `truncate`, …).
+pub fn name(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::Send { .. } => "send",
+        EventKind::SendOk { .. } => "send_ok",
+        EventKind::SendFail { .. } => "send_fail",
+        EventKind::SendUnknown { .. } => "send_unknown",
+        EventKind::Receive { .. } => "receive",
+        EventKind::Processed { .. } => "processed",
+        EventKind::Ack { .. } => "ack",
+        EventKind::Commit { .. } => "commit",
+        EventKind::Append { .. } => "append",
+        EventKind::Fsync { .. } => "fsync",
+        EventKind::Truncate { .. } => "truncate",
+        EventKind::Recover { .. } => "recover",
+        EventKind::BecomeLeader { .. } => "become_leader",
+        EventKind::BecomeFollower { .. } => "become_follower",
+        EventKind::Elect { .. } => "elect",
+        EventKind::IsrChange { .. } => "isr_change",
+        EventKind::Fence { .. } => "fence",
+        EventKind::Fault { .. } => "fault",
+        EventKind::Heal { .. } => "heal",
+        EventKind::Phase { .. } => "phase",
+    }
+}
+
+/// A JSON value for one line of text: long lists shortened to their ends.
+fn compact(v: &serde_json::Value) -> String {
+    match v.as_array() {
+        Some(items) if items.len() > 4 => format!(
+            "[{}, {}, …, {}] ({} in all)",
+            items[0],
+            items[1],
+            items[items.len() - 1],
+            items.len()
+        ),
+        _ => v.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use broker_model::MsgId;
+
+    #[test]
+    fn long_lists_are_shortened_to_their_ends() {
+        let kind = EventKind::Truncate {
+            dest: "p0".into(),
+            to: 200,
+            msgs: (200..240).map(|s| MsgId::new(1, s)).collect(),
+        };
+        assert_eq!(
+            event(&kind),
+            r#"truncate dest="p0" msgs=["p1-200", "p1-201", …, "p1-239"] (40 in all) to=200"#
+        );
+    }
+}

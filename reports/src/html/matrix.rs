@@ -1,0 +1,165 @@
+//! The guarantee matrix: configurations down, fault classes across, each
+//! cell what the scenarios with that configuration and fault lost.
+//!
+//! One look answers the question mqsim exists for: which configuration
+//! loses an acknowledged message under which fault. A cell pools every
+//! scenario that shares its row and column (usually one).
+
+use crate::document::{Report, Verdict};
+
+/// One scenario in a cell, with the anchor of its section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellScenario {
+    /// The scenario's name.
+    pub name: String,
+    /// The `id` of its section on the page.
+    pub anchor: String,
+}
+
+/// What the scenarios of one configuration under one fault class found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cell {
+    /// Acknowledged messages lost, over every seed of every scenario here.
+    pub lost: u64,
+    /// Acknowledged messages, likewise.
+    pub acknowledged: u64,
+    /// Seeds that lost at least one acknowledged message.
+    pub lossy_seeds: usize,
+    /// Seeds run.
+    pub seeds: usize,
+    /// `loss` when any scenario here lost a message.
+    pub verdict: Verdict,
+    /// Whether every scenario here matches its `expect`.
+    pub matches: bool,
+    /// What the scenarios that do not match expected, for the cell's note.
+    pub expected: Option<Verdict>,
+    /// The scenarios pooled here.
+    pub scenarios: Vec<CellScenario>,
+}
+
+impl Cell {
+    /// The CSS classes of the cell: its verdict, and whether it surprised.
+    pub fn class(&self) -> String {
+        let verdict = match self.verdict {
+            Verdict::Loss => "cell-loss",
+            Verdict::NoLoss => "cell-ok",
+        };
+        if self.matches {
+            verdict.to_string()
+        } else {
+            format!("{verdict} cell-mismatch")
+        }
+    }
+
+    /// The verdict in words.
+    pub fn verdict_text(&self) -> &'static str {
+        match self.verdict {
+            Verdict::Loss => "loss",
+            Verdict::NoLoss => "no loss",
+        }
+    }
+
+    /// The note on expectation: a check mark, or what was expected instead.
+    pub fn expect_text(&self) -> String {
+        match (self.matches, self.expected) {
+            (true, _) => "✓ as expected".into(),
+            (false, Some(v)) => format!("✗ expected {}", v.name()),
+            (false, None) => "✗ not as expected".into(),
+        }
+    }
+}
+
+/// One configuration's row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// The configuration label, split into its settings.
+    pub settings: Vec<String>,
+    /// One cell per column; `None` where no scenario ran.
+    pub cells: Vec<Option<Cell>>,
+}
+
+/// The whole matrix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Matrix {
+    /// The fault classes, in the order scenarios first use them.
+    pub columns: Vec<String>,
+    /// The configurations, in the order scenarios first use them.
+    pub rows: Vec<Row>,
+}
+
+/// The label of a scenario's configuration, or a stand-in for reports
+/// written before configurations were labelled.
+fn configuration(s: &crate::document::ScenarioReport) -> String {
+    if s.configuration.is_empty() {
+        s.system.clone()
+    } else {
+        s.configuration.clone()
+    }
+}
+
+fn fault_class(s: &crate::document::ScenarioReport) -> String {
+    if s.fault_class.is_empty() {
+        s.schedule.join("; ")
+    } else {
+        s.fault_class.clone()
+    }
+}
+
+/// Builds the matrix of `report`; `anchors[i]` is the section id of
+/// scenario `i`.
+pub fn build(report: &Report, anchors: &[String]) -> Matrix {
+    let mut columns: Vec<String> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    for s in &report.scenarios {
+        let (c, r) = (fault_class(s), configuration(s));
+        if !columns.contains(&c) {
+            columns.push(c);
+        }
+        if !labels.contains(&r) {
+            labels.push(r);
+        }
+    }
+    let mut rows: Vec<Row> = labels
+        .iter()
+        .map(|l| Row {
+            settings: l.split(" · ").map(str::to_string).collect(),
+            cells: vec![None; columns.len()],
+        })
+        .collect();
+    for (i, s) in report.scenarios.iter().enumerate() {
+        let r = labels
+            .iter()
+            .position(|l| *l == configuration(s))
+            .unwrap_or(0);
+        let c = columns
+            .iter()
+            .position(|l| *l == fault_class(s))
+            .unwrap_or(0);
+        let cell = rows[r].cells[c].get_or_insert_with(|| Cell {
+            lost: 0,
+            acknowledged: 0,
+            lossy_seeds: 0,
+            seeds: 0,
+            verdict: Verdict::NoLoss,
+            matches: true,
+            expected: None,
+            scenarios: Vec::new(),
+        });
+        cell.lost += s.totals.lost;
+        cell.acknowledged += s.totals.acknowledged;
+        cell.lossy_seeds += s.seeds_with_loss.len();
+        cell.seeds += s.seeds.len();
+        if s.verdict == Verdict::Loss {
+            cell.verdict = Verdict::Loss;
+        }
+        if !s.matches {
+            cell.matches = false;
+            cell.expected = Some(s.expect);
+        }
+        cell.scenarios.push(CellScenario {
+            name: s.name.clone(),
+            anchor: anchors.get(i).cloned().unwrap_or_default(),
+        });
+    }
+    Matrix { columns, rows }
+}

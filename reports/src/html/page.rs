@@ -1,0 +1,292 @@
+//! The page: what each part of the report shows, gathered into view models
+//! that the `page.html` template lays out.
+//!
+//! The template is compiled into the binary by askama, checked against
+//! these structs at build time and HTML-escaped by default; the drawings
+//! are inserted as finished SVG markup, escaped by [`super::svg`].
+
+use askama::Template;
+
+use super::format::{secs, slug};
+use super::marks::KeyItem;
+use super::matrix::{self, Matrix};
+use super::timeline::{self, Timeline};
+use super::{plot, TIMELINES_PER_SEED};
+use crate::document::{Counts, Report, ScenarioReport, Verdict};
+
+/// One `key = value` setting.
+pub struct Setting {
+    /// The scenario-file name of the setting.
+    pub key: String,
+    /// Its value, defaults filled in.
+    pub value: String,
+}
+
+/// One seed's row of a scenario's table.
+pub struct SeedRow {
+    /// The seed.
+    pub seed: u64,
+    /// Its counts.
+    pub counts: Counts,
+    /// Simulated time the run took.
+    pub simulated: String,
+    /// Whether the drain finished.
+    pub drained: bool,
+}
+
+/// One seed's throughput and latency plot.
+pub struct PlotView {
+    /// The seed.
+    pub seed: u64,
+    /// A one-line summary for the `<summary>` of its `<details>`.
+    pub summary: String,
+    /// The SVG.
+    pub svg: String,
+    /// Whether it starts expanded.
+    pub open: bool,
+}
+
+/// One lost message's timeline.
+pub struct TimelineView {
+    /// The message id.
+    pub id: String,
+    /// The `id` of its figure on the page.
+    pub anchor: String,
+    /// The drawing, facts and events.
+    pub timeline: Timeline,
+}
+
+/// The lost messages of one seed.
+pub struct LostSeed {
+    /// The seed.
+    pub seed: u64,
+    /// Every lost message id.
+    pub ids: Vec<String>,
+    /// Timelines of the first few.
+    pub timelines: Vec<TimelineView>,
+    /// How many lost messages have no timeline here.
+    pub more: usize,
+    /// Whether it starts expanded.
+    pub open: bool,
+}
+
+/// One scenario's section.
+pub struct ScenarioView {
+    /// The `id` of the section.
+    pub anchor: String,
+    /// The scenario's name.
+    pub name: String,
+    /// Its file.
+    pub file: String,
+    /// What it shows, in paragraphs.
+    pub description: Vec<String>,
+    /// The configuration label, split into settings.
+    pub label: Vec<String>,
+    /// Every setting.
+    pub config: Vec<Setting>,
+    /// The fault schedule, one line per fault.
+    pub schedule: Vec<String>,
+    /// The fault class.
+    pub fault_class: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The expectation.
+    pub expect: Verdict,
+    /// Whether they agree.
+    pub matches: bool,
+    /// Counts over seeds.
+    pub totals: Counts,
+    /// Per-seed rows.
+    pub seeds: Vec<SeedRow>,
+    /// The replay command.
+    pub replay: String,
+    /// Per-seed plots.
+    pub plots: Vec<PlotView>,
+    /// Per-seed lost messages.
+    pub lost: Vec<LostSeed>,
+}
+
+impl ScenarioView {
+    /// `loss` or `ok`, for CSS.
+    pub fn verdict_class(&self) -> &'static str {
+        match self.verdict {
+            Verdict::Loss => "loss",
+            Verdict::NoLoss => "ok",
+        }
+    }
+
+    /// The verdict in words.
+    pub fn verdict_text(&self) -> &'static str {
+        match self.verdict {
+            Verdict::Loss => "loses acknowledged messages",
+            Verdict::NoLoss => "no acknowledged message lost",
+        }
+    }
+}
+
+/// The whole page.
+#[derive(Template)]
+#[template(path = "page.html")]
+pub struct Page {
+    /// The tool that wrote the report.
+    pub generator: String,
+    /// Scenarios run.
+    pub scenario_count: usize,
+    /// Runs (scenario × seed) made.
+    pub run_count: usize,
+    /// Scenarios that lost an acknowledged message.
+    pub lossy_count: usize,
+    /// Scenarios whose verdict differs from their expectation.
+    pub mismatch_count: usize,
+    /// The guarantee matrix.
+    pub matrix: Matrix,
+    /// One section per scenario.
+    pub scenarios: Vec<ScenarioView>,
+    /// The key of the timelines.
+    pub timeline_key: Vec<KeyItem>,
+    /// The key of the plots.
+    pub plot_key: Vec<KeyItem>,
+    /// The bound on timelines per seed, for the page's notes.
+    pub timelines_per_seed: usize,
+}
+
+/// Text as scenario files write it, in paragraphs: a blank line separates
+/// paragraphs, other line breaks are only where the author wrapped.
+fn paragraphs(text: &str) -> Vec<String> {
+    text.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Section anchors, one per scenario, unique even if names collide.
+fn anchors(report: &Report) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in &report.scenarios {
+        let base = format!("scenario-{}", slug(&s.name));
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while out.contains(&candidate) {
+            candidate = format!("{base}-{n}");
+            n += 1;
+        }
+        out.push(candidate);
+    }
+    out
+}
+
+fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
+    let first_lossy = s.seeds.iter().position(|seed| !seed.lost.is_empty());
+    let plots = s
+        .seeds
+        .iter()
+        .enumerate()
+        .map(|(i, seed)| PlotView {
+            seed: seed.seed,
+            summary: format!(
+                "{} acknowledged, {} lost, {} duplicated, {} refused or unknown",
+                seed.counts.acknowledged,
+                seed.counts.lost,
+                seed.counts.duplicated,
+                seed.counts.failed + seed.counts.unknown
+            ),
+            svg: plot::render(
+                &seed.series,
+                &seed.fault_spans,
+                &seed.phases,
+                &format!(
+                    "Throughput and latency of {} seed {} over simulated time",
+                    s.name, seed.seed
+                ),
+            ),
+            open: i == first_lossy.unwrap_or(0),
+        })
+        .collect();
+    let lost = s
+        .seeds
+        .iter()
+        .enumerate()
+        .filter(|(_, seed)| !seed.lost.is_empty())
+        .map(|(i, seed)| LostSeed {
+            seed: seed.seed,
+            ids: seed.lost.iter().map(|l| l.id.clone()).collect(),
+            timelines: seed
+                .lost
+                .iter()
+                .take(TIMELINES_PER_SEED)
+                .map(|l| TimelineView {
+                    id: l.id.clone(),
+                    anchor: format!("{anchor}-seed-{}-{}", seed.seed, slug(&l.id)),
+                    timeline: timeline::render(l, &seed.fault_spans, &s.hosts),
+                })
+                .collect(),
+            more: seed.lost.len().saturating_sub(TIMELINES_PER_SEED),
+            open: Some(i) == first_lossy,
+        })
+        .collect();
+    let label = if s.configuration.is_empty() {
+        vec![s.system.clone()]
+    } else {
+        s.configuration.split(" · ").map(str::to_string).collect()
+    };
+    ScenarioView {
+        anchor,
+        name: s.name.clone(),
+        file: s.file.clone(),
+        description: paragraphs(&s.description),
+        label,
+        config: s
+            .config
+            .iter()
+            .map(|(k, v)| Setting {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect(),
+        schedule: s.schedule.clone(),
+        fault_class: s.fault_class.clone(),
+        verdict: s.verdict,
+        expect: s.expect,
+        matches: s.matches,
+        totals: s.totals,
+        seeds: s
+            .seeds
+            .iter()
+            .map(|seed| SeedRow {
+                seed: seed.seed,
+                counts: seed.counts,
+                simulated: secs(seed.simulated_ms * 1000),
+                drained: seed.drained,
+            })
+            .collect(),
+        replay: s.replay.clone(),
+        plots,
+        lost,
+    }
+}
+
+/// The page of `report`.
+pub fn page(report: &Report) -> Page {
+    let anchors = anchors(report);
+    Page {
+        generator: report.generator.clone(),
+        scenario_count: report.scenarios.len(),
+        run_count: report.scenarios.iter().map(|s| s.seeds.len()).sum(),
+        lossy_count: report
+            .scenarios
+            .iter()
+            .filter(|s| s.verdict == Verdict::Loss)
+            .count(),
+        mismatch_count: report.scenarios.iter().filter(|s| !s.matches).count(),
+        matrix: matrix::build(report, &anchors),
+        scenarios: report
+            .scenarios
+            .iter()
+            .zip(anchors)
+            .map(|(s, a)| scenario_view(s, a))
+            .collect(),
+        timeline_key: timeline::key(),
+        plot_key: plot::key(),
+        timelines_per_seed: TIMELINES_PER_SEED,
+    }
+}

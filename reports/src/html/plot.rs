@@ -1,0 +1,290 @@
+//! A run's throughput and latency over simulated time, with its faults as
+//! bands, after Jepsen's rate and latency graphs: acknowledgements and
+//! processing per second on top, send-to-acknowledgement latency (log
+//! scale) below, on one time axis.
+
+use super::faults;
+use super::format::{latency, num, secs, tick_secs, ticks};
+use super::marks::KeyItem;
+use super::svg::{polyline, Scale, Svg};
+use crate::document::{FaultSpan, Phase, Series};
+
+const WIDTH: f64 = 960.0;
+const LEFT: f64 = 76.0;
+const RIGHT: f64 = 24.0;
+const ROW: f64 = 15.0;
+const RATE_H: f64 = 140.0;
+const GAP: f64 = 26.0;
+const LAT_H: f64 = 100.0;
+const AXIS: f64 = 28.0;
+
+/// Draws one run's plot; `label` names it for assistive technology.
+pub fn render(series: &Series, spans: &[FaultSpan], phases: &[Phase], label: &str) -> String {
+    let bucket_us = series.bucket_ms.max(1) * 1000;
+    let n = series.buckets.len().max(1);
+    let end_us = phases
+        .iter()
+        .find(|p| p.name == "end")
+        .map_or(n as u64 * bucket_us, |p| p.at_us)
+        .max(1);
+    let top = 10.0 + ROW * spans.len() as f64;
+    let rate_top = top;
+    let rate_bottom = rate_top + RATE_H;
+    let lat_top = rate_bottom + GAP;
+    let lat_bottom = lat_top + LAT_H;
+    let height = lat_bottom + AXIS;
+    let x = Scale {
+        d0: 0.0,
+        d1: end_us as f64,
+        p0: LEFT,
+        p1: WIDTH - RIGHT,
+    };
+    let per_sec = 1000.0 / series.bucket_ms.max(1) as f64;
+    let mid = |i: usize| x.at((i as f64 + 0.5) * bucket_us as f64);
+
+    let mut svg = Svg::new(WIDTH, height, "plot", label);
+
+    // Fault bands across both panels, labelled above.
+    for (row, span) in spans.iter().enumerate() {
+        let label_y = ROW * row as f64 + 15.0;
+        let areas = [(rate_top, rate_bottom), (lat_top, lat_bottom)];
+        faults::draw(&mut svg, span, &x, &areas, label_y, WIDTH - RIGHT);
+    }
+
+    // The final heal: where the faults end and the drain begins.
+    if let Some(p) = phases.iter().find(|p| p.name == "heal") {
+        let hx = x.at(p.at_us as f64);
+        svg.line(hx, rate_top, hx, lat_bottom, "phase-line");
+        svg.text(
+            hx + 4.0,
+            rate_top + 11.0,
+            "start",
+            "phase-label",
+            "final heal, drain",
+        );
+    }
+
+    // Rate panel.
+    let rates = |f: fn(&crate::document::Bucket) -> u32| -> Vec<f64> {
+        series
+            .buckets
+            .iter()
+            .map(|b| f(b) as f64 * per_sec)
+            .collect()
+    };
+    let acked = rates(|b| b.acked);
+    let processed = rates(|b| b.processed);
+    let failed = rates(|b| b.failed + b.unknown);
+    let max_rate = acked
+        .iter()
+        .chain(&processed)
+        .chain(&failed)
+        .fold(1.0f64, |m, v| m.max(*v));
+    let rate_ticks = ticks(0.0, max_rate, 4);
+    let rate_max = rate_ticks
+        .last()
+        .copied()
+        .filter(|t| *t >= max_rate)
+        .unwrap_or_else(|| {
+            let step = if rate_ticks.len() > 1 {
+                rate_ticks[1] - rate_ticks[0]
+            } else {
+                max_rate
+            };
+            (max_rate / step).ceil() * step
+        });
+    let y_rate = Scale {
+        d0: 0.0,
+        d1: rate_max,
+        p0: rate_bottom,
+        p1: rate_top,
+    };
+    for t in ticks(0.0, rate_max, 4) {
+        let ty = y_rate.at(t);
+        svg.line(LEFT, ty, WIDTH - RIGHT, ty, "grid");
+        svg.text(LEFT - 6.0, ty + 4.0, "end", "tick", &num(t));
+    }
+    svg.vtext(
+        16.0,
+        (rate_top + rate_bottom) / 2.0,
+        "axis-title",
+        "messages / s",
+    );
+    svg.line(LEFT, rate_bottom, WIDTH - RIGHT, rate_bottom, "axis");
+    for (values, class) in [(&processed, "s-processed"), (&acked, "s-acked")] {
+        let d = polyline(
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Some((mid(i), y_rate.at(*v)))),
+        );
+        svg.path(&d, &format!("series {class}"));
+    }
+    if failed.iter().any(|v| *v > 0.0) {
+        let d = polyline(
+            failed
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Some((mid(i), y_rate.at(*v)))),
+        );
+        svg.path(&d, "series s-failed");
+    }
+
+    // Latency panel, log scale in milliseconds.
+    let lat_ms: Vec<(Option<f64>, Option<f64>)> = series
+        .buckets
+        .iter()
+        .map(|b| {
+            (
+                b.latency_p50_us.map(|u| (u as f64 / 1000.0).max(0.1)),
+                b.latency_max_us.map(|u| (u as f64 / 1000.0).max(0.1)),
+            )
+        })
+        .collect();
+    let hi_ms = lat_ms
+        .iter()
+        .filter_map(|(_, m)| *m)
+        .fold(10.0f64, f64::max);
+    let decades_hi = hi_ms.log10().ceil().max(1.0);
+    let y_lat = Scale {
+        d0: -1.0,
+        d1: decades_hi,
+        p0: lat_bottom,
+        p1: lat_top,
+    };
+    let ly = |ms: f64| y_lat.at(ms.max(0.1).log10());
+    for d in -1..=(decades_hi as i32) {
+        let ms = 10f64.powi(d);
+        let ty = ly(ms);
+        svg.line(LEFT, ty, WIDTH - RIGHT, ty, "grid");
+        svg.text(LEFT - 6.0, ty + 4.0, "end", "tick", &decade(d));
+    }
+    svg.vtext(
+        16.0,
+        (lat_top + lat_bottom) / 2.0,
+        "axis-title",
+        "send → ack",
+    );
+    svg.line(LEFT, lat_bottom, WIDTH - RIGHT, lat_bottom, "axis");
+    let half = (x.at(bucket_us as f64) - x.at(0.0)) / 2.0;
+    for (i, (p50, max)) in lat_ms.iter().enumerate() {
+        if let (Some(p), Some(m)) = (p50, max) {
+            let (y0, y1) = (ly(*m), ly(*p));
+            svg.rect(
+                mid(i) - half * 0.8,
+                y0,
+                half * 1.6,
+                (y1 - y0).max(1.5),
+                "s-max",
+            );
+        }
+    }
+    let d = polyline(
+        lat_ms
+            .iter()
+            .enumerate()
+            .map(|(i, (p, _))| p.map(|p| (mid(i), ly(p)))),
+    );
+    svg.path(&d, "series s-p50");
+
+    // Time axis.
+    let tv = ticks(0.0, end_us as f64 / 1e6, 10);
+    let step = if tv.len() > 1 { tv[1] - tv[0] } else { 1.0 };
+    for t in &tv {
+        let tx = x.at(t * 1e6);
+        svg.line(tx, lat_bottom, tx, lat_bottom + 4.0, "axis");
+        svg.text(
+            tx,
+            lat_bottom + 17.0,
+            "middle",
+            "tick",
+            &tick_secs(*t, step),
+        );
+    }
+
+    // A tooltip per bucket, over both panels.
+    for (i, b) in series.buckets.iter().enumerate() {
+        let start = i as u64 * bucket_us;
+        let lat = match (b.latency_p50_us, b.latency_max_us) {
+            (Some(p), Some(m)) => format!(
+                "; latency of sends started here: median {}, max {}",
+                latency(p),
+                latency(m)
+            ),
+            _ => String::new(),
+        };
+        let tip = format!(
+            "{} – {}: {} sent, {} acknowledged, {} refused, {} unknown, {} processed{lat}",
+            secs(start),
+            secs(start + bucket_us),
+            b.sent,
+            b.acked,
+            b.failed,
+            b.unknown,
+            b.processed
+        );
+        svg.group("hover", Some(&tip));
+        svg.rect(
+            x.at(start as f64),
+            rate_top,
+            x.at((start + bucket_us) as f64) - x.at(start as f64),
+            lat_bottom - rate_top,
+            "hover-area",
+        );
+        svg.end_group();
+    }
+    svg.finish()
+}
+
+/// The label of the latency axis at 10^`d` milliseconds.
+fn decade(d: i32) -> String {
+    match d {
+        ..=-1 => format!("{} ms", 10f64.powi(d)),
+        0..=2 => format!("{} ms", 10i64.pow(d as u32)),
+        _ => format!("{} s", 10i64.pow(d as u32 - 3)),
+    }
+}
+
+/// The key of every plot.
+pub fn key() -> Vec<KeyItem> {
+    let line = |class: &str| {
+        let mut svg = Svg::icon();
+        svg.line(0.0, 8.0, 16.0, 8.0, &format!("series {class}"));
+        svg.finish()
+    };
+    let mut max = Svg::icon();
+    max.rect(3.0, 2.0, 10.0, 12.0, "s-max");
+    vec![
+        KeyItem {
+            icon: line("s-acked"),
+            text: "acknowledged per second",
+        },
+        KeyItem {
+            icon: line("s-processed"),
+            text: "processed per second",
+        },
+        KeyItem {
+            icon: line("s-failed"),
+            text: "refused or unknown per second",
+        },
+        KeyItem {
+            icon: line("s-p50"),
+            text: "send → ack latency, median",
+        },
+        KeyItem {
+            icon: max.finish(),
+            text: "latency, median to max",
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decades_read_as_durations() {
+        let labels: Vec<String> = (-1..=4).map(decade).collect();
+        assert_eq!(labels, ["0.1 ms", "1 ms", "10 ms", "100 ms", "1 s", "10 s"]);
+    }
+}

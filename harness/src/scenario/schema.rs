@@ -123,7 +123,7 @@ pub fn schema() -> Value {
         }
     ]);
     json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "mqsim scenario",
         "type": "object",
         "additionalProperties": false,

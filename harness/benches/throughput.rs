@@ -1,0 +1,162 @@
+//! How fast the harness is: `cargo bench -p harness --bench throughput`.
+//!
+//! Measures, on this machine:
+//! - seeds per second for a 3-broker, 1,000-message faulted scenario, on one
+//!   thread and on all cores;
+//! - simulated seconds per wall second of one run;
+//! - the harness's overhead over a bare turmoil simulation stepping the same
+//!   hosts for the same simulated time;
+//! - the checker's time over a 10-million-event history.
+
+use std::time::{Duration, Instant};
+
+use broker_model::log::{Acks, LogConfig};
+use broker_model::{Event, EventKind, Instruments, MsgId, Workload};
+use harness::fault::{Action, Fault, Selector, Target};
+use harness::scenario::{Scenario, System};
+use harness::trigger::{Condition, Trigger};
+use harness::{checker, runner, suite};
+
+fn faulted() -> Scenario {
+    let config = LogConfig {
+        acks: Acks::All,
+        min_insync_replicas: 2,
+        enable_auto_commit: false,
+        ..LogConfig::default()
+    };
+    let mut s = Scenario::new("bench-faulted", System::Log(config));
+    s.workload = Workload {
+        messages: 1000,
+        rate: 200.0,
+        ..Workload::default()
+    };
+    s.duration = Duration::from_secs(8);
+    let leader = Selector {
+        targets: vec![Target::Leader],
+        dest: "p0".into(),
+    };
+    s.faults = vec![
+        Fault {
+            at: Duration::from_secs(1),
+            trigger: Some(Trigger {
+                condition: Condition::LeaderAheadOfFollowers,
+                dest: "p0".into(),
+                after: Duration::ZERO,
+                times: 1,
+            }),
+            action: Action::Crash {
+                target: leader.clone(),
+                restart_after: Some(Duration::from_secs(2)),
+            },
+        },
+        Fault {
+            at: Duration::from_secs(4),
+            trigger: None,
+            action: Action::Partition {
+                target: leader,
+                peer: None,
+                duration: Some(Duration::from_millis(800)),
+            },
+        },
+    ];
+    s
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed())
+}
+
+/// A bare turmoil simulation of the same hosts for `simulated` time: no
+/// faults, no observation, no checking.
+fn bare(s: &Scenario, seed: u64, simulated: Duration) {
+    let System::Log(config) = &s.system;
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(seed)
+        .epoch(std::time::UNIX_EPOCH)
+        .simulation_duration(Duration::from_secs(3600))
+        .min_message_latency(s.network.min_latency)
+        .max_message_latency(s.network.max_latency)
+        .udp_capacity(4096)
+        .build();
+    broker_model::log::install(&mut sim, config, &s.workload, &Instruments::default());
+    while sim.elapsed() < simulated {
+        sim.step().expect("the bare simulation runs");
+    }
+}
+
+fn history(events: usize) -> Vec<Event> {
+    let per_message = 3;
+    (0..events / per_message)
+        .flat_map(|i| {
+            let msg = MsgId::new(1 + (i % 4) as u32, (i / 4) as u32);
+            let at = i as u64 * 10;
+            [
+                EventKind::Send {
+                    msg,
+                    dest: "p0".into(),
+                },
+                EventKind::SendOk {
+                    msg,
+                    offset: Some(i as u64),
+                },
+                EventKind::Processed { msg },
+            ]
+            .into_iter()
+            .enumerate()
+            .map(move |(k, kind)| Event {
+                at_us: at + k as u64,
+                host: "producer-1".into(),
+                kind,
+            })
+        })
+        .collect()
+}
+
+fn main() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("machine: {cores} cores");
+
+    let s = faulted();
+    let seeds: Vec<u64> = (1..=8).collect();
+    let (runs, one_thread) = timed(|| {
+        seeds
+            .iter()
+            .map(|seed| runner::run(&s, *seed).expect("runs"))
+            .collect::<Vec<_>>()
+    });
+    let simulated: Duration = runs.iter().map(|r| r.simulated).sum();
+    let (_, all_cores) = timed(|| suite::run_seeds(&s, &seeds).expect("runs"));
+    println!(
+        "faulted scenario (3 brokers, 1000 messages, 2 faults): {:.2} seeds/s on one thread, {:.2} seeds/s on {cores} cores",
+        seeds.len() as f64 / one_thread.as_secs_f64(),
+        seeds.len() as f64 / all_cores.as_secs_f64()
+    );
+    println!(
+        "simulated time: {:.1} simulated s per wall s (one thread)",
+        simulated.as_secs_f64() / one_thread.as_secs_f64()
+    );
+
+    let mut plain = s.clone();
+    plain.faults.clear();
+    let (run, harness_time) = timed(|| runner::run(&plain, 1).expect("runs"));
+    let (_, bare_time) = timed(|| bare(&plain, 1, run.simulated));
+    println!(
+        "harness overhead: {:.0} ms for a full run of {:.1} simulated s against {:.0} ms bare turmoil for the same time ({:+.0}%)",
+        harness_time.as_secs_f64() * 1e3,
+        run.simulated.as_secs_f64(),
+        bare_time.as_secs_f64() * 1e3,
+        (harness_time.as_secs_f64() / bare_time.as_secs_f64() - 1.0) * 100.0
+    );
+
+    let events = history(10_000_000);
+    let (analysis, check_time) = timed(|| checker::check(&events));
+    assert_eq!(analysis.counts.lost, 0);
+    println!(
+        "checker: {:.2} s for a history of {} events ({:.1} M events/s)",
+        check_time.as_secs_f64(),
+        events.len(),
+        events.len() as f64 / check_time.as_secs_f64() / 1e6
+    );
+}

@@ -1,0 +1,80 @@
+//! What `mqsim` prints: the summary table, lost messages' trails, and the
+//! helper that keeps `mqsim run | head` from panicking on a closed pipe.
+
+use reports::ScenarioReport;
+
+/// Prints a line to stdout, ignoring a closed pipe (`mqsim run | head`).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+pub(crate) use out;
+
+/// Lost messages whose trail a replay prints; the JSON report has them all.
+const TRAILS_SHOWN: usize = 10;
+
+/// The header of the summary table.
+pub fn print_header() {
+    out!(
+        "{:<6} {:<34} {:>5} {:>8} {:>6} {:>6}  {:<8} {:<8}",
+        "",
+        "scenario",
+        "seeds",
+        "acked",
+        "lost",
+        "dup",
+        "verdict",
+        "expect"
+    );
+}
+
+/// One scenario's line of the summary table.
+pub fn print_line(r: &ScenarioReport) {
+    out!(
+        "{:<6} {:<34} {:>5} {:>8} {:>6} {:>6}  {:<8} {:<8}",
+        if r.matches { "ok" } else { "FAIL" },
+        r.name,
+        r.seeds.len(),
+        r.totals.acknowledged,
+        r.totals.lost,
+        r.totals.duplicated,
+        r.verdict.name(),
+        r.expect.name(),
+    );
+}
+
+/// The faults of every seed and the trail of (the first) lost messages.
+pub fn print_trails(r: &ScenarioReport) {
+    for seed in &r.seeds {
+        if !seed.drained {
+            out!("       seed {}: the final drain did not finish", seed.seed);
+        }
+        for f in &seed.faults {
+            out!(
+                "       {:>9.3}s  {:<12} {}",
+                f.at().as_secs_f64(),
+                f.host,
+                reports::describe::event(&f.kind)
+            );
+        }
+        for lost in seed.lost.iter().take(TRAILS_SHOWN) {
+            out!("       lost {}:", lost.id);
+            for e in &lost.trail {
+                out!(
+                    "         {:>9.3}s  {:<12} {}",
+                    e.at().as_secs_f64(),
+                    e.host,
+                    reports::describe::event(&e.kind)
+                );
+            }
+        }
+        if seed.lost.len() > TRAILS_SHOWN {
+            out!(
+                "       … and {} more lost messages (report.json has them all)",
+                seed.lost.len() - TRAILS_SHOWN
+            );
+        }
+    }
+}

@@ -30,12 +30,30 @@ enum Down {
     Power,
 }
 
+/// What a link fault does to a link, and so how to mend it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum LinkKind {
+    Partition,
+    Hold,
+    Drop,
+    Delay,
+}
+
+impl LinkKind {
+    /// What mending it is called in the history.
+    fn mending(self) -> &'static str {
+        match self {
+            LinkKind::Partition => "repair partition",
+            LinkKind::Hold => "release held links",
+            LinkKind::Drop => "stop dropping",
+            LinkKind::Delay => "restore latency",
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Undo {
-    Repair(Vec<Pair>),
-    Release(Vec<Pair>),
-    ResetRate(Vec<Pair>),
-    ResetLatency(Vec<Pair>),
+    Links(LinkKind, Vec<Pair>),
     Restart(Vec<String>),
 }
 
@@ -48,10 +66,8 @@ pub struct Nemesis {
     network: Network,
     rng: StdRng,
     down: BTreeMap<String, Down>,
-    partitioned: BTreeMap<Pair, u32>,
-    held: BTreeMap<Pair, u32>,
-    dropping: BTreeMap<Pair, u32>,
-    delayed: BTreeMap<Pair, u32>,
+    /// How many faults of each kind hold each link.
+    links: BTreeMap<(LinkKind, Pair), u32>,
     undo: Vec<(Duration, Undo)>,
 }
 
@@ -80,10 +96,7 @@ impl Nemesis {
             network,
             rng: StdRng::seed_from_u64(seed ^ 0x6e65_6d65_7369_7300),
             down: BTreeMap::new(),
-            partitioned: BTreeMap::new(),
-            held: BTreeMap::new(),
-            dropping: BTreeMap::new(),
-            delayed: BTreeMap::new(),
+            links: BTreeMap::new(),
             undo: Vec::new(),
         }
     }
@@ -209,56 +222,52 @@ impl Nemesis {
                 target,
                 peer,
                 duration,
-            } => {
-                let (hosts, pairs) = self.sides(target, peer, prefer);
-                for (a, b) in &pairs {
-                    *self.partitioned.entry((a.clone(), b.clone())).or_default() += 1;
-                    sim.partition(a.as_str(), b.as_str());
-                }
-                self.later(now, *duration, Undo::Repair(pairs));
-                hosts
-            }
+            } => self.break_links(
+                sim,
+                LinkKind::Partition,
+                (target, peer, prefer),
+                now,
+                *duration,
+                |sim, a, b| sim.partition(a, b),
+            ),
             Action::Hold {
                 target,
                 peer,
                 duration,
-            } => {
-                let (hosts, pairs) = self.sides(target, peer, prefer);
-                for (a, b) in &pairs {
-                    *self.held.entry((a.clone(), b.clone())).or_default() += 1;
-                    sim.hold(a.as_str(), b.as_str());
-                }
-                self.later(now, *duration, Undo::Release(pairs));
-                hosts
-            }
+            } => self.break_links(
+                sim,
+                LinkKind::Hold,
+                (target, peer, prefer),
+                now,
+                *duration,
+                |sim, a, b| sim.hold(a, b),
+            ),
             Action::Drop {
                 target,
                 peer,
                 rate,
                 duration,
-            } => {
-                let (hosts, pairs) = self.sides(target, peer, prefer);
-                for (a, b) in &pairs {
-                    *self.dropping.entry((a.clone(), b.clone())).or_default() += 1;
-                    sim.set_link_fail_rate(a.as_str(), b.as_str(), *rate);
-                }
-                self.later(now, *duration, Undo::ResetRate(pairs));
-                hosts
-            }
+            } => self.break_links(
+                sim,
+                LinkKind::Drop,
+                (target, peer, prefer),
+                now,
+                *duration,
+                |sim, a, b| sim.set_link_fail_rate(a, b, *rate),
+            ),
             Action::Delay {
                 target,
                 peer,
                 latency,
                 duration,
-            } => {
-                let (hosts, pairs) = self.sides(target, peer, prefer);
-                for (a, b) in &pairs {
-                    *self.delayed.entry((a.clone(), b.clone())).or_default() += 1;
-                    sim.set_link_latency(a.as_str(), b.as_str(), *latency);
-                }
-                self.later(now, *duration, Undo::ResetLatency(pairs));
-                hosts
-            }
+            } => self.break_links(
+                sim,
+                LinkKind::Delay,
+                (target, peer, prefer),
+                now,
+                *duration,
+                |sim, a, b| sim.set_link_latency(a, b, *latency),
+            ),
             Action::Crash {
                 target,
                 restart_after,
@@ -316,6 +325,52 @@ impl Nemesis {
         );
     }
 
+    /// Applies a link fault to every link between the two sides, counting
+    /// each link, and schedules mending them after `lasting`. Returns the
+    /// hosts involved.
+    fn break_links(
+        &mut self,
+        sim: &mut Sim<'_>,
+        kind: LinkKind,
+        (target, peer, prefer): (&Selector, &Option<Selector>, &[String]),
+        now: Duration,
+        lasting: Option<Duration>,
+        apply: impl Fn(&mut Sim<'_>, &str, &str),
+    ) -> Vec<String> {
+        let (hosts, pairs) = self.sides(target, peer, prefer);
+        for p in &pairs {
+            *self.links.entry((kind, p.clone())).or_default() += 1;
+            apply(sim, p.0.as_str(), p.1.as_str());
+        }
+        self.later(now, lasting, Undo::Links(kind, pairs));
+        hosts
+    }
+
+    /// Mends one link once no other fault of the same kind holds it.
+    fn mend(&mut self, sim: &mut Sim<'_>, kind: LinkKind, p: &Pair) {
+        let key = (kind, p.clone());
+        match self.links.get_mut(&key) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                return;
+            }
+            Some(_) => {
+                self.links.remove(&key);
+            }
+            None => return,
+        }
+        let (a, b) = (p.0.as_str(), p.1.as_str());
+        match kind {
+            LinkKind::Partition => sim.repair(a, b),
+            LinkKind::Hold => sim.release(a, b),
+            LinkKind::Drop => sim.set_link_fail_rate(a, b, 0.0),
+            LinkKind::Delay => {
+                sim.set_link_latency(a, b, self.network.min_latency);
+                sim.set_link_max_message_latency(a, b, self.network.max_latency);
+            }
+        }
+    }
+
     fn later(&mut self, now: Duration, after: Option<Duration>, undo: Undo) {
         if let Some(after) = after {
             self.undo.push((now + after, undo));
@@ -335,55 +390,13 @@ impl Nemesis {
         }
     }
 
-    fn release_count(map: &mut BTreeMap<Pair, u32>, p: &Pair) -> bool {
-        match map.get_mut(p) {
-            Some(n) if *n > 1 => {
-                *n -= 1;
-                false
-            }
-            Some(_) => {
-                map.remove(p);
-                true
-            }
-            None => false,
-        }
-    }
-
     fn perform(&mut self, sim: &mut Sim<'_>, undo: Undo, now: Duration) {
         let (detail, hosts) = match undo {
-            Undo::Repair(pairs) => {
+            Undo::Links(kind, pairs) => {
                 for p in &pairs {
-                    if Self::release_count(&mut self.partitioned, p) {
-                        sim.repair(p.0.as_str(), p.1.as_str());
-                    }
+                    self.mend(sim, kind, p);
                 }
-                ("repair partition", hosts_of(&pairs))
-            }
-            Undo::Release(pairs) => {
-                for p in &pairs {
-                    if Self::release_count(&mut self.held, p) {
-                        sim.release(p.0.as_str(), p.1.as_str());
-                    }
-                }
-                ("release held links", hosts_of(&pairs))
-            }
-            Undo::ResetRate(pairs) => {
-                for p in &pairs {
-                    if Self::release_count(&mut self.dropping, p) {
-                        sim.set_link_fail_rate(p.0.as_str(), p.1.as_str(), 0.0);
-                    }
-                }
-                ("stop dropping", hosts_of(&pairs))
-            }
-            Undo::ResetLatency(pairs) => {
-                for p in &pairs {
-                    if Self::release_count(&mut self.delayed, p) {
-                        let (a, b) = (p.0.as_str(), p.1.as_str());
-                        sim.set_link_latency(a, b, self.network.min_latency);
-                        sim.set_link_max_message_latency(a, b, self.network.max_latency);
-                    }
-                }
-                ("restore latency", hosts_of(&pairs))
+                (kind.mending(), hosts_of(&pairs))
             }
             Undo::Restart(hosts) => {
                 let back: Vec<String> = hosts

@@ -89,17 +89,6 @@ pub fn run(
     );
     let mut report = Report::new();
     print_header();
-    out!(
-        "{:<6} {:<34} {:>5} {:>8} {:>6} {:>6}  {:<8} {:<8}",
-        "",
-        "scenario",
-        "seeds",
-        "acked",
-        "lost",
-        "dup",
-        "verdict",
-        "expect"
-    );
     for s in &scenarios {
         let seeds = seeds_of(s);
         if seeds.is_empty() {

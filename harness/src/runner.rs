@@ -61,6 +61,9 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
         System::Log(config) => {
             broker_model::log::install(&mut sim, config, &scenario.workload, &instruments)
         }
+        System::Queue(config) => {
+            broker_model::queue::install(&mut sim, config, &scenario.workload, &instruments)
+        }
     };
     let clients: Vec<String> = deployment
         .hosts

@@ -40,8 +40,8 @@ pub fn seed_report(run: &RunOutput) -> SeedReport {
 }
 
 /// A lost message's trail (every event that mentions it) together with the
-/// elections and fencings of its destination that happened along the way,
-/// which is usually what explains the loss.
+/// elections, fencings, promotions and partition handling that happened
+/// along the way, which is usually what explains the loss.
 pub fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
     let mentions = checker::trail(events, id);
     let (Some(first), Some(last)) = (mentions.first(), mentions.last()) else {
@@ -53,8 +53,10 @@ pub fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
         _ => None,
     });
     let context = |e: &Event| match &e.kind {
-        EventKind::Elect { dest: d, .. } => Some(d) == dest.as_ref(),
-        EventKind::Fence { .. } => true,
+        EventKind::Elect { dest: d, .. } | EventKind::Promote { dest: d, .. } => {
+            Some(d) == dest.as_ref()
+        }
+        EventKind::Fence { .. } | EventKind::Pause { .. } | EventKind::Autoheal { .. } => true,
         _ => false,
     };
     events

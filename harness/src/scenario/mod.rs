@@ -9,12 +9,14 @@
 pub mod duration;
 pub mod error;
 mod log_config;
+mod queue_config;
 mod raw;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use broker_model::log::LogConfig;
+use broker_model::queue::QueueConfig;
 use broker_model::workload::{consumer_host, producer_host};
 use broker_model::Workload;
 use serde::de::DeserializeOwned;
@@ -24,6 +26,7 @@ pub use error::ScenarioError;
 
 use crate::fault::{Action, Fault, Selector, Target};
 use log_config::RawLogConfig;
+use queue_config::RawQueueConfig;
 use raw::{OneOrMany, RawAction, RawExpect, RawHead, RawScenario};
 
 /// What the author expects the checker to find.
@@ -50,6 +53,8 @@ impl Expect {
 pub enum System {
     /// The Kafka-like replicated log.
     Log(LogConfig),
+    /// The RabbitMQ-like queue cluster.
+    Queue(QueueConfig),
 }
 
 impl System {
@@ -57,6 +62,7 @@ impl System {
     pub fn name(&self) -> &'static str {
         match self {
             System::Log(_) => "log",
+            System::Queue(_) => "queue",
         }
     }
 }
@@ -108,7 +114,7 @@ pub struct Scenario {
 }
 
 /// The systems scenario files may name.
-const SYSTEMS: &[&str] = &["log"];
+const SYSTEMS: &[&str] = &["log", "queue"];
 
 /// Reads and checks the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -132,6 +138,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             let raw: RawScenario<RawLogConfig> = read_full(path, text)?;
             let config = log_config::convert(raw.config.as_ref(), &err)?;
             finish(path, text, raw, System::Log(config))
+        }
+        "queue" => {
+            let raw: RawScenario<RawQueueConfig> = read_full(path, text)?;
+            let config = queue_config::convert(raw.config.as_ref(), &err)?;
+            finish(path, text, raw, System::Queue(config))
         }
         other => Err(err(
             Some(system.span()),
@@ -328,6 +339,7 @@ pub fn host_names(system: &System, workload: &Workload) -> Vec<String> {
             hosts.push(broker_model::log::config::CONTROLLER.to_string());
             hosts.extend((1..=c.brokers).map(broker_model::log::config::broker_host));
         }
+        System::Queue(c) => hosts.extend((1..=c.nodes).map(broker_model::queue::config::node_host)),
     }
     hosts.extend((1..=workload.producers).map(producer_host));
     hosts.extend((1..=workload.consumers).map(consumer_host));
@@ -340,6 +352,9 @@ pub fn dest_names(system: &System) -> Vec<String> {
     match system {
         System::Log(c) => (0..c.partitions)
             .map(broker_model::log::config::partition_name)
+            .collect(),
+        System::Queue(c) => (0..c.queues)
+            .map(broker_model::queue::config::queue_name)
             .collect(),
     }
 }
@@ -516,6 +531,8 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
+mod queue_tests;
+#[cfg(test)]
 mod tests;
 
 impl Scenario {
@@ -524,6 +541,7 @@ impl Scenario {
     pub fn config_lines(&self) -> Vec<(String, String)> {
         match &self.system {
             System::Log(c) => log_config::describe(c),
+            System::Queue(c) => queue_config::describe(c),
         }
     }
 }

@@ -79,9 +79,12 @@ impl Fifo {
         }
     }
 
-    /// Whether `id` is a subscription this queue knows.
-    pub fn knows(&self, id: &ConsumerId) -> bool {
-        self.consumers.contains_key(id)
+    /// Whether a request from `id`, which says it has received and
+    /// acknowledged up to these tags, belongs to a subscription this queue
+    /// knows or starts a new one. A request carrying tags the queue never
+    /// handed out comes from a subscription an earlier master or run held.
+    pub fn subscribed(&self, id: &ConsumerId, received: u64, acked: u64) -> bool {
+        self.consumers.contains_key(id) || (received == 0 && acked == 0)
     }
 
     /// Adds a message at position `seq`.

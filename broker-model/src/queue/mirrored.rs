@@ -23,11 +23,12 @@ use std::time::Duration;
 use crate::history::{EventKind, MsgId};
 use crate::observe::ReplicaView;
 use crate::queue::config::{node_host, Promote, QueueConfig, QueueType};
-use crate::queue::fifo::{Dropped, Fifo};
+use crate::queue::delivery::Subscription;
+use crate::queue::fifo::{Dropped, Fifo, Poll};
 use crate::queue::mirrors::{self, Mirrors, Resolution};
-use crate::queue::node::{now, App, QueueRt, MIRROR_WAIT, POLL_WAIT};
+use crate::queue::node::{now, App, QueueRt, MIRROR_WAIT};
 use crate::queue::protocol::{
-    Batch, ClientError, ClientOp, Location, MemberInfo, MirrorFetch, MirrorReply, NodeId, Op,
+    ClientError, ConsumerId, Location, MemberInfo, Message, MirrorFetch, MirrorReply, NodeId, Op,
     QueueId, QueueStatus, Reply, Request, Stored,
 };
 use crate::queue::store::Entry;
@@ -546,126 +547,73 @@ impl App {
         }
     }
 
-    /// Closes consumer connections silent for two heartbeats.
-    async fn sweep_consumers(self: Rc<Self>, q: QueueId) {
-        let every = self.config().heartbeat / 2;
-        let timeout = self.config().consumer_timeout();
-        loop {
-            tokio::time::sleep(every).await;
-            let dropped = {
-                let mut st = self.mirrored(q).borrow_mut();
-                let Role::Master(m) = &mut st.role else {
-                    continue;
-                };
-                m.fifo.expire(now(), timeout)
-            };
-            if !dropped.is_empty() {
-                self.record_dropped(q, &dropped);
-                self.changed.notify_waiters();
-            }
+    /// Publishes as master of the queue; with `reply`, answers once the
+    /// broker has taken responsibility.
+    pub async fn mirrored_publish(
+        &self,
+        q: QueueId,
+        message: Message,
+        reply: bool,
+    ) -> Option<Reply> {
+        let pending = {
+            let mut st = self.mirrored(q).borrow_mut();
+            self.enqueue(&mut st, message.msg, message.persistent)
+        };
+        let pending = match pending {
+            Ok(p) => p,
+            Err(e) => return reply.then_some(Reply::Publish(Err(e))),
+        };
+        self.changed.notify_waiters();
+        if !reply {
+            return None;
+        }
+        Some(Reply::Publish(self.taken(q, pending).await))
+    }
+
+    /// As master, answers a consumer's request from the queue's delivery
+    /// state; what left the queue is settled here.
+    pub fn mirrored_poll(
+        &self,
+        q: QueueId,
+        sub: &Subscription,
+    ) -> Result<(Poll, u64), ClientError> {
+        let mut st = self.mirrored(q).borrow_mut();
+        let location = st.location();
+        let Role::Master(m) = &mut st.role else {
+            return Err(ClientError::NotMaster(location));
+        };
+        if !m.fifo.subscribed(&sub.consumer, sub.received, sub.acked) {
+            return Err(ClientError::Cancelled);
+        }
+        let poll = m.fifo.poll(
+            &sub.consumer,
+            sub.ack,
+            sub.prefetch,
+            sub.received,
+            sub.acked,
+            now(),
+        );
+        let remaining = m.fifo.remaining_for(&sub.consumer);
+        self.settle_removed(q, m, &poll.removed);
+        self.publish_mirrored(&st);
+        Ok((poll, remaining))
+    }
+
+    /// As master, applies a consumer's acknowledgement.
+    pub fn mirrored_ack(&self, q: QueueId, consumer: &ConsumerId, upto: u64) {
+        let mut st = self.mirrored(q).borrow_mut();
+        if let Role::Master(m) = &mut st.role {
+            let removed = m.fifo.ack(consumer, upto);
+            self.settle_removed(q, m, &removed);
+            self.publish_mirrored(&st);
         }
     }
 
-    /// Records what became of closed consumer connections' deliveries.
-    pub fn record_dropped(&self, q: QueueId, dropped: &[Dropped]) {
-        for d in dropped {
-            if !d.requeued.is_empty() {
-                self.record(EventKind::Requeue {
-                    dest: App::dest(q),
-                    consumer: d.consumer.host.clone(),
-                    msgs: d.requeued.clone(),
-                });
-            }
-            if !d.lost_in_flight.is_empty() {
-                self.record(EventKind::Discard {
-                    dest: App::dest(q),
-                    reason: format!(
-                        "auto-ack deliveries to {}'s closed connection, never confirmed received",
-                        d.consumer.host
-                    ),
-                    msgs: d.lost_in_flight.clone(),
-                });
-            }
-        }
-    }
-
-    /// Serves a client operation as master of its queue.
-    pub async fn mirrored_serve(self: &Rc<Self>, op: ClientOp) -> Option<Reply> {
-        let q = op.queue();
-        match op {
-            ClientOp::Publish { message, reply, .. } => {
-                let pending = {
-                    let mut st = self.mirrored(q).borrow_mut();
-                    self.enqueue(&mut st, message.msg, message.persistent)
-                };
-                let pending = match pending {
-                    Ok(p) => p,
-                    Err(e) => return reply.then_some(Reply::Publish(Err(e))),
-                };
-                self.changed.notify_waiters();
-                if !reply {
-                    return None;
-                }
-                Some(Reply::Publish(self.taken(q, pending).await))
-            }
-            ClientOp::Consume {
-                consumer,
-                ack,
-                prefetch,
-                received,
-                acked,
-                ..
-            } => {
-                let deadline = tokio::time::Instant::now() + POLL_WAIT;
-                loop {
-                    let notified = self.changed.notified();
-                    let result = {
-                        let mut st = self.mirrored(q).borrow_mut();
-                        let location = st.location();
-                        let Role::Master(m) = &mut st.role else {
-                            return Some(Reply::Consume(Err(ClientError::NotMaster(location))));
-                        };
-                        if !m.fifo.knows(&consumer) && (received > 0 || acked > 0) {
-                            return Some(Reply::Consume(Err(ClientError::Cancelled)));
-                        }
-                        let poll = m
-                            .fifo
-                            .poll(&consumer, ack, prefetch, received, acked, now());
-                        let remaining = m.fifo.remaining_for(&consumer);
-                        self.settle_removed(q, m, &poll.removed);
-                        let done =
-                            !poll.deliveries.is_empty() || tokio::time::Instant::now() >= deadline;
-                        let batch = Batch {
-                            deliveries: poll.deliveries,
-                            remaining,
-                        };
-                        (poll.dropped, poll.removed.is_empty(), done.then_some(batch))
-                    };
-                    let (dropped, nothing_removed, batch) = result;
-                    self.record_dropped(q, &dropped);
-                    if !nothing_removed || !dropped.is_empty() {
-                        self.publish_mirrored(&self.mirrored(q).borrow());
-                        self.changed.notify_waiters();
-                    }
-                    if let Some(batch) = batch {
-                        return Some(Reply::Consume(Ok(batch)));
-                    }
-                    let _ = tokio::time::timeout_at(deadline, notified).await;
-                }
-            }
-            ClientOp::Ack { consumer, upto, .. } => {
-                let mut st = self.mirrored(q).borrow_mut();
-                if let Role::Master(m) = &mut st.role {
-                    let removed = m.fifo.ack(&consumer, upto);
-                    if !removed.is_empty() {
-                        self.settle_removed(q, m, &removed);
-                        self.publish_mirrored(&st);
-                        drop(st);
-                        self.changed.notify_waiters();
-                    }
-                }
-                None
-            }
+    /// As master, closes consumer connections silent for `timeout`.
+    pub fn mirrored_expire(&self, q: QueueId, timeout: Duration) -> Vec<Dropped> {
+        match &mut self.mirrored(q).borrow_mut().role {
+            Role::Master(m) => m.fifo.expire(now(), timeout),
+            _ => Vec::new(),
         }
     }
 
@@ -723,32 +671,22 @@ impl App {
         if pending.journaled {
             self.store.borrow_mut().sync();
         }
-        let deadline = tokio::time::Instant::now() + self.config().confirm_timeout;
-        loop {
-            let notified = self.changed.notified();
-            {
-                let mut st = self.mirrored(q).borrow_mut();
-                match &mut st.role {
-                    Role::Master(m) if m.location.epoch == pending.epoch => {
-                        if pending.index.is_none_or(|i| m.mirrors.cover(i)) {
-                            m.confirmed += 1;
-                            self.publish_mirrored(&st);
-                            return Ok(());
-                        }
+        let late = "the mirrors did not all take the message in time";
+        self.confirm_when(late, || {
+            let mut st = self.mirrored(q).borrow_mut();
+            match &mut st.role {
+                Role::Master(m) if m.location.epoch == pending.epoch => {
+                    if !pending.index.is_none_or(|i| m.mirrors.cover(i)) {
+                        return None;
                     }
-                    _ => {
-                        return Err(ClientError::Nack(
-                            "the master changed before confirming".into(),
-                        ))
-                    }
+                    m.confirmed += 1;
+                    self.publish_mirrored(&st);
+                    Some(Ok(()))
                 }
+                _ => Some(Err("the master changed before confirming")),
             }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return Err(ClientError::Nack(
-                    "the mirrors did not all take the message in time".into(),
-                ));
-            }
-        }
+        })
+        .await
     }
 
     /// Records that messages left the queue: in the change list for the

@@ -15,6 +15,7 @@ pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod consumer;
+pub mod delivery;
 pub mod fifo;
 pub mod mirrored;
 pub mod mirrors;

@@ -21,6 +21,7 @@ use tokio::task::JoinSet;
 use crate::history::EventKind;
 use crate::queue::cluster::{Cluster, Heard};
 use crate::queue::config::{node_host, queue_name, PartitionHandling, QueueType};
+use crate::queue::delivery::Subscription;
 use crate::queue::mirrored::MirroredState;
 use crate::queue::protocol::{
     ClientError, ClientOp, Incarnation, Location, NodeId, NodeStatus, QueueId, Reply, Request, Tick,
@@ -547,10 +548,62 @@ impl App {
 
     /// Serves a client operation as the queue's master or leader.
     async fn serve(self: &Rc<Self>, op: ClientOp) -> Option<Reply> {
-        match self.queues.get(&op.queue()) {
-            Some(QueueRt::Mirrored(_)) => self.mirrored_serve(op).await,
-            Some(QueueRt::Quorum(_)) => self.quorum_serve(op).await,
-            None => error_reply(&op, ClientError::NoMaster),
+        let q = op.queue();
+        let Some(rt) = self.queues.get(&q) else {
+            return error_reply(&op, ClientError::NoMaster);
+        };
+        match (op, rt) {
+            (ClientOp::Publish { message, reply, .. }, QueueRt::Mirrored(_)) => {
+                self.mirrored_publish(q, message, reply).await
+            }
+            (ClientOp::Publish { message, reply, .. }, QueueRt::Quorum(_)) => {
+                self.quorum_publish(q, message, reply).await
+            }
+            (
+                ClientOp::Consume {
+                    consumer,
+                    ack,
+                    prefetch,
+                    received,
+                    acked,
+                    ..
+                },
+                _,
+            ) => {
+                let sub = Subscription {
+                    consumer,
+                    ack,
+                    prefetch,
+                    received,
+                    acked,
+                };
+                Some(self.consume(q, &sub).await)
+            }
+            (ClientOp::Ack { consumer, upto, .. }, _) => {
+                self.acknowledge(q, &consumer, upto);
+                None
+            }
+        }
+    }
+
+    /// Waits up to `confirm_timeout` for `verdict` to confirm a message
+    /// (`Ok`) or give up on it (`Err` with the reason), asking again
+    /// whenever a queue changes. Giving up, or running out of time, leaves
+    /// the outcome unknown to the publisher: a nack.
+    pub async fn confirm_when(
+        &self,
+        late: &str,
+        mut verdict: impl FnMut() -> Option<Result<(), &'static str>>,
+    ) -> Result<(), ClientError> {
+        let deadline = tokio::time::Instant::now() + self.config().confirm_timeout;
+        loop {
+            let notified = self.changed.notified();
+            if let Some(v) = verdict() {
+                return v.map_err(|why| ClientError::Nack(why.into()));
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Err(ClientError::Nack(late.into()));
+            }
         }
     }
 

@@ -16,11 +16,12 @@ use std::time::Duration;
 use crate::history::{EventKind, MsgId};
 use crate::observe::ReplicaView;
 use crate::queue::config::{node_host, QueueConfig};
-use crate::queue::fifo::Fifo;
-use crate::queue::node::{now, App, QueueRt, POLL_WAIT};
+use crate::queue::delivery::Subscription;
+use crate::queue::fifo::{Dropped, Fifo, Poll};
+use crate::queue::node::{now, App, QueueRt};
 use crate::queue::protocol::{
-    AppendEntries, AppendReply, Batch, ClientError, ClientOp, Command, Location, LogEntry, NodeId,
-    QueueId, Reply, Request, RequestVote, Stored, VoteReply,
+    AppendEntries, AppendReply, ClientError, Command, ConsumerId, Location, LogEntry, Message,
+    NodeId, QueueId, Reply, Request, RequestVote, Stored, VoteReply,
 };
 use crate::queue::raft::Raft;
 use crate::queue::store::Entry;
@@ -145,7 +146,7 @@ impl App {
         for peer in members.into_iter().filter(|m| *m != self.me()) {
             self.spawn(Rc::clone(self).replicate(q, peer));
         }
-        self.spawn(Rc::clone(self).sweep_quorum_consumers(q));
+        self.spawn(Rc::clone(self).sweep_consumers(q));
     }
 
     fn publish_quorum(&self, st: &QuorumState) {
@@ -493,94 +494,80 @@ impl App {
         self.after_raft(st);
     }
 
-    /// Serves a client operation as leader of its queue.
-    pub async fn quorum_serve(self: &Rc<Self>, op: ClientOp) -> Option<Reply> {
-        let q = op.queue();
-        match op {
-            ClientOp::Publish { message, reply, .. } => {
-                let proposed = {
-                    let mut st = self.quorum(q).borrow_mut();
-                    let location = st.location().filter(|l| l.node != self.me());
-                    match st.raft.as_mut().filter(|r| r.is_leader()) {
-                        None => Err(ClientError::NotMaster(location)),
-                        Some(r) => {
-                            let index = r
-                                .propose(Command::Enqueue(message))
-                                .expect("a leader can propose");
-                            let term = r.term;
-                            let entry = r.entry(index).cloned().expect("just proposed");
-                            self.store_entries(q, term, &[(index, entry)]);
-                            self.after_raft(&mut st);
-                            Ok((index, term))
-                        }
-                    }
-                };
-                self.changed.notify_waiters();
-                let (index, term) = match proposed {
-                    Ok(p) => p,
-                    Err(e) => return reply.then_some(Reply::Publish(Err(e))),
-                };
-                if !reply {
-                    return None;
-                }
-                Some(Reply::Publish(self.committed(q, index, term).await))
-            }
-            ClientOp::Consume {
-                consumer,
-                ack,
-                prefetch,
-                received,
-                acked,
-                ..
-            } => {
-                let deadline = tokio::time::Instant::now() + POLL_WAIT;
-                loop {
-                    let notified = self.changed.notified();
-                    let (batch, dropped) = {
-                        let mut st = self.quorum(q).borrow_mut();
-                        let location = st.location().filter(|l| l.node != self.me());
-                        let Some(fifo) = &mut st.fifo else {
-                            return Some(Reply::Consume(Err(ClientError::NotMaster(location))));
-                        };
-                        if !fifo.knows(&consumer) && (received > 0 || acked > 0) {
-                            return Some(Reply::Consume(Err(ClientError::Cancelled)));
-                        }
-                        let poll = fifo.poll(&consumer, ack, prefetch, received, acked, now());
-                        let remaining = fifo.remaining_for(&consumer);
-                        let seqs = poll.removed.iter().map(|(s, _)| *s).collect();
-                        self.settle(q, &mut st, seqs);
-                        let done =
-                            !poll.deliveries.is_empty() || tokio::time::Instant::now() >= deadline;
-                        let batch = Batch {
-                            deliveries: poll.deliveries,
-                            remaining,
-                        };
-                        (done.then_some(batch), poll.dropped)
-                    };
-                    self.record_dropped(q, &dropped);
-                    if let Some(batch) = batch {
-                        self.changed.notify_waiters();
-                        return Some(Reply::Consume(Ok(batch)));
-                    }
-                    let _ = tokio::time::timeout_at(deadline, notified).await;
+    /// Publishes as leader of the queue; with `reply`, answers once a
+    /// majority holds the message.
+    pub async fn quorum_publish(&self, q: QueueId, message: Message, reply: bool) -> Option<Reply> {
+        let proposed = {
+            let mut st = self.quorum(q).borrow_mut();
+            let location = st.location().filter(|l| l.node != self.me());
+            match st.raft.as_mut().filter(|r| r.is_leader()) {
+                None => Err(ClientError::NotMaster(location)),
+                Some(r) => {
+                    let index = r
+                        .propose(Command::Enqueue(message))
+                        .expect("a leader can propose");
+                    let term = r.term;
+                    let entry = r.entry(index).cloned().expect("just proposed");
+                    self.store_entries(q, term, &[(index, entry)]);
+                    self.after_raft(&mut st);
+                    Ok((index, term))
                 }
             }
-            ClientOp::Ack { consumer, upto, .. } => {
-                {
-                    let mut st = self.quorum(q).borrow_mut();
-                    let Some(fifo) = &mut st.fifo else {
-                        return None;
-                    };
-                    let seqs = fifo
-                        .ack(&consumer, upto)
-                        .into_iter()
-                        .map(|(s, _)| s)
-                        .collect();
-                    self.settle(q, &mut st, seqs);
-                }
-                self.changed.notify_waiters();
-                None
-            }
+        };
+        self.changed.notify_waiters();
+        let (index, term) = match proposed {
+            Ok(p) => p,
+            Err(e) => return reply.then_some(Reply::Publish(Err(e))),
+        };
+        if !reply {
+            return None;
+        }
+        Some(Reply::Publish(self.committed(q, index, term).await))
+    }
+
+    /// As leader, answers a consumer's request from the queue's delivery
+    /// state; what left the queue is proposed for settlement.
+    pub fn quorum_poll(&self, q: QueueId, sub: &Subscription) -> Result<(Poll, u64), ClientError> {
+        let mut st = self.quorum(q).borrow_mut();
+        let location = st.location().filter(|l| l.node != self.me());
+        let Some(fifo) = &mut st.fifo else {
+            return Err(ClientError::NotMaster(location));
+        };
+        if !fifo.subscribed(&sub.consumer, sub.received, sub.acked) {
+            return Err(ClientError::Cancelled);
+        }
+        let poll = fifo.poll(
+            &sub.consumer,
+            sub.ack,
+            sub.prefetch,
+            sub.received,
+            sub.acked,
+            now(),
+        );
+        let remaining = fifo.remaining_for(&sub.consumer);
+        let seqs = poll.removed.iter().map(|(s, _)| *s).collect();
+        self.settle(q, &mut st, seqs);
+        Ok((poll, remaining))
+    }
+
+    /// As leader, applies a consumer's acknowledgement.
+    pub fn quorum_ack(&self, q: QueueId, consumer: &ConsumerId, upto: u64) {
+        let mut st = self.quorum(q).borrow_mut();
+        if let Some(fifo) = &mut st.fifo {
+            let seqs = fifo
+                .ack(consumer, upto)
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
+            self.settle(q, &mut st, seqs);
+        }
+    }
+
+    /// As leader, closes consumer connections silent for `timeout`.
+    pub fn quorum_expire(&self, q: QueueId, timeout: Duration) -> Vec<Dropped> {
+        match &mut self.quorum(q).borrow_mut().fifo {
+            Some(f) => f.expire(now(), timeout),
+            None => Vec::new(),
         }
     }
 
@@ -588,50 +575,17 @@ impl App {
     /// A leader that loses its term on the way cannot tell whether it will
     /// be: the outcome is unknown.
     async fn committed(&self, q: QueueId, index: u64, term: u64) -> Result<(), ClientError> {
-        let deadline = tokio::time::Instant::now() + self.config().confirm_timeout;
-        loop {
-            let notified = self.changed.notified();
-            {
-                let mut st = self.quorum(q).borrow_mut();
-                let Some(r) = &st.raft else {
-                    return Err(ClientError::Nack("not a member".into()));
-                };
-                if r.commit >= index && r.term_at(index) == term {
-                    st.confirmed += 1;
-                    self.publish_quorum(&st);
-                    return Ok(());
-                }
-                if r.term != term || !r.is_leader() {
-                    return Err(ClientError::Nack(
-                        "leadership lost before the entry committed".into(),
-                    ));
-                }
+        self.confirm_when("no majority stored the entry in time", || {
+            let mut st = self.quorum(q).borrow_mut();
+            let r = st.raft.as_ref()?;
+            if r.commit >= index && r.term_at(index) == term {
+                st.confirmed += 1;
+                self.publish_quorum(&st);
+                return Some(Ok(()));
             }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return Err(ClientError::Nack(
-                    "no majority stored the entry in time".into(),
-                ));
-            }
-        }
-    }
-
-    /// Closes consumer connections silent for two heartbeats.
-    async fn sweep_quorum_consumers(self: Rc<Self>, q: QueueId) {
-        let every = self.config().heartbeat / 2;
-        let timeout = self.config().consumer_timeout();
-        loop {
-            tokio::time::sleep(every).await;
-            let dropped = {
-                let mut st = self.quorum(q).borrow_mut();
-                match &mut st.fifo {
-                    Some(f) => f.expire(now(), timeout),
-                    None => continue,
-                }
-            };
-            if !dropped.is_empty() {
-                self.record_dropped(q, &dropped);
-                self.changed.notify_waiters();
-            }
-        }
+            (r.term != term || !r.is_leader())
+                .then_some(Err("leadership lost before the entry committed"))
+        })
+        .await
     }
 }

@@ -7,6 +7,22 @@ use broker_model::queue::{install, AckMode, PublishMode, QueueConfig, QueueType}
 use broker_model::{EventKind, Instruments, Workload};
 
 fn run(config: QueueConfig, seconds: u64) -> Vec<broker_model::Event> {
+    let workload = Workload {
+        messages: 60,
+        rate: 100.0,
+        ..Workload::default()
+    };
+    run_with(config, workload, seconds, |_, _| {})
+}
+
+/// Runs the cluster for `seconds`, calling `act` with the simulation and the
+/// process table after every step.
+fn run_with(
+    config: QueueConfig,
+    workload: Workload,
+    seconds: u64,
+    mut act: impl FnMut(&mut turmoil::Sim<'_>, &broker_model::ProcessTable),
+) -> Vec<broker_model::Event> {
     let instruments = Instruments::default();
     let mut sim = turmoil::Builder::new()
         .rng_seed(7)
@@ -16,14 +32,10 @@ fn run(config: QueueConfig, seconds: u64) -> Vec<broker_model::Event> {
         .min_message_latency(Duration::from_millis(1))
         .max_message_latency(Duration::from_millis(5))
         .build();
-    let workload = Workload {
-        messages: 60,
-        rate: 100.0,
-        ..Workload::default()
-    };
     install(&mut sim, &config, &workload, &instruments);
     while sim.elapsed() < Duration::from_secs(seconds) {
         sim.step().unwrap();
+        act(&mut sim, &instruments.processes);
     }
     instruments.history.snapshot()
 }
@@ -110,4 +122,39 @@ fn confirms_wait_for_fsync_of_persistent_messages_only() {
         count(&transient, |k| matches!(k, EventKind::Fsync { .. })),
         0
     );
+}
+
+/// A node outside a quorum queue's group that restarts after the election
+/// never hears an announcement; it asks a member, which redirects it, so
+/// the publisher connected to it is not refused. The restart falls between
+/// two of that publisher's sends, so it is still connected there after.
+#[test]
+fn a_restarted_node_outside_the_raft_group_finds_the_leader() {
+    let c = QueueConfig {
+        nodes: 5,
+        quorum_group_size: Some(3),
+        retries: 10,
+        ..config(QueueType::Quorum, PublishMode::Confirm, AckMode::Manual)
+    };
+    let workload = Workload {
+        producers: 5,
+        messages: 100,
+        rate: 100.0,
+        ..Workload::default()
+    };
+    let mut stopped = false;
+    let events = run_with(c, workload, 4, |sim, processes| {
+        let now = sim.elapsed();
+        if !stopped && now >= Duration::from_millis(510) {
+            stopped = true;
+            processes.stop("node-4");
+            sim.bounce("node-4");
+        }
+        if stopped && processes.is_stopped("node-4") && now >= Duration::from_millis(530) {
+            processes.start("node-4");
+            sim.bounce("node-4");
+        }
+    });
+    let ok = count(&events, |k| matches!(k, EventKind::SendOk { .. }));
+    assert_eq!(ok, 100);
 }

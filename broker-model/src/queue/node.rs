@@ -433,11 +433,24 @@ impl App {
         }
     }
 
-    /// Where queue `q`'s master or leader is, as this node knows.
+    /// Where queue `q`'s master or leader is, as this node knows. A node
+    /// that knows no Raft leader (it is not a member and restarted after
+    /// the last election, say) asks a live member, which redirects it.
     fn master_of(&self, q: QueueId) -> Option<Location> {
         match self.queues.get(&q)? {
             QueueRt::Mirrored(s) => s.borrow().location(),
-            QueueRt::Quorum(s) => s.borrow().location(),
+            QueueRt::Quorum(s) => s.borrow().location().or_else(|| {
+                let cluster = self.net.cluster.borrow();
+                self.config()
+                    .members(q)
+                    .into_iter()
+                    .find(|m| *m != self.me() && !cluster.known_lost(*m, None))
+                    .map(|node| Location {
+                        epoch: 0,
+                        node,
+                        incarnation: None,
+                    })
+            }),
         }
     }
 

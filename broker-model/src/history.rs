@@ -231,6 +231,53 @@ pub enum EventKind {
         /// Why.
         reason: String,
     },
+    /// A mirror took over a queue whose master was lost.
+    Promote {
+        /// The queue.
+        dest: String,
+        /// The new master's epoch.
+        epoch: u32,
+        /// The master it replaces.
+        previous: String,
+        /// Whether it held every message of the queue (was synchronised).
+        synced: bool,
+    },
+    /// A node dropped messages it held, for the reason given.
+    Discard {
+        /// The queue.
+        dest: String,
+        /// Why.
+        reason: String,
+        /// The messages dropped.
+        msgs: Vec<MsgId>,
+    },
+    /// A closed consumer connection's unacknowledged deliveries went back to
+    /// the queue, to be delivered again.
+    Requeue {
+        /// The queue.
+        dest: String,
+        /// The consumer host whose connection closed.
+        consumer: String,
+        /// The messages.
+        msgs: Vec<MsgId>,
+    },
+    /// A node stopped serving because it sees no majority of the cluster
+    /// (`pause_minority`).
+    Pause {
+        /// The nodes it can see, itself included.
+        visible: Vec<String>,
+    },
+    /// A paused node sees a majority again and restarts its application.
+    Resume {
+        /// The nodes it can see, itself included.
+        visible: Vec<String>,
+    },
+    /// A node found itself on the losing side of a healed partition and
+    /// restarts its application to take the winners' state (`autoheal`).
+    Autoheal {
+        /// The nodes of the winning side.
+        winners: Vec<String>,
+    },
     /// The fault injector started a fault.
     Fault {
         /// The action, as named in scenario files.
@@ -274,7 +321,9 @@ impl EventKind {
         match self {
             EventKind::Append { msgs, .. }
             | EventKind::Truncate { msgs, .. }
-            | EventKind::Recover { msgs, .. } => msgs.contains(&id),
+            | EventKind::Recover { msgs, .. }
+            | EventKind::Discard { msgs, .. }
+            | EventKind::Requeue { msgs, .. } => msgs.contains(&id),
             other => other.msg() == Some(id),
         }
     }
@@ -406,5 +455,17 @@ mod tests {
         };
         assert!(kind.mentions(id));
         assert!(!kind.mentions(MsgId::new(2, 2)));
+        let kind = EventKind::Discard {
+            dest: "q0".into(),
+            reason: "rejoining as a mirror".into(),
+            msgs: vec![id],
+        };
+        assert!(kind.mentions(id));
+        let kind = EventKind::Requeue {
+            dest: "q0".into(),
+            consumer: "consumer-1".into(),
+            msgs: vec![id],
+        };
+        assert!(kind.mentions(id));
     }
 }

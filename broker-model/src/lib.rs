@@ -15,6 +15,7 @@ pub mod history;
 pub mod log;
 pub mod observe;
 pub mod process;
+pub mod queue;
 pub mod wire;
 pub mod workload;
 

@@ -23,10 +23,9 @@ pub struct ReplicaView {
     pub high_watermark: u64,
     /// Records it has acknowledged to producers.
     pub acked_end: u64,
-    /// A leader: the end of the records it has sent to at least one
-    /// follower (in flight or delivered). Records beyond it exist on the
-    /// leader alone.
-    pub replicated_end: u64,
+    /// A leader: records (or changes) it holds that it has not yet sent to
+    /// any follower, in flight or delivered. They exist on the leader alone.
+    pub unreplicated: u64,
     /// Whether this replica is in the in-sync set (log) or synchronised
     /// (mirrored queue). A leader is always in sync.
     pub in_sync: bool,
@@ -42,6 +41,45 @@ pub struct ClientView {
     pub holding: u64,
     /// A producer: messages acknowledged so far.
     pub acked: u64,
+}
+
+/// A producer's published view, kept current as its sends are
+/// acknowledged, so that the `after_producer_ack` trigger can watch it.
+pub struct AckCounter {
+    host: String,
+    observer: Observer,
+    acked: std::cell::Cell<u64>,
+}
+
+impl AckCounter {
+    /// A counter for producer `host`, published at once as not done.
+    pub fn new(host: &str, observer: &Observer) -> Self {
+        let counter = AckCounter {
+            host: host.to_string(),
+            observer: observer.clone(),
+            acked: std::cell::Cell::new(0),
+        };
+        counter.publish(false);
+        counter
+    }
+
+    /// Publishes the view; `done` once every message has an outcome.
+    pub fn publish(&self, done: bool) {
+        self.observer.client(
+            &self.host,
+            ClientView {
+                done,
+                holding: 0,
+                acked: self.acked.get(),
+            },
+        );
+    }
+
+    /// Counts one more acknowledged send and publishes it.
+    pub fn acknowledged(&self) {
+        self.acked.set(self.acked.get() + 1);
+        self.publish(false);
+    }
 }
 
 /// What a host's disk reports.

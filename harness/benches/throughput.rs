@@ -71,7 +71,9 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 /// A bare turmoil simulation of the same hosts for `simulated` time: no
 /// faults, no observation, no checking.
 fn bare(s: &Scenario, seed: u64, simulated: Duration) {
-    let System::Log(config) = &s.system;
+    let System::Log(config) = &s.system else {
+        unreachable!("the benchmark scenario is a log scenario")
+    };
     let mut sim = turmoil::Builder::new()
         .rng_seed(seed)
         .epoch(std::time::UNIX_EPOCH)

@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use broker_model::log::{Acks, LogConfig};
+use broker_model::queue::{AckMode, HaMode, Promote, PublishMode, QueueConfig, QueueType};
 use broker_model::Workload;
 
 use crate::fault::Fault;
@@ -32,13 +33,17 @@ pub enum FaultClass {
     PowerLossAll,
     /// A consumer crashes while it holds messages it has not processed.
     ConsumerCrash,
+    /// A replica is crashed and restarted, and the leader (master) crashes
+    /// while that replica is still out of sync.
+    LeaderCrashWhileReplicaOutOfSync,
 }
 
 impl FaultClass {
     /// Every class, in matrix column order.
-    pub const ALL: [FaultClass; 6] = [
+    pub const ALL: [FaultClass; 7] = [
         FaultClass::BrokerCrash,
         FaultClass::LeaderCrashBeforeSync,
+        FaultClass::LeaderCrashWhileReplicaOutOfSync,
         FaultClass::Partition,
         FaultClass::MessageDrop,
         FaultClass::PowerLossAll,
@@ -54,6 +59,9 @@ impl FaultClass {
             FaultClass::MessageDrop => "message drop",
             FaultClass::PowerLossAll => "power loss of all brokers",
             FaultClass::ConsumerCrash => "consumer crash before ack",
+            FaultClass::LeaderCrashWhileReplicaOutOfSync => {
+                "leader crash while a replica is out of sync"
+            }
         }
     }
 }
@@ -71,6 +79,22 @@ pub struct Guarantee {
     pub survives: Vec<FaultClass>,
     /// Classes it does not survive.
     pub loses_under: Vec<FaultClass>,
+}
+
+fn queue(edit: impl FnOnce(&mut QueueConfig)) -> System {
+    let mut c = QueueConfig {
+        nodes: 3,
+        durable: true,
+        persistent: true,
+        publish_mode: PublishMode::Confirm,
+        ack: AckMode::Manual,
+        prefetch: 10,
+        retries: 10,
+        retry_backoff: Duration::from_millis(200),
+        ..QueueConfig::default()
+    };
+    edit(&mut c);
+    System::Queue(c)
 }
 
 fn log(edit: impl FnOnce(&mut LogConfig)) -> System {
@@ -94,7 +118,14 @@ pub fn matrix() -> Vec<Guarantee> {
             name: "log-acks-all",
             summary: "log, acks=all, RF=3, min.insync.replicas=2, clean elections, manual commit, no fsync",
             system: log(|_| {}),
-            survives: vec![BrokerCrash, LeaderCrashBeforeSync, Partition, MessageDrop, ConsumerCrash],
+            survives: vec![
+                BrokerCrash,
+                LeaderCrashBeforeSync,
+                LeaderCrashWhileReplicaOutOfSync,
+                Partition,
+                MessageDrop,
+                ConsumerCrash,
+            ],
             loses_under: vec![PowerLossAll],
         },
         Guarantee {
@@ -104,6 +135,7 @@ pub fn matrix() -> Vec<Guarantee> {
             survives: vec![
                 BrokerCrash,
                 LeaderCrashBeforeSync,
+                LeaderCrashWhileReplicaOutOfSync,
                 Partition,
                 MessageDrop,
                 PowerLossAll,
@@ -136,6 +168,74 @@ pub fn matrix() -> Vec<Guarantee> {
             summary: "log, acks=all, RF=3, min.insync.replicas=2, enable.auto.commit=true",
             system: log(|c| c.enable_auto_commit = true),
             survives: vec![BrokerCrash, LeaderCrashBeforeSync, MessageDrop],
+            loses_under: vec![ConsumerCrash],
+        },
+        Guarantee {
+            name: "queue-quorum",
+            summary: "queue, quorum queue on 3 nodes, publisher confirms, manual ack",
+            system: queue(|c| c.queue_type = QueueType::Quorum),
+            survives: vec![
+                BrokerCrash,
+                LeaderCrashBeforeSync,
+                LeaderCrashWhileReplicaOutOfSync,
+                Partition,
+                MessageDrop,
+                PowerLossAll,
+                ConsumerCrash,
+            ],
+            loses_under: vec![],
+        },
+        Guarantee {
+            name: "queue-mirrored-promote-always",
+            summary: "queue, mirrored on 2 of 3 nodes, ha-sync-mode=manual, ha-promote-on-failure=always, confirms, manual ack",
+            system: queue(|c| {
+                c.queue_type = QueueType::Mirrored;
+                c.ha_mode = HaMode::Exactly(2);
+                c.ha_promote_on_failure = Promote::Always;
+            }),
+            survives: vec![MessageDrop, ConsumerCrash],
+            loses_under: vec![LeaderCrashWhileReplicaOutOfSync],
+        },
+        Guarantee {
+            name: "queue-mirrored-when-synced",
+            summary: "the same with ha-promote-on-failure=when-synced",
+            system: queue(|c| {
+                c.queue_type = QueueType::Mirrored;
+                c.ha_mode = HaMode::Exactly(2);
+                c.ha_promote_on_failure = Promote::WhenSynced;
+            }),
+            survives: vec![LeaderCrashWhileReplicaOutOfSync, MessageDrop, ConsumerCrash],
+            loses_under: vec![],
+        },
+        Guarantee {
+            name: "queue-classic-durable",
+            summary: "queue, classic, durable queue, persistent messages, confirms, manual ack",
+            system: queue(|_| {}),
+            survives: vec![BrokerCrash, MessageDrop, PowerLossAll, ConsumerCrash],
+            loses_under: vec![],
+        },
+        Guarantee {
+            name: "queue-classic-transient",
+            summary: "queue, classic, transient messages, confirms, manual ack",
+            system: queue(|c| c.persistent = false),
+            survives: vec![MessageDrop, ConsumerCrash],
+            loses_under: vec![PowerLossAll],
+        },
+        Guarantee {
+            name: "queue-fire-and-forget",
+            summary: "queue, classic, durable, persistent, no confirms, manual ack",
+            system: queue(|c| c.publish_mode = PublishMode::FireAndForget),
+            survives: vec![ConsumerCrash],
+            loses_under: vec![MessageDrop],
+        },
+        Guarantee {
+            name: "queue-auto-ack",
+            summary: "queue, classic, durable, persistent, confirms, ack=auto",
+            system: queue(|c| {
+                c.ack = AckMode::Auto;
+                c.prefetch = 0;
+            }),
+            survives: vec![],
             loses_under: vec![ConsumerCrash],
         },
     ]
@@ -193,8 +293,10 @@ mod tests {
             for c in &g.survives {
                 assert!(!g.loses_under.contains(c), "{}: {c:?} both ways", g.name);
             }
-            let System::Log(config) = &g.system;
-            config.validate().unwrap();
+            match &g.system {
+                System::Log(config) => config.validate().unwrap(),
+                System::Queue(config) => config.validate().unwrap(),
+            }
         }
     }
 }

@@ -75,6 +75,9 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
         System::Log(config) => {
             broker_model::log::install(&mut sim, config, &scenario.workload, &instruments)
         }
+        System::Queue(config) => {
+            broker_model::queue::install(&mut sim, config, &scenario.workload, &instruments)
+        }
     };
     let hosts = deployment.hosts.clone();
     let clients: Vec<String> = deployment

@@ -132,8 +132,7 @@ pub fn witnesses(
             let Some(leader) = obs.leader_of(dest) else {
                 return Vec::new();
             };
-            let view = &obs.replicas[dest][&leader];
-            if view.log_end > view.replicated_end {
+            if obs.replicas[dest][&leader].unreplicated > 0 {
                 vec![leader]
             } else {
                 Vec::new()
@@ -263,17 +262,17 @@ mod tests {
     #[test]
     fn a_leader_with_unsent_records_is_ahead() {
         let mut o = Observations::default();
-        let view = |leader, log_end, replicated_end| ReplicaView {
+        let view = |leader, log_end, unreplicated| ReplicaView {
             leader,
             epoch: 1,
             log_end,
-            replicated_end,
+            unreplicated,
             ..Default::default()
         };
         o.replicas
             .entry("p0".into())
             .or_default()
-            .insert("broker-1".into(), view(true, 5, 5));
+            .insert("broker-1".into(), view(true, 5, 0));
         o.replicas
             .entry("p0".into())
             .or_default()
@@ -294,7 +293,7 @@ mod tests {
             .unwrap()
             .get_mut("broker-1")
             .unwrap()
-            .log_end = 6;
+            .unreplicated = 1;
         assert_eq!(w(&o), vec!["broker-1".to_string()]);
     }
 

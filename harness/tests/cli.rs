@@ -110,7 +110,7 @@ fn new_writes_a_starter_that_checks_and_never_overwrites() {
     assert_eq!(o.status.code(), Some(2));
     let o = mqsim(&["new", "--system", "pulsar"], &dir);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("allowed: log"), "{}", text(&o));
+    assert!(text(&o).contains("allowed: log, queue"), "{}", text(&o));
     std::fs::remove_dir_all(dir).unwrap();
 }
 

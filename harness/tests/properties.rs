@@ -21,7 +21,7 @@ use broker_model::Workload;
 use harness::fault::{Action, Fault, Selector, Target};
 use harness::guarantees::{self, FaultClass, Guarantee};
 use harness::runner;
-use harness::scenario::System;
+use harness::scenario::{dest_names, System};
 use harness::trigger::{Condition, Trigger};
 use libtest_mimic::{Arguments, Failed, Trial};
 use proptest::prelude::*;
@@ -46,6 +46,11 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
+/// Role targets and triggers refer to the first destination (`p0` or
+/// `q0`); the schedules are built for `p0` and pointed at the row's own
+/// destination by [`for_dest`].
+const DEST: &str = "p0";
+
 fn sel(t: Target) -> Selector {
     sel_many(vec![t])
 }
@@ -53,7 +58,7 @@ fn sel(t: Target) -> Selector {
 fn sel_many(targets: Vec<Target>) -> Selector {
     Selector {
         targets,
-        dest: "p0".into(),
+        dest: DEST.into(),
     }
 }
 
@@ -70,12 +75,37 @@ fn triggered(at: u64, condition: Condition, after: u64, times: u32, action: Acti
         at: ms(at),
         trigger: Some(Trigger {
             condition,
-            dest: "p0".into(),
+            dest: DEST.into(),
             after: ms(after),
             times,
         }),
         action,
     }
+}
+
+/// Points a schedule's role targets and triggers at `dest`.
+fn for_dest(faults: Vec<Fault>, dest: &str) -> Vec<Fault> {
+    let point = |s: &mut Selector| s.dest = dest.to_string();
+    faults
+        .into_iter()
+        .map(|mut f| {
+            if let Some(t) = &mut f.trigger {
+                t.dest = dest.to_string();
+            }
+            match &mut f.action {
+                Action::Partition { target, peer, .. }
+                | Action::Drop { target, peer, .. }
+                | Action::Delay { target, peer, .. }
+                | Action::Hold { target, peer, .. } => {
+                    point(target);
+                    peer.iter_mut().for_each(point);
+                }
+                Action::Crash { target, .. } | Action::PowerLoss { target, .. } => point(target),
+                Action::Heal => {}
+            }
+            f
+        })
+        .collect()
 }
 
 /// Workloads for cases of `classes`. A leader only runs ahead of its
@@ -221,6 +251,31 @@ fn faults_of(class: FaultClass) -> BoxedStrategy<Vec<Fault>> {
                 )]
             })
             .boxed(),
+        FaultClass::LeaderCrashWhileReplicaOutOfSync => {
+            (500u64..2000, 200u64..800, 0u64..300, 500u64..1500)
+                .prop_map(|(at, down, after, restart)| {
+                    vec![
+                        timed(
+                            at,
+                            Action::Crash {
+                                target: sel(Target::Follower),
+                                restart_after: Some(ms(down)),
+                            },
+                        ),
+                        triggered(
+                            at + down,
+                            Condition::MirrorUnsynced,
+                            after,
+                            1,
+                            Action::Crash {
+                                target: sel(Target::Leader),
+                                restart_after: Some(ms(restart)),
+                            },
+                        ),
+                    ]
+                })
+                .boxed()
+        }
         FaultClass::ConsumerCrash => (1000u64..3000, 250u64..600, 200u64..1500)
             .prop_map(|(at, after, restart)| {
                 vec![triggered(
@@ -261,7 +316,9 @@ fn cases_of(classes: &[FaultClass]) -> BoxedStrategy<Case> {
 }
 
 fn lost(g: &Guarantee, case: &Case) -> Result<u64, String> {
-    let s = guarantees::scenario(g, case.workload.clone(), DURATION, case.faults.clone());
+    let dest = &dest_names(&g.system)[0];
+    let faults = for_dest(case.faults.clone(), dest);
+    let s = guarantees::scenario(g, case.workload.clone(), DURATION, faults);
     runner::run(&s, case.seed)
         .map(|r| r.analysis.counts.lost)
         .map_err(|e| e.to_string())
@@ -360,7 +417,9 @@ fn main() {
                 .into_iter()
                 .find(|g| g.name == "log-acks-all")
                 .expect("the acks=all row exists");
-            let System::Log(config) = &mut row.system;
+            let System::Log(config) = &mut row.system else {
+                return Err("the acks=all row is a log row".into());
+            };
             config.sabotage = Sabotage::AckBeforeReplication;
             match loses(&row, FaultClass::LeaderCrashBeforeSync) {
                 Ok(()) => Ok(()),

@@ -1,4 +1,5 @@
-//! Properties of whole runs: determinism, and the shape of the acks=1 loss.
+//! Properties of whole runs: determinism, and the shape of the losses the
+//! acks=1, unsynchronised-promotion and partition-handling scenarios show.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,32 +32,40 @@ fn the_same_seed_gives_byte_identical_histories() {
 /// and the same report, byte for byte.
 #[test]
 fn separate_processes_write_byte_identical_histories_and_reports() {
-    let out = std::env::temp_dir().join(format!("mqsim-determinism-{}", std::process::id()));
-    let file = bundled("log-power-loss-no-fsync");
-    let mut histories = Vec::new();
-    let mut pages = Vec::new();
-    for attempt in 0..2 {
-        let dir = out.join(attempt.to_string());
-        let status = Command::new(env!("CARGO_BIN_EXE_mqsim"))
-            .args(["run", "--no-shrink", "--seed", "2", "--out"])
-            .arg(dir.join("report"))
-            .arg("--history")
-            .arg(&dir)
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(status.status.success(), "mqsim failed: {status:?}");
-        histories.push(std::fs::read(dir.join("log-power-loss-no-fsync-seed2.jsonl")).unwrap());
-        pages.push(std::fs::read(dir.join("report/index.html")).unwrap());
+    for name in [
+        "log-power-loss-no-fsync",
+        "queue-mirrored-unsynced-promotion",
+    ] {
+        let out = std::env::temp_dir().join(format!("mqsim-determinism-{}", std::process::id()));
+        let file = bundled(name);
+        let mut histories = Vec::new();
+        let mut pages = Vec::new();
+        for attempt in 0..2 {
+            let dir = out.join(attempt.to_string());
+            let status = Command::new(env!("CARGO_BIN_EXE_mqsim"))
+                .args(["run", "--no-shrink", "--seed", "2", "--out"])
+                .arg(dir.join("report"))
+                .arg("--history")
+                .arg(&dir)
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(status.status.success(), "mqsim failed: {status:?}");
+            histories.push(std::fs::read(dir.join(format!("{name}-seed2.jsonl"))).unwrap());
+            pages.push(std::fs::read(dir.join("report/index.html")).unwrap());
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+        assert!(!histories[0].is_empty());
+        assert!(
+            histories[0] == histories[1],
+            "histories of two processes differ for {name}"
+        );
+        assert!(pages[0].len() > 10_000, "a real report page is written");
+        assert!(
+            pages[0] == pages[1],
+            "report pages of two processes differ for {name}"
+        );
     }
-    std::fs::remove_dir_all(&out).unwrap();
-    assert!(!histories[0].is_empty());
-    assert!(
-        histories[0] == histories[1],
-        "histories of two processes differ"
-    );
-    assert!(pages[0].len() > 10_000, "a real report page is written");
-    assert!(pages[0] == pages[1], "report pages of two processes differ");
 }
 
 /// In the acks=1 scenario every lost message was appended by the old leader
@@ -120,4 +129,124 @@ fn results_do_not_depend_on_the_number_of_threads() {
         })
     };
     assert!(report(1) == report(3));
+}
+
+#[test]
+fn the_same_seed_of_a_queue_scenario_gives_byte_identical_histories() {
+    let s = scenario::load(&bundled("queue-autoheal-partition")).unwrap();
+    let a = to_json_lines(&runner::run(&s, 2).unwrap().events);
+    let b = to_json_lines(&runner::run(&s, 2).unwrap().events);
+    assert!(a.len() > 10_000, "a real history is recorded");
+    assert!(a == b, "two runs of seed 2 differ");
+    let c = to_json_lines(&runner::run(&s, 3).unwrap().events);
+    assert!(
+        a != c,
+        "seeds 2 and 3 gave the same history: the seed is not used"
+    );
+}
+
+/// In the unsynchronised-promotion scenario every lost message was
+/// confirmed while on the old master, never reached the mirror that was
+/// promoted (unsynchronised), and was dropped by the old master when it
+/// rejoined as a mirror.
+#[test]
+fn mirrored_loss_is_an_unsynchronised_promotion() {
+    let s = scenario::load(&bundled("queue-mirrored-unsynced-promotion")).unwrap();
+    let run = runner::run(&s, 1).unwrap();
+    assert!(!run.analysis.lost.is_empty(), "the scenario loses messages");
+    let promotion = run
+        .events
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Promote { .. }))
+        .expect("a mirror was promoted");
+    let EventKind::Promote {
+        synced, previous, ..
+    } = &promotion.kind
+    else {
+        unreachable!()
+    };
+    assert!(!synced, "the promoted mirror was not synchronised");
+    let promoted = &promotion.host;
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        let acked = trail
+            .iter()
+            .position(|e| matches!(e.kind, EventKind::SendOk { .. }))
+            .expect("lost messages were confirmed");
+        assert!(
+            trail[..acked]
+                .iter()
+                .any(|e| { matches!(e.kind, EventKind::Append { .. }) && e.host == *previous }),
+            "{id} was on the old master before its confirm: {trail:#?}"
+        );
+        let held_by_promoted = trail.iter().any(|e| {
+            e.host == *promoted
+                && e.at_us <= promotion.at_us
+                && matches!(e.kind, EventKind::Append { .. })
+        });
+        let dropped_by_promoted = trail.iter().any(|e| {
+            e.host == *promoted
+                && e.at_us <= promotion.at_us
+                && matches!(e.kind, EventKind::Discard { .. })
+        });
+        assert!(
+            !held_by_promoted || dropped_by_promoted,
+            "{id} was held by the promoted mirror: {trail:#?}"
+        );
+        assert!(
+            trail.iter().any(|e| e.host == *previous
+                && e.at_us > promotion.at_us
+                && matches!(e.kind, EventKind::Discard { .. })),
+            "{id} was dropped by the old master when it rejoined: {trail:#?}"
+        );
+    }
+}
+
+/// The same split under `autoheal` and under `ignore`: autoheal restarts
+/// the losing node, which drops what it confirmed alone; with `ignore`
+/// nothing is restarted and node-1 stays master of its own copy after the
+/// network heals, so what it confirmed alone is never delivered to the
+/// consumer on the other side either.
+#[test]
+fn autoheal_restarts_the_losing_side_and_ignore_leaves_the_split() {
+    use broker_model::queue::PartitionHandling;
+    use harness::scenario::System;
+
+    let autoheal = scenario::load(&bundled("queue-autoheal-partition")).unwrap();
+    let mut ignore = autoheal.clone();
+    let System::Queue(c) = &mut ignore.system else {
+        panic!("a queue scenario");
+    };
+    c.partition_handling = PartitionHandling::Ignore;
+
+    let healed = runner::run(&autoheal, 1).unwrap();
+    let node1 = |e: &broker_model::Event| e.host == "node-1";
+    assert!(healed
+        .events
+        .iter()
+        .any(|e| node1(e) && matches!(e.kind, EventKind::Autoheal { .. })));
+    assert!(healed
+        .events
+        .iter()
+        .any(|e| node1(e) && matches!(e.kind, EventKind::Discard { .. })));
+
+    let split = runner::run(&ignore, 1).unwrap();
+    assert!(!split.events.iter().any(|e| matches!(
+        e.kind,
+        EventKind::Autoheal { .. } | EventKind::Pause { .. } | EventKind::Discard { .. }
+    )));
+    let masters: std::collections::BTreeSet<&str> = split
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Promote { .. } | EventKind::BecomeLeader { .. }
+            )
+        })
+        .map(|e| e.host.as_str())
+        .collect();
+    assert_eq!(masters.len(), 2, "both sides have a master: {masters:?}");
+    assert!(!split.analysis.lost.is_empty());
+    assert!(!healed.analysis.lost.is_empty());
 }

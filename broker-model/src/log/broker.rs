@@ -758,7 +758,9 @@ impl Broker {
                 log_end: r.log_end(),
                 high_watermark: r.high_watermark,
                 acked_end: r.acked_end,
-                replicated_end: r.leadership().map_or(0, |l| l.replicated_end),
+                unreplicated: r
+                    .leadership()
+                    .map_or(0, |l| r.log_end().saturating_sub(l.replicated_end)),
                 in_sync,
             }
         };

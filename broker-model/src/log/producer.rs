@@ -12,7 +12,7 @@ use crate::log::client::Client;
 use crate::log::config::{partition_name, Acks};
 use crate::log::protocol::{ErrorCode, Reply, Request};
 use crate::log::Context;
-use crate::observe::ClientView;
+use crate::observe::AckCounter;
 use crate::wire::{CallError, Endpoint};
 use crate::workload::producer_host;
 
@@ -28,32 +28,6 @@ pub struct Source {
     incarnations: Rc<Cell<u32>>,
 }
 
-/// The producer's published view, kept current as sends are acknowledged
-/// (the `after_producer_ack` trigger watches it).
-struct Tally {
-    host: String,
-    observer: crate::observe::Observer,
-    acked: Cell<u64>,
-}
-
-impl Tally {
-    fn publish(&self, done: bool) {
-        self.observer.client(
-            &self.host,
-            ClientView {
-                done,
-                holding: 0,
-                acked: self.acked.get(),
-            },
-        );
-    }
-
-    fn acknowledged(&self) {
-        self.acked.set(self.acked.get() + 1);
-        self.publish(false);
-    }
-}
-
 /// Runs producer `index` (1-based) until crashed; it idles once done.
 pub async fn run(ctx: Context, index: u32, source: Source) -> turmoil::Result {
     let host = producer_host(index);
@@ -67,12 +41,7 @@ pub async fn run(ctx: Context, index: u32, source: Source) -> turmoil::Result {
     let total = ctx.workload.messages_for(index);
     let in_flight = ctx.config.max_in_flight as usize;
     let window = Arc::new(Semaphore::new(in_flight));
-    let tally = Rc::new(Tally {
-        host: host.clone(),
-        observer: ctx.observer.clone(),
-        acked: Cell::new(0),
-    });
-    tally.publish(false);
+    let tally = Rc::new(AckCounter::new(&host, &ctx.observer));
 
     let interval = ctx.workload.send_interval();
     loop {

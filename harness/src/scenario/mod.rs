@@ -9,6 +9,7 @@
 pub mod duration;
 pub mod error;
 mod log_config;
+mod queue_config;
 mod raw;
 pub mod schema;
 pub mod starter;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use broker_model::log::LogConfig;
+use broker_model::queue::QueueConfig;
 use broker_model::workload::{consumer_host, producer_host};
 use broker_model::Workload;
 use serde::de::DeserializeOwned;
@@ -29,6 +31,7 @@ use crate::fault::{Action, Fault, Selector, Target};
 use crate::random_nemesis::{Kind, RandomNemesis, KIND_NAMES};
 use crate::trigger::{Condition, Trigger};
 use log_config::RawLogConfig;
+use queue_config::RawQueueConfig;
 use raw::{OneOrMany, RawAction, RawExpect, RawHead, RawScenario};
 
 /// What the author expects the checker to find.
@@ -55,6 +58,8 @@ impl Expect {
 pub enum System {
     /// The Kafka-like replicated log.
     Log(LogConfig),
+    /// The RabbitMQ-like queue cluster.
+    Queue(QueueConfig),
 }
 
 impl System {
@@ -62,6 +67,7 @@ impl System {
     pub fn name(&self) -> &'static str {
         match self {
             System::Log(_) => "log",
+            System::Queue(_) => "queue",
         }
     }
 }
@@ -115,7 +121,7 @@ pub struct Scenario {
 }
 
 /// The systems scenario files may name.
-const SYSTEMS: &[&str] = &["log"];
+const SYSTEMS: &[&str] = &["log", "queue"];
 
 /// Reads and checks the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -139,6 +145,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             let raw: RawScenario<RawLogConfig> = read_full(path, text)?;
             let config = log_config::convert(raw.config.as_ref(), &err)?;
             finish(path, text, raw, System::Log(config))
+        }
+        "queue" => {
+            let raw: RawScenario<RawQueueConfig> = read_full(path, text)?;
+            let config = queue_config::convert(raw.config.as_ref(), &err)?;
+            finish(path, text, raw, System::Queue(config))
         }
         other => Err(err(
             Some(system.span()),
@@ -340,6 +351,7 @@ pub fn host_names(system: &System, workload: &Workload) -> Vec<String> {
             hosts.push(broker_model::log::config::CONTROLLER.to_string());
             hosts.extend((1..=c.brokers).map(broker_model::log::config::broker_host));
         }
+        System::Queue(c) => hosts.extend((1..=c.nodes).map(broker_model::queue::config::node_host)),
     }
     hosts.extend((1..=workload.producers).map(producer_host));
     hosts.extend((1..=workload.consumers).map(consumer_host));
@@ -352,6 +364,9 @@ pub fn dest_names(system: &System) -> Vec<String> {
     match system {
         System::Log(c) => (0..c.partitions)
             .map(broker_model::log::config::partition_name)
+            .collect(),
+        System::Queue(c) => (0..c.queues)
+            .map(broker_model::queue::config::queue_name)
             .collect(),
     }
 }
@@ -677,6 +692,8 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
+mod queue_tests;
+#[cfg(test)]
 mod tests;
 
 impl Scenario {
@@ -711,6 +728,7 @@ impl Scenario {
     pub fn settings(&self) -> Vec<Setting> {
         match &self.system {
             System::Log(c) => log_config::describe(c),
+            System::Queue(c) => queue_config::describe(c),
         }
     }
 
@@ -734,6 +752,7 @@ impl Scenario {
     pub fn configuration_label(&self) -> String {
         match &self.system {
             System::Log(c) => log_config::label(c),
+            System::Queue(c) => queue_config::label(c),
         }
     }
 }

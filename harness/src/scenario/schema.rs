@@ -8,9 +8,9 @@
 use broker_model::log::LogConfig;
 use serde_json::{json, Map, Value};
 
-use super::log_config;
 use super::raw::RawAction;
 use super::Setting;
+use super::{log_config, queue_config};
 use crate::fault::ROLE_NAMES;
 use crate::random_nemesis::KIND_NAMES;
 use crate::trigger::CONDITION_NAMES;
@@ -38,6 +38,17 @@ fn setting(key: &str, default: &Option<toml::Value>) -> Value {
     match (key, default) {
         ("acks", _) => json!({"enum": [0, 1, -1, "0", "1", "all", "-1"], "description": "acks"}),
         ("auto.offset.reset", _) => json!({"enum": ["earliest", "latest"]}),
+        ("queue_type", _) => json!({"enum": ["classic", "mirrored", "quorum"]}),
+        ("publish_mode", _) => json!({"enum": ["fire-and-forget", "transaction", "confirm"]}),
+        ("ack", _) => json!({"enum": ["auto", "manual"]}),
+        ("cluster_partition_handling", _) => {
+            json!({"enum": ["ignore", "autoheal", "pause_minority"]})
+        }
+        ("ha-mode", _) => json!({"enum": ["all", "exactly"]}),
+        ("ha-sync-mode", _) => json!({"enum": ["manual", "automatic"]}),
+        ("ha-promote-on-failure" | "ha-promote-on-shutdown", _) => {
+            json!({"enum": ["always", "when-synced"]})
+        }
         (_, Some(toml::Value::Boolean(_))) => json!({"type": "boolean"}),
         (_, Some(toml::Value::String(_))) => json!({"type": "string"}),
         _ => json!({"type": "integer", "minimum": 0}),
@@ -120,6 +131,10 @@ pub fn schema() -> Value {
         {
             "if": {"properties": {"system": {"const": "log"}}},
             "then": {"properties": {"config": config(log_config::describe(&LogConfig::default()))}}
+        },
+        {
+            "if": {"properties": {"system": {"const": "queue"}}},
+            "then": {"properties": {"config": config(queue_config::every_setting())}}
         }
     ]);
     json!({

@@ -5,12 +5,13 @@
 pub fn starter(system: &str) -> Option<&'static str> {
     match system {
         "log" => Some(LOG),
+        "queue" => Some(QUEUE),
         _ => None,
     }
 }
 
 /// The systems `mqsim new` can start a file for.
-pub const SYSTEMS: &[&str] = &["log"];
+pub const SYSTEMS: &[&str] = &["log", "queue"];
 
 const LOG: &str = r#"# A scenario for the Kafka-like log. Run it with
 #   cargo run --release --bin mqsim -- run THIS_FILE
@@ -70,6 +71,57 @@ restart_after = "2s"
 # kinds = ["crash", "partition", "drop"]
 # interval = "1s"
 # targets = ["any-broker"]
+"#;
+
+const QUEUE: &str = r#"# A scenario for the RabbitMQ-like queue. Run it with
+#   cargo run --release --bin mqsim -- run THIS_FILE
+# and check it without running with `mqsim check THIS_FILE`.
+
+name = "my-queue-scenario"
+description = "What this scenario shows, in a sentence or two."
+system = "queue"
+expect = "no-loss"          # "loss" or "no-loss": what you expect the checker to find
+seeds = 5                   # seeds 1..=5, or a list such as [3, 17]
+duration = "6s"             # simulated time of the workload and the faults
+
+[workload]
+producers = 1               # producer-1.. (publishers)
+consumers = 1               # consumer-1.. (competing consumers on every queue)
+messages = 300
+rate = 100                  # messages per simulated second, all publishers together
+processing_time = "20ms"    # a consumer's time to process one message
+
+[config]
+# RabbitMQ's names; every key is optional and README.md lists them all.
+nodes = 3
+queue_type = "mirrored"     # "classic", "mirrored" or "quorum"
+durable = true              # the queue survives a restart of its node
+persistent = true           # delivery_mode = 2: messages go to the node's disk
+publish_mode = "confirm"    # "fire-and-forget", "transaction" or "confirm"
+retries = 10
+ack = "manual"              # "auto" forgets a message when it is sent
+prefetch = 10
+ha-mode = "exactly"         # mirroring policy (mirrored queues only)
+ha-params = 2
+ha-sync-mode = "manual"
+ha-promote-on-failure = "when-synced"
+# cluster_partition_handling = "pause_minority"
+
+# Restart a mirror, then crash the master while that mirror is unsynchronised:
+[[faults]]
+at = "1s"
+action = "crash"            # partition, isolate, drop, delay, hold, crash, power_loss, heal
+target = "follower"         # a host (node-2) or a role: leader (the master), follower(s),
+                            # replicas, any-broker, brokers, producer(s), consumer(s)
+restart_after = "500ms"
+
+[[faults]]
+at = "1500ms"
+when = "mirror_unsynced"    # or leader_ahead_of_followers, consumer_received_unacked,
+                            # after_producer_ack, before_fsync
+action = "crash"
+target = "leader"
+restart_after = "1s"
 "#;
 
 #[cfg(test)]

@@ -37,7 +37,9 @@ fn a_good_file_reads_with_defaults_filled_in() {
     assert_eq!(s.name, "acks1");
     assert_eq!(s.seeds, vec![1, 2, 3]);
     assert_eq!(s.duration, Duration::from_secs(8));
-    let System::Log(c) = &s.system;
+    let System::Log(c) = &s.system else {
+        panic!("a log scenario reads as the log system");
+    };
     assert_eq!(c.acks, broker_model::log::Acks::Leader);
     assert_eq!(c.min_insync_replicas, 2);
     assert_eq!(c.brokers, 3);

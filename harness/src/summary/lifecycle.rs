@@ -15,7 +15,8 @@ use broker_model::{Event, EventKind, MsgId};
 /// A lost message's trail together with the events that explain it, in
 /// history order:
 ///
-/// - elections of its destination and fencings, while its trail lasts;
+/// - elections and promotions of its destination, fencings, pauses and
+///   autoheal restarts, while its trail lasts;
 /// - on each broker that appended it, the first fsync after the append (the
 ///   moment it was on that disk);
 /// - on each broker that appended it and did not truncate it, the first
@@ -98,8 +99,12 @@ pub fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
         }
         let host = e.host.as_str();
         let explains = match &e.kind {
-            EventKind::Elect { dest: d, .. } => Some(d.as_str()) == dest && e.at_us >= start,
-            EventKind::Fence { .. } => e.at_us >= start,
+            EventKind::Elect { dest: d, .. } | EventKind::Promote { dest: d, .. } => {
+                Some(d.as_str()) == dest && e.at_us >= start
+            }
+            EventKind::Fence { .. } | EventKind::Pause { .. } | EventKind::Autoheal { .. } => {
+                e.at_us >= start
+            }
             EventKind::Fsync { .. } => {
                 appended.get(host).is_some_and(|&at| e.at_us >= at) && synced.insert(host)
             }

@@ -122,6 +122,22 @@ pub fn mark(kind: &EventKind, id: MsgId) -> Mark {
         EventKind::IsrChange { isr, .. } => {
             m(Shape::Bar, "k-control", format!("ISR {}", isr.join(",")))
         }
+        EventKind::Promote { epoch, synced, .. } => m(
+            Shape::Star,
+            "k-control",
+            if *synced {
+                format!("promoted e{epoch}")
+            } else {
+                format!("promoted unsynced e{epoch}")
+            },
+        ),
+        EventKind::Discard { reason, .. } => {
+            m(Shape::Cross, "k-loss", format!("discard: {reason}"))
+        }
+        EventKind::Requeue { .. } => m(Shape::OpenSquare, "k-recover", "requeued".into()),
+        EventKind::Pause { .. } => m(Shape::Bar, "k-control", "pause (minority)".into()),
+        EventKind::Resume { .. } => m(Shape::Bar, "k-control", "resume".into()),
+        EventKind::Autoheal { .. } => m(Shape::Bar, "k-control", "autoheal restart".into()),
         EventKind::Fault { action, .. } => m(Shape::Bar, "k-other", action.clone()),
         EventKind::Heal { .. } => m(Shape::Bar, "k-other", "heal".into()),
         EventKind::Phase { name } => m(Shape::Bar, "k-other", name.clone()),

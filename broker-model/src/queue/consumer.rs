@@ -1,0 +1,283 @@
+//! A consumer: subscribes to every queue (competing with other consumers),
+//! hands deliveries to an application that processes them one at a time,
+//! and acknowledges as its mode says.
+//!
+//! With `ack = "auto"` the broker forgot each message when it sent it, so
+//! whatever sits in the consumer's buffer when it crashes is gone. With
+//! `ack = "manual"` the consumer acknowledges after processing; what it held
+//! unacknowledged goes back to the queue when its connection dies, and is
+//! delivered again (possibly twice).
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::history::{EventKind, MsgId};
+use crate::observe::ClientView;
+use crate::queue::client::Connection;
+use crate::queue::config::{queue_name, AckMode};
+use crate::queue::node::{now, POLL_WAIT};
+use crate::queue::protocol::{Batch, ClientError, ClientOp, ConsumerId, QueueId, Reply};
+use crate::queue::Context;
+use crate::wire::Endpoint;
+use crate::workload::consumer_host;
+
+/// What the consumer knows of one queue on its current connection.
+#[derive(Default)]
+struct Channel {
+    connection: u32,
+    subscription: u32,
+    received: u64,
+    acked: u64,
+    /// The last answer had no delivery and nothing left in the queue.
+    drained: bool,
+}
+
+/// A delivery waiting for the application.
+struct Item {
+    queue: QueueId,
+    connection: u32,
+    subscription: u32,
+    tag: u64,
+    msg: MsgId,
+}
+
+struct Consumer {
+    host: String,
+    incarnation: u64,
+    conn: Connection,
+    channels: RefCell<BTreeMap<QueueId, Channel>>,
+    buffer: RefCell<VecDeque<Item>>,
+    processing: Cell<bool>,
+    /// Woken when the buffer gains a delivery.
+    arrived: Notify,
+}
+
+/// Runs consumer `index` (1-based) until crashed.
+pub async fn run(ctx: Context, index: u32) -> turmoil::Result {
+    let host = consumer_host(index);
+    ctx.processes.wait_until_started(&host).await;
+    let (endpoint, _requests) = Endpoint::bind().await?;
+    let first = index % ctx.config.nodes + 1;
+    let queues = ctx.config.queues;
+    let consumer = Rc::new(Consumer {
+        host,
+        incarnation: now().as_micros() as u64,
+        conn: Connection::new(endpoint, ctx, first),
+        channels: RefCell::new((0..queues).map(|q| (q, Channel::default())).collect()),
+        buffer: RefCell::new(VecDeque::new()),
+        processing: Cell::new(false),
+        arrived: Notify::new(),
+    });
+    consumer.publish();
+    for q in 0..queues {
+        tokio::task::spawn_local(Rc::clone(&consumer).consume(q));
+    }
+    consumer.process().await;
+    Ok(())
+}
+
+impl Consumer {
+    fn ctx(&self) -> &Context {
+        &self.conn.ctx
+    }
+
+    fn publish(&self) {
+        let holding = self.buffer.borrow().len() as u64 + u64::from(self.processing.get());
+        let drained = self.channels.borrow().values().all(|c| c.drained);
+        self.ctx().observer.client(
+            &self.host,
+            ClientView {
+                done: drained && holding == 0,
+                holding,
+                acked: 0,
+            },
+        );
+    }
+
+    fn id(&self, connection: u32, subscription: u32) -> ConsumerId {
+        ConsumerId {
+            host: self.host.clone(),
+            incarnation: self.incarnation,
+            connection,
+            subscription,
+        }
+    }
+
+    /// Asks for deliveries from queue `q` for as long as the consumer runs,
+    /// carrying what it received and acknowledged.
+    async fn consume(self: Rc<Self>, q: QueueId) {
+        let config = Rc::clone(&self.ctx().config);
+        let timeout = POLL_WAIT + Duration::from_millis(500);
+        loop {
+            let number = self.conn.number();
+            let (subscription, received, acked) = {
+                let mut channels = self.channels.borrow_mut();
+                let c = channels.get_mut(&q).expect("one channel per queue");
+                if c.connection != number {
+                    *c = Channel {
+                        connection: number,
+                        subscription: 1,
+                        ..Channel::default()
+                    };
+                }
+                (c.subscription, c.received, c.acked)
+            };
+            let op = ClientOp::Consume {
+                queue: q,
+                consumer: self.id(number, subscription),
+                ack: config.ack,
+                prefetch: config.prefetch,
+                received,
+                acked,
+            };
+            match self.conn.call(op, timeout).await {
+                Ok(Reply::Consume(Ok(batch))) => {
+                    if self.conn.number() == number {
+                        self.deliver(q, (number, subscription), received, batch);
+                    }
+                }
+                Ok(Reply::Consume(Err(ClientError::Cancelled))) => {
+                    self.resubscribe(q, subscription)
+                }
+                Ok(Reply::Consume(Err(e))) => {
+                    self.not_drained(q);
+                    if e == ClientError::Unavailable {
+                        self.conn.reconnect(number);
+                    }
+                    tokio::time::sleep(config.retry_backoff).await;
+                }
+                _ => {
+                    // No answer: the connection is taken for dead.
+                    self.not_drained(q);
+                    self.conn.reconnect(number);
+                    tokio::time::sleep(config.retry_backoff).await;
+                }
+            }
+        }
+    }
+
+    /// Subscribes again after the queue cancelled subscription `old`.
+    fn resubscribe(&self, q: QueueId, old: u32) {
+        if let Some(c) = self.channels.borrow_mut().get_mut(&q) {
+            if c.subscription == old {
+                c.subscription += 1;
+                c.received = 0;
+                c.acked = 0;
+                c.drained = false;
+            }
+        }
+        self.publish();
+    }
+
+    fn not_drained(&self, q: QueueId) {
+        if let Some(c) = self.channels.borrow_mut().get_mut(&q) {
+            c.drained = false;
+        }
+        self.publish();
+    }
+
+    fn deliver(
+        &self,
+        q: QueueId,
+        (connection, subscription): (u32, u32),
+        received: u64,
+        batch: Batch,
+    ) {
+        {
+            let mut channels = self.channels.borrow_mut();
+            let c = channels.get_mut(&q).expect("one channel per queue");
+            if c.connection != connection
+                || c.subscription != subscription
+                || c.received != received
+            {
+                return;
+            }
+            let dest = queue_name(q);
+            let mut buffer = self.buffer.borrow_mut();
+            for d in &batch.deliveries {
+                if d.tag != c.received + 1 {
+                    break;
+                }
+                c.received = d.tag;
+                self.ctx().history.record(
+                    &self.host,
+                    EventKind::Receive {
+                        msg: d.msg,
+                        dest: dest.clone(),
+                        offset: None,
+                        redelivered: d.redelivered,
+                    },
+                );
+                buffer.push_back(Item {
+                    queue: q,
+                    connection,
+                    subscription,
+                    tag: d.tag,
+                    msg: d.msg,
+                });
+            }
+            c.drained = batch.deliveries.is_empty() && batch.remaining == 0;
+        }
+        self.publish();
+        self.arrived.notify_waiters();
+    }
+
+    /// The application: processes deliveries one at a time and, with manual
+    /// acknowledgements, acknowledges each after processing it.
+    async fn process(&self) {
+        loop {
+            let arrived = self.arrived.notified();
+            let next = self.buffer.borrow_mut().pop_front();
+            let Some(item) = next else {
+                arrived.await;
+                continue;
+            };
+            self.processing.set(true);
+            self.publish();
+            tokio::time::sleep(self.ctx().workload.processing_time).await;
+            self.ctx()
+                .history
+                .record(&self.host, EventKind::Processed { msg: item.msg });
+            if self.ctx().config.ack == AckMode::Manual {
+                self.ack(&item).await;
+            }
+            self.processing.set(false);
+            self.publish();
+        }
+    }
+
+    /// Acknowledges `item` (and every earlier delivery of its channel),
+    /// unless its connection is gone: a delivery tag means nothing on a new
+    /// connection, and the broker will deliver the message again.
+    async fn ack(&self, item: &Item) {
+        let live = {
+            let mut channels = self.channels.borrow_mut();
+            let c = channels
+                .get_mut(&item.queue)
+                .expect("one channel per queue");
+            let live = c.connection == item.connection
+                && c.subscription == item.subscription
+                && self.conn.number() == item.connection;
+            if live {
+                c.acked = c.acked.max(item.tag);
+            }
+            live
+        };
+        if !live {
+            return;
+        }
+        self.ctx()
+            .history
+            .record(&self.host, EventKind::Ack { msg: item.msg });
+        let op = ClientOp::Ack {
+            queue: item.queue,
+            consumer: self.id(item.connection, item.subscription),
+            upto: item.tag,
+        };
+        let _ = self.conn.cast(op).await;
+    }
+}

@@ -1,0 +1,433 @@
+//! A queue's contents and its consumers, as the master (or Raft leader)
+//! keeps them: ready messages in order, and per consumer connection the
+//! deliveries it has not acknowledged.
+//!
+//! Kept free of I/O so it can be tested on its own. Every message has a
+//! position (`seq`) assigned when it was enqueued; a requeued message goes
+//! back to its old position, as RabbitMQ puts it back where it was.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::history::MsgId;
+use crate::queue::config::AckMode;
+use crate::queue::protocol::{ConsumerId, Delivery, Stored};
+
+/// The most deliveries one answer carries.
+pub const MAX_BATCH: usize = 100;
+
+#[derive(Clone, Debug)]
+struct Consumer {
+    ack: AckMode,
+    prefetch: u32,
+    /// The last delivery tag handed out.
+    last_tag: u64,
+    /// Deliveries sent and not yet settled: with manual ack, until the
+    /// consumer acknowledges them (they are still in the queue); with auto
+    /// ack, until the consumer confirms receiving them (they already left
+    /// the queue, and live only in this send buffer).
+    out: BTreeMap<u64, (u64, Stored)>,
+    /// The highest tag the consumer said it received.
+    received: u64,
+    /// When the consumer was last heard from.
+    last_seen: Duration,
+}
+
+/// A consumer connection the queue gave up on, and what became of the
+/// deliveries it held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dropped {
+    /// The connection.
+    pub consumer: ConsumerId,
+    /// Unacknowledged deliveries put back in the queue, marked redelivered.
+    pub requeued: Vec<MsgId>,
+    /// Auto-ack deliveries that had left the queue but were never confirmed
+    /// received: gone with the connection.
+    pub lost_in_flight: Vec<MsgId>,
+}
+
+/// What a consumer request produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Poll {
+    /// Deliveries for the consumer (resent or new), in tag order.
+    pub deliveries: Vec<Delivery>,
+    /// Messages that left the queue because of this request (acknowledged,
+    /// or delivered with auto-ack), with their positions.
+    pub removed: Vec<(u64, Stored)>,
+    /// Earlier connections of the same consumer, closed by this one.
+    pub dropped: Vec<Dropped>,
+}
+
+/// A queue's messages and consumers.
+#[derive(Clone, Debug, Default)]
+pub struct Fifo {
+    ready: BTreeMap<u64, Stored>,
+    consumers: BTreeMap<ConsumerId, Consumer>,
+}
+
+impl Fifo {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A queue holding `messages`, all ready.
+    pub fn with_messages(messages: impl IntoIterator<Item = (u64, Stored)>) -> Self {
+        Fifo {
+            ready: messages.into_iter().collect(),
+            consumers: BTreeMap::new(),
+        }
+    }
+
+    /// Whether a request from `id`, which says it has received and
+    /// acknowledged up to these tags, belongs to a subscription this queue
+    /// knows or starts a new one. A request carrying tags the queue never
+    /// handed out comes from a subscription an earlier master or run held.
+    pub fn subscribed(&self, id: &ConsumerId, received: u64, acked: u64) -> bool {
+        self.consumers.contains_key(id) || (received == 0 && acked == 0)
+    }
+
+    /// Adds a message at position `seq`.
+    pub fn enqueue(&mut self, seq: u64, stored: Stored) {
+        self.ready.insert(seq, stored);
+    }
+
+    /// Messages the queue holds: ready, or delivered and unacknowledged.
+    pub fn len(&self) -> u64 {
+        self.ready.len() as u64 + self.unacked(None)
+    }
+
+    /// True when the queue holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn unacked(&self, except: Option<&ConsumerId>) -> u64 {
+        self.consumers
+            .iter()
+            .filter(|(id, c)| c.ack == AckMode::Manual && Some(*id) != except)
+            .map(|(_, c)| c.out.len() as u64)
+            .sum()
+    }
+
+    /// Every message the queue holds, in position order.
+    pub fn contents(&self) -> Vec<(u64, Stored)> {
+        let mut all: BTreeMap<u64, Stored> = self.ready.clone();
+        for c in self.consumers.values() {
+            if c.ack == AckMode::Manual {
+                all.extend(c.out.values().copied());
+            }
+        }
+        all.into_iter().collect()
+    }
+
+    /// The lowest position still held, if any.
+    pub fn min_seq(&self) -> Option<u64> {
+        let ready = self.ready.keys().next().copied();
+        let out = self
+            .consumers
+            .values()
+            .filter(|c| c.ack == AckMode::Manual)
+            .flat_map(|c| c.out.values().map(|(seq, _)| *seq))
+            .min();
+        match (ready, out) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Removes the messages at `seqs` wherever they are (ready or held by a
+    /// consumer), returning those that were there.
+    pub fn remove(&mut self, seqs: &[u64]) -> Vec<(u64, Stored)> {
+        let mut removed = Vec::new();
+        for seq in seqs {
+            if let Some(s) = self.ready.remove(seq) {
+                removed.push((*seq, s));
+                continue;
+            }
+            // Auto-ack deliveries already left the queue; they stay in their
+            // connection's send buffer until received.
+            for c in self.consumers.values_mut() {
+                if c.ack != AckMode::Manual {
+                    continue;
+                }
+                let tag = c.out.iter().find(|(_, (s, _))| s == seq).map(|(t, _)| *t);
+                if let Some(entry) = tag.and_then(|t| c.out.remove(&t)) {
+                    removed.push(entry);
+                    break;
+                }
+            }
+        }
+        removed
+    }
+
+    /// Handles a consumer's request: registers the connection (closing
+    /// earlier ones of the same consumer), applies its acknowledgements and
+    /// receipts, and hands out deliveries: first any it did not receive,
+    /// otherwise new ones within its prefetch window.
+    pub fn poll(
+        &mut self,
+        id: &ConsumerId,
+        ack: AckMode,
+        prefetch: u32,
+        received: u64,
+        acked: u64,
+        now: Duration,
+    ) -> Poll {
+        let mut out = Poll {
+            dropped: self.register(id, ack, prefetch, now),
+            ..Poll::default()
+        };
+        out.removed = self.ack(id, acked);
+        let c = self.consumers.get_mut(id).expect("registered above");
+        c.received = c.received.max(received.min(c.last_tag));
+        if c.ack == AckMode::Auto {
+            let received = c.received;
+            c.out.retain(|tag, _| *tag > received);
+        }
+        let received = c.received;
+        out.deliveries = c
+            .out
+            .range(received + 1..)
+            .map(|(tag, (_, s))| Delivery {
+                tag: *tag,
+                msg: s.msg,
+                redelivered: s.redelivered,
+            })
+            .collect();
+        if !out.deliveries.is_empty() {
+            return out;
+        }
+        let room = match c.ack {
+            AckMode::Auto => MAX_BATCH,
+            AckMode::Manual if c.prefetch == 0 => MAX_BATCH,
+            AckMode::Manual => (c.prefetch as usize)
+                .saturating_sub(c.out.len())
+                .min(MAX_BATCH),
+        };
+        for _ in 0..room {
+            let Some((seq, stored)) = self.ready.pop_first() else {
+                break;
+            };
+            c.last_tag += 1;
+            c.out.insert(c.last_tag, (seq, stored));
+            out.deliveries.push(Delivery {
+                tag: c.last_tag,
+                msg: stored.msg,
+                redelivered: stored.redelivered,
+            });
+            if c.ack == AckMode::Auto {
+                out.removed.push((seq, stored));
+            }
+        }
+        out
+    }
+
+    fn register(
+        &mut self,
+        id: &ConsumerId,
+        ack: AckMode,
+        prefetch: u32,
+        now: Duration,
+    ) -> Vec<Dropped> {
+        let superseded: Vec<ConsumerId> = self
+            .consumers
+            .keys()
+            .filter(|old| id.supersedes(old))
+            .cloned()
+            .collect();
+        let dropped = superseded
+            .iter()
+            .filter_map(|old| self.drop_consumer(old))
+            .collect();
+        let c = self.consumers.entry(id.clone()).or_insert(Consumer {
+            ack,
+            prefetch,
+            last_tag: 0,
+            out: BTreeMap::new(),
+            received: 0,
+            last_seen: now,
+        });
+        c.last_seen = now;
+        dropped
+    }
+
+    /// Applies `basic.ack` with `multiple`: every delivery up to `upto` of
+    /// this connection leaves the queue. Returns what left.
+    pub fn ack(&mut self, id: &ConsumerId, upto: u64) -> Vec<(u64, Stored)> {
+        let Some(c) = self.consumers.get_mut(id) else {
+            return Vec::new();
+        };
+        if c.ack != AckMode::Manual {
+            return Vec::new();
+        }
+        let keep = c.out.split_off(&(upto + 1));
+        let acked = std::mem::replace(&mut c.out, keep);
+        acked.into_values().collect()
+    }
+
+    /// Closes a consumer connection: its unacknowledged deliveries go back
+    /// to the queue marked redelivered; its unconfirmed auto-ack deliveries
+    /// are gone.
+    pub fn drop_consumer(&mut self, id: &ConsumerId) -> Option<Dropped> {
+        let c = self.consumers.remove(id)?;
+        let mut d = Dropped {
+            consumer: id.clone(),
+            requeued: Vec::new(),
+            lost_in_flight: Vec::new(),
+        };
+        for (seq, mut stored) in c.out.into_values() {
+            match c.ack {
+                AckMode::Manual => {
+                    stored.redelivered = true;
+                    d.requeued.push(stored.msg);
+                    self.ready.insert(seq, stored);
+                }
+                AckMode::Auto => d.lost_in_flight.push(stored.msg),
+            }
+        }
+        Some(d)
+    }
+
+    /// Closes every consumer connection silent for longer than `timeout`.
+    pub fn expire(&mut self, now: Duration, timeout: Duration) -> Vec<Dropped> {
+        let dead: Vec<ConsumerId> = self
+            .consumers
+            .iter()
+            .filter(|(_, c)| now.saturating_sub(c.last_seen) > timeout)
+            .map(|(id, _)| id.clone())
+            .collect();
+        dead.iter()
+            .filter_map(|id| self.drop_consumer(id))
+            .collect()
+    }
+
+    /// Messages `id` could still be given: ready ones and those other
+    /// connections hold unacknowledged.
+    pub fn remaining_for(&self, id: &ConsumerId) -> u64 {
+        self.ready.len() as u64 + self.unacked(Some(id))
+    }
+
+    /// Whether a message is ready for delivery.
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// Marks every message as possibly delivered before, as a new master
+    /// must: it cannot know what the old one handed out.
+    pub fn mark_all_redelivered(&mut self) {
+        for s in self.ready.values_mut() {
+            s.redelivered = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(seq: u32) -> Stored {
+        Stored {
+            msg: MsgId::new(1, seq),
+            persistent: true,
+            redelivered: false,
+        }
+    }
+
+    fn queue(n: u32) -> Fifo {
+        Fifo::with_messages((0..n).map(|i| (u64::from(i), stored(i))))
+    }
+
+    fn consumer(connection: u32) -> ConsumerId {
+        ConsumerId {
+            host: "consumer-1".into(),
+            incarnation: 1,
+            connection,
+            subscription: 1,
+        }
+    }
+
+    const T0: Duration = Duration::ZERO;
+
+    #[test]
+    fn manual_ack_respects_prefetch_and_keeps_unacked_in_the_queue() {
+        let mut q = queue(10);
+        let c = consumer(1);
+        let p = q.poll(&c, AckMode::Manual, 3, 0, 0, T0);
+        assert_eq!(p.deliveries.len(), 3);
+        assert_eq!(p.deliveries[0].tag, 1);
+        assert!(p.removed.is_empty());
+        assert_eq!(q.len(), 10);
+        // Received but not acked: nothing new fits.
+        let p = q.poll(&c, AckMode::Manual, 3, 3, 0, T0);
+        assert!(p.deliveries.is_empty());
+        // Acking two frees two slots.
+        let p = q.poll(&c, AckMode::Manual, 3, 3, 2, T0);
+        assert_eq!(p.removed.len(), 2);
+        assert_eq!(
+            p.deliveries.iter().map(|d| d.tag).collect::<Vec<_>>(),
+            vec![4, 5]
+        );
+        assert_eq!(q.len(), 8);
+    }
+
+    #[test]
+    fn deliveries_not_received_are_sent_again() {
+        let mut q = queue(5);
+        let c = consumer(1);
+        let first = q.poll(&c, AckMode::Manual, 2, 0, 0, T0);
+        let again = q.poll(&c, AckMode::Manual, 2, 0, 0, T0);
+        assert_eq!(first.deliveries, again.deliveries);
+    }
+
+    #[test]
+    fn auto_ack_removes_at_send_and_loses_unreceived_deliveries_on_close() {
+        let mut q = queue(5);
+        let c = consumer(1);
+        let p = q.poll(&c, AckMode::Auto, 2, 0, 0, T0);
+        assert_eq!(p.deliveries.len(), 5, "prefetch does not bound auto-ack");
+        assert_eq!(p.removed.len(), 5);
+        assert!(q.is_empty());
+        let d = q.drop_consumer(&c).unwrap();
+        assert_eq!(d.lost_in_flight.len(), 5);
+        assert!(d.requeued.is_empty());
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn a_dead_manual_consumer_has_its_deliveries_requeued_in_place() {
+        let mut q = queue(4);
+        let c = consumer(1);
+        q.poll(&c, AckMode::Manual, 2, 0, 0, T0);
+        let dropped = q.expire(Duration::from_secs(5), Duration::from_secs(1));
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].requeued.len(), 2);
+        let c2 = consumer(2);
+        let p = q.poll(&c2, AckMode::Manual, 1, 0, 0, T0);
+        assert_eq!(p.deliveries[0].msg, MsgId::new(1, 0));
+        assert!(p.deliveries[0].redelivered);
+    }
+
+    #[test]
+    fn a_new_connection_closes_the_old_one() {
+        let mut q = queue(3);
+        q.poll(&consumer(1), AckMode::Manual, 0, 0, 0, T0);
+        assert_eq!(q.remaining_for(&consumer(2)), 3);
+        let p = q.poll(&consumer(2), AckMode::Manual, 0, 0, 0, T0);
+        assert_eq!(p.dropped.len(), 1);
+        assert_eq!(p.deliveries.len(), 3);
+        assert!(p.deliveries.iter().all(|d| d.redelivered));
+    }
+
+    #[test]
+    fn removal_finds_messages_held_by_consumers() {
+        let mut q = queue(3);
+        let c = consumer(1);
+        q.poll(&c, AckMode::Manual, 1, 0, 0, T0);
+        assert_eq!(q.min_seq(), Some(0));
+        let removed = q.remove(&[0, 2]);
+        assert_eq!(removed.len(), 2);
+        assert_eq!(q.contents().len(), 1);
+        assert_eq!(q.min_seq(), Some(1));
+    }
+}

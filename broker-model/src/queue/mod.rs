@@ -1,0 +1,101 @@
+//! A RabbitMQ-like queue cluster.
+//!
+//! Nodes `node-1..N` hold queues `q0..`: classic queues on one node,
+//! classic queues mirrored across nodes (a master and mirrors with
+//! `ha-mode`, `ha-sync-mode` and promotion policies), or quorum queues
+//! replicated by Raft. Publishers publish without confirmation, in
+//! transactions or with publisher confirms; consumers acknowledge
+//! automatically or manually within a prefetch window. Clients connect to
+//! one node, which routes their operations to the queue's master or leader,
+//! and reconnect to the next node when the connection fails. Nodes detect
+//! each other's failures by ticks and handle partitions as
+//! `cluster_partition_handling` says.
+
+pub mod client;
+pub mod cluster;
+pub mod config;
+pub mod consumer;
+pub mod delivery;
+pub mod fifo;
+pub mod mirrored;
+pub mod mirrors;
+pub mod node;
+pub mod protocol;
+pub mod publisher;
+pub mod quorum;
+pub mod raft;
+pub mod store;
+
+use std::rc::Rc;
+
+pub use config::{
+    AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig, QueueType, SyncMode,
+};
+
+use crate::deploy::{Deployment, HostRole, Instruments};
+use crate::workload::{consumer_host, producer_host, Workload};
+
+/// What every host of a queue cluster is given.
+#[derive(Clone)]
+pub struct Context {
+    /// The cluster and client settings.
+    pub config: Rc<QueueConfig>,
+    /// What the clients do.
+    pub workload: Rc<Workload>,
+    /// Where events go.
+    pub history: crate::history::History,
+    /// Where hosts publish their state.
+    pub observer: crate::observe::Observer,
+    /// Which processes are stopped.
+    pub processes: crate::process::ProcessTable,
+}
+
+/// Adds the nodes, publishers and consumers of a queue cluster to `sim`, in
+/// that order (turmoil steps hosts in registration order).
+pub fn install(
+    sim: &mut turmoil::Sim<'_>,
+    config: &QueueConfig,
+    workload: &Workload,
+    instruments: &Instruments,
+) -> Deployment {
+    let ctx = Context {
+        config: Rc::new(config.clone()),
+        workload: Rc::new(workload.clone()),
+        history: instruments.history.clone(),
+        observer: instruments.observer.clone(),
+        processes: instruments.processes.clone(),
+    };
+    let mut deployment = Deployment::default();
+    for id in 1..=config.nodes {
+        let c = ctx.clone();
+        let host = config::node_host(id);
+        sim.host(host.as_str(), move || node::run(c.clone(), id));
+        deployment.add(&host, HostRole::Broker);
+    }
+    for index in 1..=workload.producers {
+        let c = ctx.clone();
+        let source = publisher::Source::default();
+        let host = producer_host(index);
+        sim.host(host.as_str(), move || {
+            publisher::run(c.clone(), index, source.clone())
+        });
+        deployment.add(&host, HostRole::Producer);
+    }
+    for index in 1..=workload.consumers {
+        let c = ctx.clone();
+        let host = consumer_host(index);
+        sim.host(host.as_str(), move || consumer::run(c.clone(), index));
+        deployment.add(&host, HostRole::Consumer);
+    }
+    for q in 0..config.queues {
+        deployment.dests.insert(
+            config::queue_name(q),
+            config
+                .members(q)
+                .into_iter()
+                .map(config::node_host)
+                .collect(),
+        );
+    }
+    deployment
+}

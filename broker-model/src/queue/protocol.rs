@@ -1,0 +1,452 @@
+//! The messages nodes and clients exchange.
+//!
+//! A client talks only to the node it is connected to, as an AMQP client
+//! does; that node routes each operation to the queue's master (or Raft
+//! leader) wherever it runs, the way a RabbitMQ channel process sends to a
+//! queue process on another node. Nodes talk among themselves for liveness
+//! (ticks), queue placement, mirroring and Raft.
+
+use serde::{Deserialize, Serialize};
+
+use crate::history::MsgId;
+use crate::queue::config::AckMode;
+
+/// A node's 1-based id.
+pub type NodeId = u32;
+/// A queue's 0-based index (`q0`, `q1`, …).
+pub type QueueId = u32;
+
+/// One run of a node's software. `vm` changes when the process restarts;
+/// `app` changes when the broker application restarts inside a running
+/// process (as `pause_minority` and `autoheal` do). Peers use it to tell a
+/// restart from a partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Incarnation {
+    /// Simulated time the process started, in microseconds.
+    pub vm: u64,
+    /// Count of application starts within this process.
+    pub app: u32,
+}
+
+/// A message as a publisher sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// The message.
+    pub msg: MsgId,
+    /// `delivery_mode = 2`.
+    pub persistent: bool,
+}
+
+/// A message held by a queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stored {
+    /// The message.
+    pub msg: MsgId,
+    /// Whether it is written to disk.
+    pub persistent: bool,
+    /// Whether it may have been delivered before (AMQP's `redelivered`).
+    pub redelivered: bool,
+}
+
+/// Where a queue's master (or leader) is, as the cluster records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// Bumped at every change of master; Raft's term for quorum queues.
+    pub epoch: u32,
+    /// The node.
+    pub node: NodeId,
+    /// The application run of that node that is master, when known.
+    pub incarnation: Option<Incarnation>,
+}
+
+impl Location {
+    /// Whether this record supersedes `other`: a newer epoch, or the same
+    /// epoch on a higher node (two sides of a split can reach the same
+    /// epoch; the order only has to be total).
+    pub fn newer_than(&self, other: &Location) -> bool {
+        (self.epoch, self.node) > (other.epoch, other.node)
+    }
+}
+
+/// A consumer's identity: one subscription (`basic.consume`) on one AMQP
+/// connection of one consumer process.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ConsumerId {
+    /// The consumer's host.
+    pub host: String,
+    /// Its process run.
+    pub incarnation: u64,
+    /// Its connection count within that run.
+    pub connection: u32,
+    /// Its subscription count on that connection (it subscribes again when
+    /// the queue cancels it).
+    pub subscription: u32,
+}
+
+impl ConsumerId {
+    /// Whether `self` is a later subscription of the same consumer host,
+    /// which means the broker may close `earlier`.
+    pub fn supersedes(&self, earlier: &ConsumerId) -> bool {
+        self.host == earlier.host
+            && (self.incarnation, self.connection, self.subscription)
+                > (
+                    earlier.incarnation,
+                    earlier.connection,
+                    earlier.subscription,
+                )
+    }
+}
+
+/// One `basic.deliver`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The delivery tag, counting from 1 per connection and queue.
+    pub tag: u64,
+    /// The message.
+    pub msg: MsgId,
+    /// AMQP's `redelivered` flag.
+    pub redelivered: bool,
+}
+
+/// What a consumer operation returns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    /// New deliveries, tags contiguous from the consumer's `received + 1`.
+    pub deliveries: Vec<Delivery>,
+    /// Messages in the queue that are neither in this batch nor held
+    /// unacknowledged by this consumer.
+    pub remaining: u64,
+}
+
+/// An operation a client asks of the node it is connected to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ClientOp {
+    /// `basic.publish`; with `reply`, the answer is the confirm (or the
+    /// `tx.commit-ok`).
+    Publish {
+        /// The queue.
+        queue: QueueId,
+        /// The message.
+        message: Message,
+        /// Whether the publisher waits for the broker to take responsibility.
+        reply: bool,
+    },
+    /// A consumer's request for deliveries, carrying what it has received
+    /// and acknowledged so far. It stands for the broker pushing deliveries
+    /// within the prefetch window over a reliable connection: the broker
+    /// answers at once when it has deliveries and otherwise holds the
+    /// request briefly, and resends anything the consumer did not receive.
+    Consume {
+        /// The queue.
+        queue: QueueId,
+        /// The consumer connection.
+        consumer: ConsumerId,
+        /// Its acknowledgement mode.
+        ack: AckMode,
+        /// Its prefetch count (0 = unlimited).
+        prefetch: u32,
+        /// The highest delivery tag it has received.
+        received: u64,
+        /// Every delivery tag up to this one is acknowledged (`multiple`).
+        acked: u64,
+    },
+    /// `basic.ack` with `multiple = true`.
+    Ack {
+        /// The queue.
+        queue: QueueId,
+        /// The consumer connection.
+        consumer: ConsumerId,
+        /// Every delivery tag up to this one is acknowledged.
+        upto: u64,
+    },
+}
+
+impl ClientOp {
+    /// The queue the operation is for.
+    pub fn queue(&self) -> QueueId {
+        match self {
+            ClientOp::Publish { queue, .. }
+            | ClientOp::Consume { queue, .. }
+            | ClientOp::Ack { queue, .. } => *queue,
+        }
+    }
+}
+
+/// Why a client operation failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientError {
+    /// The node is not serving clients (stopped application, paused
+    /// minority): the connection is refused, so reconnect elsewhere.
+    Unavailable,
+    /// The queue has no reachable master or leader right now; nothing was
+    /// stored.
+    NoMaster,
+    /// This node is not the queue's master; the sender should try `known`.
+    NotMaster(Option<Location>),
+    /// The queue does not know this subscription (its master changed or
+    /// restarted since): AMQP's `basic.cancel` from the broker. The
+    /// consumer subscribes again; earlier delivery tags mean nothing now.
+    Cancelled,
+    /// The broker could not confirm the message: it may or may not be
+    /// stored (a `basic.nack`, or a master lost mid-way).
+    Nack(String),
+}
+
+impl ClientError {
+    /// Whether the message may have been stored despite the error.
+    pub fn maybe_stored(&self) -> bool {
+        matches!(self, ClientError::Nack(_))
+    }
+}
+
+/// One change a mirrored queue's master makes, replayed by mirrors in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    /// A message joined the queue.
+    Enqueue {
+        /// Its position in the queue.
+        seq: u64,
+        /// The message.
+        stored: Stored,
+    },
+    /// Messages left the queue (acknowledged, or delivered with auto-ack).
+    Remove {
+        /// Their positions.
+        seqs: Vec<u64>,
+    },
+}
+
+/// A mirror as its master lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    /// The node.
+    pub node: NodeId,
+    /// When it joined the group: lower is older.
+    pub order: u64,
+    /// Whether it holds every message in the queue.
+    pub synced: bool,
+    /// The application run that joined; `None` for a mirror declared with
+    /// the queue that has not joined yet.
+    pub incarnation: Option<Incarnation>,
+}
+
+/// A mirror's request for the master's changes from `from` on.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MirrorFetch {
+    /// The queue.
+    pub queue: QueueId,
+    /// The master's epoch the mirror follows.
+    pub epoch: u32,
+    /// The mirror's node.
+    pub node: NodeId,
+    /// The mirror's application run.
+    pub incarnation: Incarnation,
+    /// The membership the master granted, or `None` to join.
+    pub member: Option<u64>,
+    /// The next change the mirror needs (it holds every one before).
+    pub from: u64,
+    /// Set when joining: the epoch this mirror was a member of without
+    /// interruption, so a promoted master can keep it synchronised.
+    pub carry_from: Option<u32>,
+}
+
+/// The master's answer to a mirror.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum MirrorReply {
+    /// The mirror joined. With a snapshot it now holds the whole queue;
+    /// without one it starts empty.
+    Joined {
+        /// Its membership.
+        member: u64,
+        /// The change it continues from.
+        at: u64,
+        /// The queue's messages, when the master synchronises the mirror.
+        snapshot: Option<Vec<(u64, Stored)>>,
+        /// The master.
+        master: Location,
+        /// Every mirror.
+        members: Vec<MemberInfo>,
+    },
+    /// Changes from the requested position on (possibly none).
+    Ops {
+        /// The changes.
+        ops: Vec<Op>,
+        /// Every mirror, as the master sees them now.
+        members: Vec<MemberInfo>,
+    },
+    /// The node is not master in that epoch; `known` is its record.
+    NotMaster(Option<Location>),
+}
+
+/// A node's state of a mirrored queue, as it tells a starting peer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QueueStatus {
+    /// Not yet decided; `record` is its last known placement.
+    Starting {
+        /// The last master it knew of.
+        record: Option<Location>,
+    },
+    /// It is master.
+    Master(Location),
+    /// It mirrors a master it believes alive.
+    Mirror {
+        /// The master.
+        following: Location,
+        /// Whether it would be promoted if that master were lost now.
+        promotable: bool,
+    },
+    /// It knows of no live master and cannot become one.
+    Waiting {
+        /// The last master it knew of.
+        record: Option<Location>,
+    },
+}
+
+/// What a node tells a starting peer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NodeStatus {
+    /// Whether its application is running.
+    pub running: bool,
+    /// Its state of every mirrored queue.
+    pub queues: Vec<(QueueId, QueueStatus)>,
+}
+
+/// A Raft command of a quorum queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// A message joins the queue; its log index becomes its position.
+    Enqueue(Message),
+    /// Messages leave the queue.
+    Settle(Vec<u64>),
+    /// A new leader's first entry, which commits the entries before it.
+    Noop,
+}
+
+/// One entry of a quorum queue's Raft log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// The term it was proposed in.
+    pub term: u64,
+    /// What it does.
+    pub command: Command,
+}
+
+/// Raft's AppendEntries.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AppendEntries {
+    /// The queue.
+    pub queue: QueueId,
+    /// The leader's term.
+    pub term: u64,
+    /// The leader.
+    pub leader: NodeId,
+    /// The index of the entry before `entries`.
+    pub prev_index: u64,
+    /// Its term.
+    pub prev_term: u64,
+    /// Entries to store.
+    pub entries: Vec<LogEntry>,
+    /// The leader's commit index.
+    pub commit: u64,
+}
+
+/// Raft's answer to AppendEntries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendReply {
+    /// The follower's term.
+    pub term: u64,
+    /// Whether the entries were stored (and fsynced).
+    pub success: bool,
+    /// On success, the last index now matching the leader; on failure, a
+    /// hint: the follower's log holds at most this many entries.
+    pub match_index: u64,
+}
+
+/// Raft's RequestVote.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RequestVote {
+    /// The queue.
+    pub queue: QueueId,
+    /// The candidate's term.
+    pub term: u64,
+    /// The candidate.
+    pub candidate: NodeId,
+    /// The index of its last entry.
+    pub last_index: u64,
+    /// The term of its last entry.
+    pub last_term: u64,
+}
+
+/// Raft's answer to RequestVote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteReply {
+    /// The voter's term.
+    pub term: u64,
+    /// Whether it voted for the candidate.
+    pub granted: bool,
+}
+
+/// A node's periodic "I am here" (Erlang distribution's tick).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Tick {
+    /// The sender.
+    pub node: NodeId,
+    /// Its current run.
+    pub incarnation: Incarnation,
+    /// Whether its application is running (not paused or restarting).
+    pub running: bool,
+}
+
+/// Every request of the queue protocol.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// From a client to its node.
+    Client(ClientOp),
+    /// From a node to the queue's master or leader, on a client's behalf.
+    Routed(ClientOp),
+    /// Liveness.
+    Tick(Tick),
+    /// A starting node asks for the state of every mirrored queue.
+    Status,
+    /// A new master or leader tells every node where the queue now is.
+    Announce {
+        /// The queue.
+        queue: QueueId,
+        /// Its master or leader.
+        location: Location,
+    },
+    /// A master whose node stops in an orderly way tells its mirrors, so
+    /// that `ha-promote-on-shutdown` applies instead of
+    /// `ha-promote-on-failure`.
+    Shutdown {
+        /// The queue.
+        queue: QueueId,
+        /// The master that stops.
+        location: Location,
+    },
+    /// Mirror replication.
+    MirrorFetch(MirrorFetch),
+    /// Raft replication.
+    Append(AppendEntries),
+    /// Raft election.
+    Vote(RequestVote),
+}
+
+/// Every reply of the queue protocol.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Reply {
+    /// The confirm or commit of a publish.
+    Publish(Result<(), ClientError>),
+    /// Deliveries.
+    Consume(Result<Batch, ClientError>),
+    /// A node's state.
+    Status(NodeStatus),
+    /// An announcement was taken in.
+    Announced,
+    /// Mirror replication.
+    MirrorFetch(MirrorReply),
+    /// Raft replication.
+    Append(AppendReply),
+    /// Raft election.
+    Vote(VoteReply),
+}

@@ -1,0 +1,479 @@
+//! One member's Raft state for one quorum queue: term, vote, log, commit
+//! index and role.
+//!
+//! This is the consensus protocol alone, kept free of I/O so it can be
+//! tested on its own; the quorum-queue runtime persists what it says must be
+//! persisted (term and vote before answering, entries fsynced before
+//! acknowledging them, as RabbitMQ's Raft WAL does) and carries its messages
+//! over the network. Log indexes start at 1; index 0 is the empty prefix.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::queue::protocol::{
+    AppendEntries, AppendReply, Command, LogEntry, NodeId, QueueId, RequestVote, VoteReply,
+};
+
+/// The most entries one AppendEntries carries.
+pub const MAX_ENTRIES: usize = 200;
+
+/// What a member is doing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RaftRole {
+    /// Following `leader`, when it knows one.
+    Follower {
+        /// The leader of the current term, once heard from.
+        leader: Option<NodeId>,
+    },
+    /// Asking for votes in the current term.
+    Candidate {
+        /// Who voted for it, itself included.
+        votes: BTreeSet<NodeId>,
+    },
+    /// Leading the current term.
+    Leader {
+        /// Per follower, the next index to send.
+        next: BTreeMap<NodeId, u64>,
+        /// Per follower, the highest index known stored there.
+        matched: BTreeMap<NodeId, u64>,
+    },
+}
+
+/// What a follower did with an AppendEntries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// The answer, to send once the changes below are durable.
+    pub reply: AppendReply,
+    /// Whether term or vote changed and must be persisted first.
+    pub persist: bool,
+    /// Entries removed from the log end because they conflicted with the
+    /// leader's: `(first removed index, entries)`.
+    pub truncated: Option<(u64, Vec<LogEntry>)>,
+    /// Entries added, with their indexes.
+    pub appended: Vec<(u64, LogEntry)>,
+}
+
+/// One member of a quorum queue's Raft group.
+#[derive(Clone, Debug)]
+pub struct Raft {
+    /// The queue.
+    pub queue: QueueId,
+    /// This member.
+    pub me: NodeId,
+    /// Every member, this one included.
+    pub members: Vec<NodeId>,
+    /// The current term.
+    pub term: u64,
+    /// Whom it voted for in the current term.
+    pub voted_for: Option<NodeId>,
+    /// The log; entry `i` is at index `i + 1`.
+    pub log: Vec<LogEntry>,
+    /// Entries up to this index are committed.
+    pub commit: u64,
+    /// What it is doing.
+    pub role: RaftRole,
+}
+
+impl Raft {
+    /// A member restarting from its persisted term, vote and log.
+    pub fn new(
+        queue: QueueId,
+        me: NodeId,
+        members: Vec<NodeId>,
+        term: u64,
+        voted_for: Option<NodeId>,
+        log: Vec<LogEntry>,
+    ) -> Self {
+        Raft {
+            queue,
+            me,
+            members,
+            term,
+            voted_for,
+            log,
+            commit: 0,
+            role: RaftRole::Follower { leader: None },
+        }
+    }
+
+    /// The index of the last entry (0 when empty).
+    pub fn last_index(&self) -> u64 {
+        self.log.len() as u64
+    }
+
+    /// The term of the last entry (0 when empty).
+    pub fn last_term(&self) -> u64 {
+        self.term_at(self.last_index())
+    }
+
+    /// The term of the entry at `index` (0 for index 0 or beyond the log).
+    pub fn term_at(&self, index: u64) -> u64 {
+        if index == 0 {
+            return 0;
+        }
+        self.log.get(index as usize - 1).map_or(0, |e| e.term)
+    }
+
+    /// The entry at `index`.
+    pub fn entry(&self, index: u64) -> Option<&LogEntry> {
+        index.checked_sub(1).and_then(|i| self.log.get(i as usize))
+    }
+
+    /// Whether this member leads.
+    pub fn is_leader(&self) -> bool {
+        matches!(self.role, RaftRole::Leader { .. })
+    }
+
+    /// The leader this member knows of in its term (itself when leading).
+    pub fn leader(&self) -> Option<NodeId> {
+        match &self.role {
+            RaftRole::Leader { .. } => Some(self.me),
+            RaftRole::Follower { leader } => *leader,
+            RaftRole::Candidate { .. } => None,
+        }
+    }
+
+    fn majority(&self) -> usize {
+        self.members.len() / 2 + 1
+    }
+
+    fn peers(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.members.iter().copied().filter(|m| *m != self.me)
+    }
+
+    /// Moves to `term` if it is newer, as a follower without a vote.
+    /// Returns whether anything changed (and must be persisted).
+    fn observe_term(&mut self, term: u64) -> bool {
+        if term <= self.term {
+            return false;
+        }
+        self.term = term;
+        self.voted_for = None;
+        self.role = RaftRole::Follower { leader: None };
+        true
+    }
+
+    /// Starts an election: a new term, a vote for itself. Term and vote
+    /// must be persisted before the returned request is sent. A group of
+    /// one elects itself at once.
+    pub fn start_election(&mut self) -> RequestVote {
+        self.term += 1;
+        self.voted_for = Some(self.me);
+        self.role = RaftRole::Candidate {
+            votes: BTreeSet::from([self.me]),
+        };
+        if self.majority() == 1 {
+            self.become_leader();
+        }
+        RequestVote {
+            queue: self.queue,
+            term: self.term,
+            candidate: self.me,
+            last_index: self.last_index(),
+            last_term: self.last_term(),
+        }
+    }
+
+    /// Answers a candidate. Returns the reply and whether term or vote
+    /// changed (and must be persisted before replying).
+    pub fn on_vote(&mut self, req: &RequestVote) -> (VoteReply, bool) {
+        let mut persist = self.observe_term(req.term);
+        let up_to_date = (req.last_term, req.last_index) >= (self.last_term(), self.last_index());
+        let granted = req.term == self.term
+            && up_to_date
+            && self.voted_for.is_none_or(|v| v == req.candidate);
+        if granted && self.voted_for.is_none() {
+            self.voted_for = Some(req.candidate);
+            persist = true;
+        }
+        (
+            VoteReply {
+                term: self.term,
+                granted,
+            },
+            persist,
+        )
+    }
+
+    /// Counts a vote. Returns `(persist, elected)`: whether the term changed
+    /// (a newer term was seen) and whether this member just became leader.
+    pub fn on_vote_reply(&mut self, from: NodeId, reply: &VoteReply) -> (bool, bool) {
+        if self.observe_term(reply.term) {
+            return (true, false);
+        }
+        let majority = self.majority();
+        let RaftRole::Candidate { votes } = &mut self.role else {
+            return (false, false);
+        };
+        if reply.term != self.term || !reply.granted {
+            return (false, false);
+        }
+        votes.insert(from);
+        if votes.len() >= majority {
+            self.become_leader();
+            return (false, true);
+        }
+        (false, false)
+    }
+
+    fn become_leader(&mut self) {
+        let next = self.last_index() + 1;
+        self.role = RaftRole::Leader {
+            next: self.peers().map(|p| (p, next)).collect(),
+            matched: self.peers().map(|p| (p, 0)).collect(),
+        };
+    }
+
+    /// Appends a command as leader; returns its index. The caller makes it
+    /// durable before anything counts on it.
+    pub fn propose(&mut self, command: Command) -> Option<u64> {
+        if !self.is_leader() {
+            return None;
+        }
+        self.log.push(LogEntry {
+            term: self.term,
+            command,
+        });
+        self.advance_commit();
+        Some(self.last_index())
+    }
+
+    /// The AppendEntries a leader sends `peer` now.
+    pub fn append_for(&self, peer: NodeId) -> Option<AppendEntries> {
+        let RaftRole::Leader { next, .. } = &self.role else {
+            return None;
+        };
+        let next = *next.get(&peer)?;
+        let prev_index = next.saturating_sub(1).min(self.last_index());
+        let end = (prev_index as usize + MAX_ENTRIES).min(self.log.len());
+        Some(AppendEntries {
+            queue: self.queue,
+            term: self.term,
+            leader: self.me,
+            prev_index,
+            prev_term: self.term_at(prev_index),
+            entries: self.log[prev_index as usize..end].to_vec(),
+            commit: self.commit,
+        })
+    }
+
+    /// Handles a leader's AppendEntries as a follower.
+    pub fn on_append(&mut self, req: &AppendEntries) -> AppendOutcome {
+        let mut out = AppendOutcome {
+            reply: AppendReply {
+                term: self.term,
+                success: false,
+                match_index: self.last_index(),
+            },
+            persist: false,
+            truncated: None,
+            appended: Vec::new(),
+        };
+        if req.term < self.term {
+            return out;
+        }
+        out.persist = self.observe_term(req.term);
+        self.role = RaftRole::Follower {
+            leader: Some(req.leader),
+        };
+        out.reply.term = self.term;
+        if req.prev_index > self.last_index() {
+            out.reply.match_index = self.last_index();
+            return out;
+        }
+        if self.term_at(req.prev_index) != req.prev_term {
+            out.reply.match_index = req.prev_index.saturating_sub(1);
+            return out;
+        }
+        for (k, e) in req.entries.iter().enumerate() {
+            let index = req.prev_index + 1 + k as u64;
+            if index <= self.last_index() {
+                if self.term_at(index) == e.term {
+                    continue;
+                }
+                let removed = self.log.split_off(index as usize - 1);
+                out.truncated = Some((index, removed));
+            }
+            self.log.push(e.clone());
+            out.appended.push((index, e.clone()));
+        }
+        let matched = req.prev_index + req.entries.len() as u64;
+        self.commit = self.commit.max(req.commit.min(matched));
+        out.reply.success = true;
+        out.reply.match_index = matched;
+        out
+    }
+
+    /// Handles a follower's answer as leader. Returns `(persist,
+    /// commit_advanced)`.
+    pub fn on_append_reply(&mut self, from: NodeId, reply: &AppendReply) -> (bool, bool) {
+        if self.observe_term(reply.term) {
+            return (true, false);
+        }
+        let last = self.last_index();
+        let term = self.term;
+        let RaftRole::Leader { next, matched } = &mut self.role else {
+            return (false, false);
+        };
+        if reply.term != term {
+            return (false, false);
+        }
+        let (Some(n), Some(m)) = (next.get_mut(&from), matched.get_mut(&from)) else {
+            return (false, false);
+        };
+        if reply.success {
+            *m = (*m).max(reply.match_index.min(last));
+            *n = *m + 1;
+        } else {
+            *n = (*n - 1).min(reply.match_index + 1).max(1);
+        }
+        (false, self.advance_commit())
+    }
+
+    /// Whether `peer` may need entries or a heartbeat it has not yet been
+    /// sent: its next index is at or below the log end.
+    pub fn behind(&self, peer: NodeId) -> bool {
+        match &self.role {
+            RaftRole::Leader { next, .. } => {
+                next.get(&peer).is_some_and(|n| *n <= self.last_index())
+            }
+            _ => false,
+        }
+    }
+
+    /// Commits, as leader, the highest entry of its own term that a
+    /// majority stores (itself included).
+    fn advance_commit(&mut self) -> bool {
+        let RaftRole::Leader { matched, .. } = &self.role else {
+            return false;
+        };
+        let majority = self.majority();
+        for n in (self.commit + 1..=self.last_index()).rev() {
+            if self.term_at(n) != self.term {
+                continue;
+            }
+            let holders = 1 + matched.values().filter(|m| **m >= n).count();
+            if holders >= majority {
+                self.commit = n;
+                return true;
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::MsgId;
+    use crate::queue::protocol::Message;
+
+    fn enqueue(seq: u32) -> Command {
+        Command::Enqueue(Message {
+            msg: MsgId::new(1, seq),
+            persistent: true,
+        })
+    }
+
+    fn member(me: NodeId) -> Raft {
+        Raft::new(0, me, vec![1, 2, 3], 0, None, Vec::new())
+    }
+
+    /// Elects node 1 with node 2's vote.
+    fn elected() -> (Raft, Raft, Raft) {
+        let (mut a, mut b, c) = (member(1), member(2), member(3));
+        let req = a.start_election();
+        let (vote, persist) = b.on_vote(&req);
+        assert!(vote.granted && persist);
+        assert_eq!(a.on_vote_reply(2, &vote), (false, true));
+        assert!(a.is_leader());
+        (a, b, c)
+    }
+
+    #[test]
+    fn a_majority_of_votes_elects_and_a_second_candidate_is_refused() {
+        let (a, mut b, _) = elected();
+        assert_eq!(a.term, 1);
+        let rival = RequestVote {
+            queue: 0,
+            term: 1,
+            candidate: 3,
+            last_index: 0,
+            last_term: 0,
+        };
+        assert!(!b.on_vote(&rival).0.granted, "one vote per term");
+    }
+
+    #[test]
+    fn entries_commit_once_a_majority_stores_them() {
+        let (mut a, mut b, _) = elected();
+        let idx = a.propose(enqueue(0)).unwrap();
+        assert_eq!(a.commit, 0, "the leader alone is not a majority");
+        let req = a.append_for(2).unwrap();
+        let out = b.on_append(&req);
+        assert!(out.reply.success);
+        assert_eq!(out.appended.len(), 1);
+        let (_, advanced) = a.on_append_reply(2, &out.reply);
+        assert!(advanced);
+        assert_eq!(a.commit, idx);
+    }
+
+    #[test]
+    fn a_stale_leader_steps_down_and_its_uncommitted_entries_are_truncated() {
+        let (mut a, mut b, mut c) = elected();
+        a.propose(enqueue(0));
+        // Node 1 is cut off; node 3 wins term 2 with node 2's vote.
+        c.term = 1;
+        let req = c.start_election();
+        let (vote, _) = b.on_vote(&req);
+        assert!(vote.granted);
+        c.on_vote_reply(2, &vote);
+        assert!(c.is_leader());
+        c.propose(Command::Noop);
+        // Node 1 hears from the new leader and loses its entry.
+        let out = a.on_append(&c.append_for(1).unwrap());
+        assert!(!a.is_leader() && a.term == 2);
+        assert!(out.reply.success);
+        let (from, removed) = out.truncated.unwrap();
+        assert_eq!(from, 1);
+        assert_eq!(removed[0].command, enqueue(0));
+        assert_eq!(a.log[0].command, Command::Noop);
+    }
+
+    #[test]
+    fn a_follower_missing_entries_is_walked_back() {
+        let (mut a, mut b, _) = elected();
+        a.propose(enqueue(0));
+        a.propose(enqueue(1));
+        if let RaftRole::Leader { next, .. } = &mut a.role {
+            next.insert(2, 3);
+        }
+        let out = b.on_append(&a.append_for(2).unwrap());
+        assert!(!out.reply.success);
+        assert_eq!(out.reply.match_index, 0);
+        a.on_append_reply(2, &out.reply);
+        let out = b.on_append(&a.append_for(2).unwrap());
+        assert!(out.reply.success);
+        assert_eq!(out.appended.len(), 2);
+    }
+
+    #[test]
+    fn a_candidate_with_an_older_log_gets_no_vote() {
+        let (mut a, mut b, _) = elected();
+        a.propose(enqueue(0));
+        let out = b.on_append(&a.append_for(2).unwrap());
+        assert!(out.reply.success);
+        let mut c = member(3);
+        c.term = 1;
+        let req = c.start_election();
+        assert!(!b.on_vote(&req).0.granted);
+    }
+
+    #[test]
+    fn a_group_of_one_commits_alone() {
+        let mut solo = Raft::new(0, 1, vec![1], 0, None, Vec::new());
+        solo.start_election();
+        assert!(solo.is_leader());
+        let idx = solo.propose(enqueue(0)).unwrap();
+        assert_eq!(solo.commit, idx);
+    }
+}

@@ -193,7 +193,7 @@ pub fn matrix() -> Vec<Guarantee> {
                 c.ha_mode = HaMode::Exactly(2);
                 c.ha_promote_on_failure = Promote::Always;
             }),
-            survives: vec![MessageDrop, ConsumerCrash],
+            survives: vec![ConsumerCrash],
             loses_under: vec![LeaderCrashWhileReplicaOutOfSync],
         },
         Guarantee {

@@ -69,7 +69,9 @@ pub struct LostMessage {
     /// Its lifecycle, in time order: every event that mentions it, plus the
     /// events that explain what became of it although they do not name it
     /// (elections and fencings meanwhile, the fsync after an append, a
-    /// restart that no longer holds it, a consumer commit past it).
+    /// restart that no longer holds it, a consumer commit past it). Empty
+    /// beyond the first lost messages of a seed, whose trails a report
+    /// keeps.
     pub trail: Vec<Event>,
 }
 

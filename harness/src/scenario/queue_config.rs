@@ -452,7 +452,15 @@ pub fn label(c: &QueueConfig) -> String {
     });
     parts.push(format!("{} ack", shown_value("ack").unwrap_or_default()));
     const SHOWN: &[&str] = &["queue_type", "publish_mode", "durable", "persistent", "ack"];
-    let defaults = describe(&QueueConfig::default());
+    // Defaults of the same modes, so that the keys only those modes have
+    // count as changed only when their values are.
+    let defaults = describe(&QueueConfig {
+        queue_type: c.queue_type,
+        publish_mode: c.publish_mode,
+        ack: c.ack,
+        durable: c.durable,
+        ..QueueConfig::default()
+    });
     for (key, value) in describe(c) {
         if SHOWN.contains(&key) {
             continue;

@@ -227,3 +227,19 @@ fn queue_faults_name_nodes_and_queues() {
         "at 2s: crash leader of q1, restart after 1s"
     );
 }
+
+#[test]
+fn the_configuration_label_names_what_decides_survival_and_real_changes_only() {
+    let s = parse_str(GOOD).unwrap();
+    let label = s.configuration_label();
+    assert!(
+        label.starts_with("queue · mirrored · confirm · durable+persistent · manual ack"),
+        "{label}"
+    );
+    assert!(!label.contains("confirm_timeout_ms"), "{label}");
+    let default = parse_str("name = \"d\"\nsystem = \"queue\"\nexpect = \"loss\"\n").unwrap();
+    assert_eq!(
+        default.configuration_label(),
+        "queue · classic · fire-and-forget · non-durable · manual ack"
+    );
+}

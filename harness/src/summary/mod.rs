@@ -17,6 +17,12 @@ pub use spans::{fault_spans, phases};
 use crate::runner::RunOutput;
 use crate::scenario::{Expect, Scenario};
 
+/// Lost messages per seed whose lifecycle a report keeps; beyond them only
+/// the ids are listed (the run's `--history` has everything). Trails of one
+/// seed's losses mostly tell the same story, and each may repeat large
+/// batch events, so keeping them all would make reports of big losses huge.
+pub const TRAILS_KEPT: usize = 25;
+
 /// The report of one seed's run.
 pub fn seed_report(run: &RunOutput) -> SeedReport {
     let a = &run.analysis;
@@ -28,9 +34,14 @@ pub fn seed_report(run: &RunOutput) -> SeedReport {
         lost: a
             .lost
             .iter()
-            .map(|id| LostMessage {
+            .enumerate()
+            .map(|(i, id)| LostMessage {
                 id: id.to_string(),
-                trail: lifecycle(&run.events, *id),
+                trail: if i < TRAILS_KEPT {
+                    lifecycle(&run.events, *id)
+                } else {
+                    Vec::new()
+                },
             })
             .collect(),
         duplicated: a

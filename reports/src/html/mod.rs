@@ -24,7 +24,7 @@ use askama::Template;
 use crate::document::Report;
 
 /// Lost messages per seed that get a drawn timeline; every lost message is
-/// still listed by id, and `report.json` has every trail.
+/// still listed by id, and `report.json` has the trails the report kept.
 pub const TIMELINES_PER_SEED: usize = 5;
 
 /// The page of `report`.

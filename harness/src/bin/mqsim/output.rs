@@ -12,7 +12,7 @@ macro_rules! out {
 }
 pub(crate) use out;
 
-/// Lost messages whose trail a replay prints; the JSON report has them all.
+/// Lost messages whose trail a replay prints; `--history` has every event.
 const TRAILS_SHOWN: usize = 10;
 
 /// The header of the summary table.
@@ -72,7 +72,7 @@ pub fn print_trails(r: &ScenarioReport) {
         }
         if seed.lost.len() > TRAILS_SHOWN {
             out!(
-                "       … and {} more lost messages (report.json has them all)",
+                "       … and {} more lost messages (listed in the report; --history writes every event)",
                 seed.lost.len() - TRAILS_SHOWN
             );
         }

@@ -3,6 +3,7 @@
 //! (partition or queue) is replicated.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use crate::history::History;
 use crate::observe::Observer;
@@ -17,6 +18,50 @@ pub struct Instruments {
     pub observer: Observer,
     /// Which processes the harness has stopped.
     pub processes: ProcessTable,
+}
+
+/// What every host of a cluster is given: the system's configuration `C`,
+/// the workload and the harness's instruments.
+pub struct HostContext<C> {
+    /// The cluster and client settings.
+    pub config: Rc<C>,
+    /// What the clients do.
+    pub workload: Rc<crate::workload::Workload>,
+    /// Where events go.
+    pub history: History,
+    /// Where hosts publish their state.
+    pub observer: Observer,
+    /// Which processes are stopped.
+    pub processes: ProcessTable,
+}
+
+impl<C> HostContext<C> {
+    /// The context of a cluster configured by `config` running `workload`.
+    pub fn new(config: &C, workload: &crate::workload::Workload, instruments: &Instruments) -> Self
+    where
+        C: Clone,
+    {
+        HostContext {
+            config: Rc::new(config.clone()),
+            workload: Rc::new(workload.clone()),
+            history: instruments.history.clone(),
+            observer: instruments.observer.clone(),
+            processes: instruments.processes.clone(),
+        }
+    }
+}
+
+// A derived `Clone` would require `C: Clone`; the context only clones `Rc`s.
+impl<C> Clone for HostContext<C> {
+    fn clone(&self) -> Self {
+        HostContext {
+            config: Rc::clone(&self.config),
+            workload: Rc::clone(&self.workload),
+            history: self.history.clone(),
+            observer: self.observer.clone(),
+            processes: self.processes.clone(),
+        }
+    }
 }
 
 /// What a host is for.

@@ -302,6 +302,16 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// A producer's final word on a message it could not get acknowledged:
+    /// unknown when some attempt may have stored it, failed otherwise.
+    pub fn send_gave_up(msg: MsgId, error: String, maybe_stored: bool) -> EventKind {
+        if maybe_stored {
+            EventKind::SendUnknown { msg, error }
+        } else {
+            EventKind::SendFail { msg, error }
+        }
+    }
+
     /// The message an event is about, for events about a single message.
     pub fn msg(&self) -> Option<MsgId> {
         match self {

@@ -349,13 +349,7 @@ mod tests {
             unclean_leader_election: unclean,
             ..LogConfig::default()
         };
-        let ctx = Context {
-            config: Rc::new(config),
-            workload: Rc::new(Workload::default()),
-            history: Default::default(),
-            observer: Default::default(),
-            processes: Default::default(),
-        };
+        let ctx = Context::new(&config, &Workload::default(), &Default::default());
         Controller::new(ctx, None, Duration::ZERO)
     }
 

@@ -15,27 +15,13 @@ pub mod producer;
 pub mod protocol;
 pub mod replica;
 
-use std::rc::Rc;
-
 pub use config::{Acks, LogConfig, OffsetReset, Sabotage};
 
 use crate::deploy::{Deployment, HostRole, Instruments};
 use crate::workload::{consumer_host, producer_host, Workload};
 
 /// What every host of a log cluster is given.
-#[derive(Clone)]
-pub struct Context {
-    /// The cluster and client settings.
-    pub config: Rc<LogConfig>,
-    /// What the clients do.
-    pub workload: Rc<Workload>,
-    /// Where events go.
-    pub history: crate::history::History,
-    /// Where hosts publish their state.
-    pub observer: crate::observe::Observer,
-    /// Which processes are stopped.
-    pub processes: crate::process::ProcessTable,
-}
+pub type Context = crate::deploy::HostContext<LogConfig>;
 
 /// Adds the controller, brokers, producers and consumers of a log cluster to
 /// `sim`, in that order (turmoil steps hosts in registration order).
@@ -45,13 +31,7 @@ pub fn install(
     workload: &Workload,
     instruments: &Instruments,
 ) -> Deployment {
-    let ctx = Context {
-        config: Rc::new(config.clone()),
-        workload: Rc::new(workload.clone()),
-        history: instruments.history.clone(),
-        observer: instruments.observer.clone(),
-        processes: instruments.processes.clone(),
-    };
+    let ctx = Context::new(config, workload, instruments);
     let mut deployment = Deployment::default();
 
     let c = ctx.clone();

@@ -137,17 +137,9 @@ async fn send(client: &Client, host: &str, msg: MsgId, producer: u64) -> bool {
             Err(e) => last_error = e.to_string(),
         }
     }
-    let kind = if maybe_written {
-        EventKind::SendUnknown {
-            msg,
-            error: last_error,
-        }
-    } else {
-        EventKind::SendFail {
-            msg,
-            error: last_error,
-        }
-    };
-    ctx.history.record(host, kind);
+    ctx.history.record(
+        host,
+        EventKind::send_gave_up(msg, last_error, maybe_written),
+    );
     false
 }

@@ -26,8 +26,6 @@ pub mod quorum;
 pub mod raft;
 pub mod store;
 
-use std::rc::Rc;
-
 pub use config::{
     AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig, QueueType, SyncMode,
 };
@@ -36,19 +34,7 @@ use crate::deploy::{Deployment, HostRole, Instruments};
 use crate::workload::{consumer_host, producer_host, Workload};
 
 /// What every host of a queue cluster is given.
-#[derive(Clone)]
-pub struct Context {
-    /// The cluster and client settings.
-    pub config: Rc<QueueConfig>,
-    /// What the clients do.
-    pub workload: Rc<Workload>,
-    /// Where events go.
-    pub history: crate::history::History,
-    /// Where hosts publish their state.
-    pub observer: crate::observe::Observer,
-    /// Which processes are stopped.
-    pub processes: crate::process::ProcessTable,
-}
+pub type Context = crate::deploy::HostContext<QueueConfig>;
 
 /// Adds the nodes, publishers and consumers of a queue cluster to `sim`, in
 /// that order (turmoil steps hosts in registration order).
@@ -58,13 +44,7 @@ pub fn install(
     workload: &Workload,
     instruments: &Instruments,
 ) -> Deployment {
-    let ctx = Context {
-        config: Rc::new(config.clone()),
-        workload: Rc::new(workload.clone()),
-        history: instruments.history.clone(),
-        observer: instruments.observer.clone(),
-        processes: instruments.processes.clone(),
-    };
+    let ctx = Context::new(config, workload, instruments);
     let mut deployment = Deployment::default();
     for id in 1..=config.nodes {
         let c = ctx.clone();

@@ -153,17 +153,7 @@ async fn send(conn: &Connection, host: &str, msg: MsgId) -> bool {
             Err(e) => last_error = e.to_string(),
         }
     }
-    let kind = if maybe_stored {
-        EventKind::SendUnknown {
-            msg,
-            error: last_error,
-        }
-    } else {
-        EventKind::SendFail {
-            msg,
-            error: last_error,
-        }
-    };
-    ctx.history.record(host, kind);
+    ctx.history
+        .record(host, EventKind::send_gave_up(msg, last_error, maybe_stored));
     false
 }

@@ -87,6 +87,22 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// Registers host `name` with `role` in `sim`, running `software` at
+    /// every (re)start.
+    pub fn spawn<F, Fut>(
+        &mut self,
+        sim: &mut turmoil::Sim<'_>,
+        name: &str,
+        role: HostRole,
+        software: F,
+    ) where
+        F: Fn() -> Fut + 'static,
+        Fut: std::future::Future<Output = turmoil::Result> + 'static,
+    {
+        sim.host(name, software);
+        self.add(name, role);
+    }
+
     /// Adds a host.
     pub fn add(&mut self, host: &str, role: HostRole) {
         self.hosts.push((host.to_string(), role));

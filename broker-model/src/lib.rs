@@ -16,6 +16,7 @@ pub mod log;
 pub mod observe;
 pub mod process;
 pub mod queue;
+pub mod settings;
 pub mod wire;
 pub mod workload;
 

@@ -222,14 +222,7 @@ impl LogConfig {
     }
 }
 
-/// A setting the log model refuses, named as in scenario files.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The setting at fault.
-    pub key: &'static str,
-    /// What is wrong and what is allowed.
-    pub message: String,
-}
+pub use crate::settings::ConfigError;
 
 /// Host name of broker `id` (1-based).
 pub fn broker_host(id: u32) -> String {

@@ -35,29 +35,29 @@ pub fn install(
     let mut deployment = Deployment::default();
 
     let c = ctx.clone();
-    sim.host(config::CONTROLLER, move || controller::run(c.clone()));
-    deployment.add(config::CONTROLLER, HostRole::Controller);
+    deployment.spawn(sim, config::CONTROLLER, HostRole::Controller, move || {
+        controller::run(c.clone())
+    });
 
     for id in 1..=config.brokers {
         let c = ctx.clone();
         let host = config::broker_host(id);
-        sim.host(host.as_str(), move || broker::run(c.clone(), id));
-        deployment.add(&host, HostRole::Broker);
+        deployment.spawn(sim, &host, HostRole::Broker, move || {
+            broker::run(c.clone(), id)
+        });
     }
     for index in 1..=workload.producers {
         let c = ctx.clone();
         let source = producer::Source::default();
-        let host = producer_host(index);
-        sim.host(host.as_str(), move || {
+        deployment.spawn(sim, &producer_host(index), HostRole::Producer, move || {
             producer::run(c.clone(), index, source.clone())
         });
-        deployment.add(&host, HostRole::Producer);
     }
     for index in 1..=workload.consumers {
         let c = ctx.clone();
-        let host = consumer_host(index);
-        sim.host(host.as_str(), move || consumer::run(c.clone(), index));
-        deployment.add(&host, HostRole::Consumer);
+        deployment.spawn(sim, &consumer_host(index), HostRole::Consumer, move || {
+            consumer::run(c.clone(), index)
+        });
     }
     for p in 0..config.partitions {
         deployment.dests.insert(

@@ -269,14 +269,7 @@ impl QueueConfig {
     }
 }
 
-/// A setting the queue model refuses, named as in scenario files.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The setting at fault.
-    pub key: &'static str,
-    /// What is wrong and what is allowed.
-    pub message: String,
-}
+pub use crate::settings::ConfigError;
 
 /// Host name of node `id` (1-based).
 pub fn node_host(id: u32) -> String {

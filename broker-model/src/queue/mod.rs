@@ -49,23 +49,22 @@ pub fn install(
     for id in 1..=config.nodes {
         let c = ctx.clone();
         let host = config::node_host(id);
-        sim.host(host.as_str(), move || node::run(c.clone(), id));
-        deployment.add(&host, HostRole::Broker);
+        deployment.spawn(sim, &host, HostRole::Broker, move || {
+            node::run(c.clone(), id)
+        });
     }
     for index in 1..=workload.producers {
         let c = ctx.clone();
         let source = publisher::Source::default();
-        let host = producer_host(index);
-        sim.host(host.as_str(), move || {
+        deployment.spawn(sim, &producer_host(index), HostRole::Producer, move || {
             publisher::run(c.clone(), index, source.clone())
         });
-        deployment.add(&host, HostRole::Producer);
     }
     for index in 1..=workload.consumers {
         let c = ctx.clone();
-        let host = consumer_host(index);
-        sim.host(host.as_str(), move || consumer::run(c.clone(), index));
-        deployment.add(&host, HostRole::Consumer);
+        deployment.spawn(sim, &consumer_host(index), HostRole::Consumer, move || {
+            consumer::run(c.clone(), index)
+        });
     }
     for q in 0..config.queues {
         deployment.dests.insert(

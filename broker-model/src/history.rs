@@ -365,9 +365,10 @@ impl History {
     /// Records an event at an explicit simulated time (used by the harness,
     /// which runs outside any host).
     pub fn record_at(&self, at: Duration, host: &str, kind: EventKind) {
-        if tracing::enabled!(tracing::Level::DEBUG) {
+        if tracing::enabled!(target: "mqsim::history", tracing::Level::DEBUG) {
             let text = serde_json::to_string(&kind).unwrap_or_default();
-            tracing::debug!(target: "mqsim::history", host, "{text}");
+            let at_s = format!("{:.3}s", at.as_secs_f64());
+            tracing::debug!(target: "mqsim::history", host, at = %at_s, "{text}");
         }
         self.events.borrow_mut().push(Event {
             at_us: at.as_micros() as u64,

@@ -5,6 +5,7 @@
 //! selects what is shown (default: warnings).
 
 use std::fmt;
+use std::io::IsTerminal;
 
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
@@ -28,6 +29,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_timer(SimTime)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

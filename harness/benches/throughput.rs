@@ -74,14 +74,7 @@ fn bare(s: &Scenario, seed: u64, simulated: Duration) {
     let System::Log(config) = &s.system else {
         unreachable!("the benchmark scenario is a log scenario")
     };
-    let mut sim = turmoil::Builder::new()
-        .rng_seed(seed)
-        .epoch(std::time::UNIX_EPOCH)
-        .simulation_duration(Duration::from_secs(3600))
-        .min_message_latency(s.network.min_latency)
-        .max_message_latency(s.network.max_latency)
-        .udp_capacity(4096)
-        .build();
+    let mut sim = runner::simulation(s, seed);
     broker_model::log::install(&mut sim, config, &s.workload, &Instruments::default());
     while sim.elapsed() < simulated {
         sim.step().expect("the bare simulation runs");

@@ -59,10 +59,10 @@ pub fn schedule(scenario: &Scenario, seed: u64) -> Vec<Fault> {
     faults
 }
 
-/// Runs `scenario` with `seed`.
-pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
-    let instruments = Instruments::default();
-    let mut sim = turmoil::Builder::new()
+/// An empty simulation configured for `scenario` and `seed`: seeded, with
+/// a fixed epoch and the scenario's latencies, no hosts yet.
+pub fn simulation<'a>(scenario: &Scenario, seed: u64) -> turmoil::Sim<'a> {
+    turmoil::Builder::new()
         .rng_seed(seed)
         .epoch(UNIX_EPOCH)
         .tick_duration(Duration::from_millis(1))
@@ -70,7 +70,13 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
         .min_message_latency(scenario.network.min_latency)
         .max_message_latency(scenario.network.max_latency)
         .udp_capacity(4096)
-        .build();
+        .build()
+}
+
+/// Runs `scenario` with `seed`.
+pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
+    let instruments = Instruments::default();
+    let mut sim = simulation(scenario, seed);
     let deployment = match &scenario.system {
         System::Log(config) => {
             broker_model::log::install(&mut sim, config, &scenario.workload, &instruments)

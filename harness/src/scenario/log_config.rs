@@ -9,7 +9,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::{ErrAt, Setting};
+use super::{ms, val, ErrAt, Setting};
 use crate::scenario::ScenarioError;
 
 /// `[config]` of a `system = "log"` scenario: Kafka's setting names.
@@ -123,14 +123,6 @@ impl RawLogConfig {
             _ => None,
         }
     }
-}
-
-fn ms(v: &Option<Spanned<u64>>) -> Option<Duration> {
-    v.as_ref().map(|s| Duration::from_millis(*s.get_ref()))
-}
-
-fn val<T: Copy>(v: &Option<Spanned<T>>) -> Option<T> {
-    v.as_ref().map(|s| *s.get_ref())
 }
 
 /// The model's configuration from the file's `[config]`, defaults filled

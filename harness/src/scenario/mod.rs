@@ -719,6 +719,16 @@ impl Scenario {
     }
 }
 
+/// A `*.ms` setting's value as a duration.
+fn ms(v: &Option<Spanned<u64>>) -> Option<Duration> {
+    v.as_ref().map(|s| Duration::from_millis(*s.get_ref()))
+}
+
+/// A setting's value without its span.
+fn val<T: Copy>(v: &Option<Spanned<T>>) -> Option<T> {
+    v.as_ref().map(|s| *s.get_ref())
+}
+
 /// One setting of a system's `[config]`, named as in scenario files;
 /// `None` when it is left unset.
 pub type Setting = (&'static str, Option<toml::Value>);

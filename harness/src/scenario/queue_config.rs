@@ -11,7 +11,7 @@ use broker_model::queue::{
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::{ErrAt, Setting};
+use super::{ms, val, ErrAt, Setting};
 use crate::scenario::ScenarioError;
 
 /// `[config]` of a `system = "queue"` scenario.
@@ -147,14 +147,6 @@ impl RawQueueConfig {
         }
         keys
     }
-}
-
-fn ms(v: &Option<Spanned<u64>>) -> Option<Duration> {
-    v.as_ref().map(|s| Duration::from_millis(*s.get_ref()))
-}
-
-fn val<T: Copy>(v: &Option<Spanned<T>>) -> Option<T> {
-    v.as_ref().map(|s| *s.get_ref())
 }
 
 fn promote(p: RawPromote) -> Promote {

@@ -358,7 +358,7 @@ impl History {
     ///
     /// Outside a simulation the time is zero.
     pub fn record(&self, host: &str, kind: EventKind) {
-        let at = turmoil::sim_elapsed().unwrap_or_default();
+        let at = crate::clock::now();
         self.record_at(at, host, kind);
     }
 

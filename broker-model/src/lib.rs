@@ -9,6 +9,7 @@
 //! Every host records what it saw in a shared [`history::History`], which
 //! the harness's checker reads after the run.
 
+mod clock;
 pub mod deploy;
 pub mod disk;
 pub mod history;

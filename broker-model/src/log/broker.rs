@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, Notify};
 
+use crate::clock::now;
 use crate::disk::Journal;
 use crate::history::{EventKind, MsgId};
 use crate::log::config::{broker_host, partition_name, Acks, Sabotage, CONTROLLER};
@@ -65,7 +66,7 @@ type Io<T> = Result<T, Box<dyn std::error::Error>>;
 pub async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
     let host = broker_host(id);
     ctx.processes.wait_until_started(&host).await;
-    let incarnation = turmoil::sim_elapsed().unwrap_or_default().as_micros() as u64;
+    let incarnation = now().as_micros() as u64;
 
     let (journal, entries) = Journal::<Entry>::open("log")?;
     let mut replicas: BTreeMap<PartitionId, Replica> = ctx
@@ -127,10 +128,6 @@ pub async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
         tokio::task::spawn_local(Rc::clone(&broker).flush_periodically(every));
     }
     broker.serve(incoming).await
-}
-
-fn now() -> Duration {
-    turmoil::sim_elapsed().unwrap_or_default()
 }
 
 impl Broker {

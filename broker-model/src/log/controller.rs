@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::clock::now;
 use crate::disk::Document;
 use crate::history::EventKind;
 use crate::log::config::{broker_host, partition_name, CONTROLLER};
@@ -30,10 +31,6 @@ pub struct Controller {
     partitions: BTreeMap<PartitionId, PartitionState>,
     brokers: BTreeMap<BrokerId, Liveness>,
     store: Option<Document<Vec<PartitionState>>>,
-}
-
-fn now() -> Duration {
-    turmoil::sim_elapsed().unwrap_or_default()
 }
 
 fn names(brokers: &[BrokerId]) -> Vec<String> {

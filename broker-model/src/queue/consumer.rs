@@ -15,11 +15,12 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::clock::now;
 use crate::history::{EventKind, MsgId};
 use crate::observe::ClientView;
 use crate::queue::client::Connection;
 use crate::queue::config::{queue_name, AckMode};
-use crate::queue::node::{now, POLL_WAIT};
+use crate::queue::node::POLL_WAIT;
 use crate::queue::protocol::{Batch, ClientError, ClientOp, ConsumerId, QueueId, Reply};
 use crate::queue::Context;
 use crate::wire::Endpoint;

@@ -20,13 +20,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::clock::now;
 use crate::history::{EventKind, MsgId};
 use crate::observe::ReplicaView;
 use crate::queue::config::{node_host, Promote, QueueConfig, QueueType};
 use crate::queue::delivery::Subscription;
 use crate::queue::fifo::{Dropped, Fifo, Poll};
 use crate::queue::mirrors::{self, Mirrors, Resolution};
-use crate::queue::node::{now, App, QueueRt, MIRROR_WAIT};
+use crate::queue::node::{App, QueueRt, MIRROR_WAIT};
 use crate::queue::protocol::{
     ClientError, ConsumerId, Location, MemberInfo, Message, MirrorFetch, MirrorReply, NodeId, Op,
     QueueId, QueueStatus, Reply, Request, Stored,

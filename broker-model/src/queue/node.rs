@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
 
+use crate::clock::now;
 use crate::history::EventKind;
 use crate::queue::cluster::{Cluster, Heard};
 use crate::queue::config::{node_host, queue_name, PartitionHandling, QueueType};
@@ -36,11 +37,6 @@ pub const POLL_WAIT: Duration = Duration::from_millis(100);
 
 /// How long a master holds a mirror's request that finds no new change.
 pub const MIRROR_WAIT: Duration = Duration::from_millis(100);
-
-/// Simulated time now.
-pub fn now() -> Duration {
-    turmoil::sim_elapsed().unwrap_or_default()
-}
 
 /// What lives as long as the node's process: its socket and its view of the
 /// cluster.

@@ -13,12 +13,13 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::clock::now;
 use crate::history::{EventKind, MsgId};
 use crate::observe::ReplicaView;
 use crate::queue::config::{node_host, QueueConfig};
 use crate::queue::delivery::Subscription;
 use crate::queue::fifo::{Dropped, Fifo, Poll};
-use crate::queue::node::{now, App, QueueRt};
+use crate::queue::node::{App, QueueRt};
 use crate::queue::protocol::{
     AppendEntries, AppendReply, ClientError, Command, ConsumerId, Location, LogEntry, Message,
     NodeId, QueueId, Reply, Request, RequestVote, Stored, VoteReply,

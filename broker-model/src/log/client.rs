@@ -4,9 +4,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::log::config::broker_host;
+use crate::log::config::{broker_host, Context};
 use crate::log::protocol::{BrokerId, PartitionId, Reply, Request};
-use crate::log::Context;
+
 use crate::wire::{CallError, Endpoint};
 
 /// A client's connection to the cluster.

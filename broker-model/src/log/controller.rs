@@ -13,9 +13,9 @@ use std::time::Duration;
 use crate::clock::now;
 use crate::disk::Document;
 use crate::history::EventKind;
-use crate::log::config::{broker_host, partition_name, CONTROLLER};
+use crate::log::config::{broker_host, partition_name, Context, CONTROLLER};
 use crate::log::protocol::{BrokerId, ErrorCode, PartitionId, PartitionState, Reply, Request};
-use crate::log::Context;
+
 use crate::wire::Endpoint;
 
 #[derive(Clone, Debug)]

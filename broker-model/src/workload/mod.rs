@@ -47,14 +47,14 @@ impl Default for Workload {
 
 impl Workload {
     /// How many messages producer `index` (1-based) sends.
-    pub fn messages_for(&self, index: u32) -> u32 {
+    pub(crate) fn messages_for(&self, index: u32) -> u32 {
         let base = self.messages / self.producers;
         let extra = u32::from(index <= self.messages % self.producers);
         base + extra
     }
 
     /// Gap between two sends of one producer.
-    pub fn send_interval(&self) -> Duration {
+    pub(crate) fn send_interval(&self) -> Duration {
         Duration::from_secs_f64(self.producers as f64 / self.rate)
     }
 }

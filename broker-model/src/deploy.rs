@@ -1,13 +1,17 @@
 //! What the harness needs to know about a deployed cluster, whatever the
 //! system: which hosts exist, what each one is, and where each destination
-//! (partition or queue) is replicated.
+//! (partition or queue) is replicated; and the [`Installer`] both models
+//! register their hosts with.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::rc::Rc;
 
 use crate::history::History;
 use crate::observe::Observer;
 use crate::process::ProcessTable;
+use crate::workload::pace::Source;
+use crate::workload::{consumer_host, producer_host, Workload};
 
 /// The harness's instruments, handed to every host of a run.
 #[derive(Clone, Default)]
@@ -26,7 +30,7 @@ pub struct HostContext<C> {
     /// The cluster and client settings.
     pub config: Rc<C>,
     /// What the clients do.
-    pub workload: Rc<crate::workload::Workload>,
+    pub workload: Rc<Workload>,
     /// Where events go.
     pub history: History,
     /// Where hosts publish their state.
@@ -37,7 +41,7 @@ pub struct HostContext<C> {
 
 impl<C> HostContext<C> {
     /// The context of a cluster configured by `config` running `workload`.
-    pub fn new(config: &C, workload: &crate::workload::Workload, instruments: &Instruments) -> Self
+    pub(crate) fn new(config: &C, workload: &Workload, instruments: &Instruments) -> Self
     where
         C: Clone,
     {
@@ -87,22 +91,6 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    /// Registers host `name` with `role` in `sim`, running `software` at
-    /// every (re)start.
-    pub fn spawn<F, Fut>(
-        &mut self,
-        sim: &mut turmoil::Sim<'_>,
-        name: &str,
-        role: HostRole,
-        software: F,
-    ) where
-        F: Fn() -> Fut + 'static,
-        Fut: std::future::Future<Output = turmoil::Result> + 'static,
-    {
-        sim.host(name, software);
-        self.add(name, role);
-    }
-
     /// Adds a host.
     pub fn add(&mut self, host: &str, role: HostRole) {
         self.hosts.push((host.to_string(), role));
@@ -125,5 +113,75 @@ impl Deployment {
     /// The role of `host`, if it exists.
     pub fn role_of(&self, host: &str) -> Option<HostRole> {
         self.hosts.iter().find(|(h, _)| h == host).map(|(_, r)| *r)
+    }
+}
+
+/// Registers a cluster's hosts in `sim` as [`Deployment`] lists them: the
+/// system's own hosts first, then the workload's producers and consumers
+/// (turmoil steps hosts in registration order).
+pub(crate) struct Installer<'s, 'a, C> {
+    sim: &'s mut turmoil::Sim<'a>,
+    ctx: HostContext<C>,
+    deployment: Deployment,
+}
+
+impl<'s, 'a, C: Clone + 'static> Installer<'s, 'a, C> {
+    /// An installer for a cluster configured by `config` running
+    /// `workload`.
+    pub(crate) fn new(
+        sim: &'s mut turmoil::Sim<'a>,
+        config: &C,
+        workload: &Workload,
+        instruments: &Instruments,
+    ) -> Self {
+        Installer {
+            sim,
+            ctx: HostContext::new(config, workload, instruments),
+            deployment: Deployment::default(),
+        }
+    }
+
+    /// Registers host `name` with `role`, running `software` at every
+    /// (re)start.
+    pub(crate) fn spawn<F, Fut>(&mut self, name: &str, role: HostRole, software: F)
+    where
+        F: Fn(HostContext<C>) -> Fut + 'static,
+        Fut: Future<Output = turmoil::Result> + 'static,
+    {
+        let ctx = self.ctx.clone();
+        self.sim.host(name, move || software(ctx.clone()));
+        self.deployment.add(name, role);
+    }
+
+    /// Registers the workload's producers running `producer`, then its
+    /// consumers running `consumer`, and returns the deployment with
+    /// `dests`: each destination with the hosts of its replicas. A
+    /// producer's [`Source`] is made here, once, so that it outlives the
+    /// producer's restarts.
+    pub(crate) fn finish<P, PFut, K, KFut>(
+        mut self,
+        producer: P,
+        consumer: K,
+        dests: impl IntoIterator<Item = (String, Vec<String>)>,
+    ) -> Deployment
+    where
+        P: Fn(HostContext<C>, u32, Source) -> PFut + Copy + 'static,
+        PFut: Future<Output = turmoil::Result> + 'static,
+        K: Fn(HostContext<C>, u32) -> KFut + Copy + 'static,
+        KFut: Future<Output = turmoil::Result> + 'static,
+    {
+        for index in 1..=self.ctx.workload.producers {
+            let source = Source::default();
+            self.spawn(&producer_host(index), HostRole::Producer, move |c| {
+                producer(c, index, source.clone())
+            });
+        }
+        for index in 1..=self.ctx.workload.consumers {
+            self.spawn(&consumer_host(index), HostRole::Consumer, move |c| {
+                consumer(c, index)
+            });
+        }
+        self.deployment.dests.extend(dests);
+        self.deployment
     }
 }

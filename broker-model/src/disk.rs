@@ -16,7 +16,7 @@ use serde::Serialize;
 use turmoil::fs::shim::std::fs::{create_dir_all, read, sync_dir, File, OpenOptions};
 
 /// The directory every model host keeps its data in.
-pub const DATA_DIR: &str = "/data";
+pub(crate) const DATA_DIR: &str = "/data";
 
 /// A journal of entries of type `T`.
 pub struct Journal<T> {
@@ -27,7 +27,7 @@ pub struct Journal<T> {
 }
 
 impl<T: Serialize + DeserializeOwned> Journal<T> {
-    /// Opens (creating if needed) the journal `name` in [`DATA_DIR`] and reads
+    /// Opens (creating if needed) the journal `name` in `DATA_DIR` and reads
     /// back every complete entry it holds.
     ///
     /// A new file and its directory entry are fsynced at once, so that an
@@ -92,7 +92,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
     }
 
     /// Entries appended since the last sync.
-    pub fn unsynced(&self) -> u64 {
+    pub(crate) fn unsynced(&self) -> u64 {
         self.unsynced
     }
 }
@@ -100,15 +100,15 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
 /// A small document rewritten whole and fsynced on every change: the
 /// controller's metadata, which (like ZooKeeper's or KRaft's) is always
 /// durable before it is acted on.
-pub struct Document<T> {
+pub(crate) struct Document<T> {
     path: String,
     _doc: PhantomData<T>,
 }
 
 impl<T: Serialize + DeserializeOwned> Document<T> {
-    /// Opens the document `name` in [`DATA_DIR`], returning its last durable
+    /// Opens the document `name` in `DATA_DIR`, returning its last durable
     /// contents if any.
-    pub fn open(name: &str) -> io::Result<(Self, Option<T>)> {
+    pub(crate) fn open(name: &str) -> io::Result<(Self, Option<T>)> {
         let path = format!("{DATA_DIR}/{name}");
         create_dir_all(DATA_DIR)?;
         sync_dir("/")?;
@@ -125,7 +125,7 @@ impl<T: Serialize + DeserializeOwned> Document<T> {
     }
 
     /// Replaces the document and fsyncs it.
-    pub fn store(&self, doc: &T) -> io::Result<()> {
+    pub(crate) fn store(&self, doc: &T) -> io::Result<()> {
         let bytes = serde_json::to_vec(doc).expect("documents always serialize");
         let file = OpenOptions::new()
             .write(true)

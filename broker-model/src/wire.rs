@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use turmoil::net::UdpSocket;
 
 /// The port every model host listens on.
-pub const PORT: u16 = 9000;
+pub(crate) const PORT: u16 = 9000;
 
 /// Largest frame a host accepts.
 const MAX_FRAME: usize = 1 << 20;
@@ -34,13 +34,13 @@ enum Frame<Q, R> {
 
 /// A request that arrived at this host.
 #[derive(Debug)]
-pub struct Incoming<Q> {
+pub(crate) struct Incoming<Q> {
     /// Who sent it.
-    pub from: SocketAddr,
+    pub(crate) from: SocketAddr,
     /// The correlation id to reply to, or `None` for a one-way message.
-    pub id: Option<u64>,
+    pub(crate) id: Option<u64>,
     /// The request.
-    pub body: Q,
+    pub(crate) body: Q,
 }
 
 /// Why a call got no answer.
@@ -61,6 +61,8 @@ impl fmt::Display for CallError {
         }
     }
 }
+
+impl std::error::Error for CallError {}
 
 /// One host's socket, with replies routed back to the calls awaiting them.
 ///
@@ -93,7 +95,8 @@ where
     /// to their callers, requests to the returned receiver.
     ///
     /// Must run inside a turmoil host.
-    pub async fn bind() -> std::io::Result<(Rc<Self>, mpsc::UnboundedReceiver<Incoming<Q>>)> {
+    pub(crate) async fn bind() -> std::io::Result<(Rc<Self>, mpsc::UnboundedReceiver<Incoming<Q>>)>
+    {
         let socket = UdpSocket::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), PORT)).await?;
         let endpoint = Rc::new(Endpoint {
             socket,
@@ -151,7 +154,12 @@ where
     }
 
     /// Sends `body` to `host` and waits up to `timeout` for its reply.
-    pub async fn call(&self, host: &str, body: Q, timeout: Duration) -> Result<R, CallError> {
+    pub(crate) async fn call(
+        &self,
+        host: &str,
+        body: Q,
+        timeout: Duration,
+    ) -> Result<R, CallError> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
         let (tx, rx) = oneshot::channel();
@@ -170,12 +178,12 @@ where
 
     /// Sends `body` to `host` expecting no reply. Success means the datagram
     /// was written to the socket, nothing more.
-    pub async fn cast(&self, host: &str, body: Q) -> Result<(), CallError> {
+    pub(crate) async fn cast(&self, host: &str, body: Q) -> Result<(), CallError> {
         self.send_frame(resolve(host), &Frame::Cast { body }).await
     }
 
     /// Replies to a request. One-way requests get nothing.
-    pub async fn reply(&self, to: SocketAddr, id: Option<u64>, body: R) {
+    pub(crate) async fn reply(&self, to: SocketAddr, id: Option<u64>, body: R) {
         if let Some(id) = id {
             if let Err(e) = self.send_frame(to, &Frame::Reply { id, body }).await {
                 tracing::debug!(error = %e, %to, "reply not sent");
@@ -186,9 +194,4 @@ where
 
 fn resolve(host: &str) -> SocketAddr {
     SocketAddr::new(turmoil::lookup(host), PORT)
-}
-
-/// The name of the host a datagram came from.
-pub fn host_name(addr: SocketAddr) -> String {
-    turmoil::reverse_lookup(addr.ip()).unwrap_or_else(|| addr.ip().to_string())
 }

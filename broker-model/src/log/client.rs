@@ -4,24 +4,24 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::log::config::broker_host;
+use crate::log::config::{broker_host, Context};
 use crate::log::protocol::{BrokerId, PartitionId, Reply, Request};
-use crate::log::Context;
+
 use crate::wire::{CallError, Endpoint};
 
 /// A client's connection to the cluster.
-pub struct Client {
+pub(crate) struct Client {
     /// The client's socket.
-    pub endpoint: Rc<Endpoint<Request, Reply>>,
+    pub(crate) endpoint: Rc<Endpoint<Request, Reply>>,
     /// The cluster context.
-    pub ctx: Context,
+    pub(crate) ctx: Context,
     leaders: RefCell<BTreeMap<PartitionId, BrokerId>>,
     next_bootstrap: Cell<u32>,
 }
 
 impl Client {
     /// A client with an empty leader cache.
-    pub fn new(endpoint: Rc<Endpoint<Request, Reply>>, ctx: Context) -> Self {
+    pub(crate) fn new(endpoint: Rc<Endpoint<Request, Reply>>, ctx: Context) -> Self {
         Client {
             endpoint,
             ctx,
@@ -31,7 +31,7 @@ impl Client {
     }
 
     /// The leader of `p`, asking the brokers in turn when the cache has none.
-    pub async fn leader(&self, p: PartitionId) -> Option<BrokerId> {
+    pub(crate) async fn leader(&self, p: PartitionId) -> Option<BrokerId> {
         if let Some(b) = self.leaders.borrow().get(&p) {
             return Some(*b);
         }
@@ -64,12 +64,12 @@ impl Client {
     }
 
     /// Forgets the leader of `p` after an error that says it moved.
-    pub fn forget_leader(&self, p: PartitionId) {
+    pub(crate) fn forget_leader(&self, p: PartitionId) {
         self.leaders.borrow_mut().remove(&p);
     }
 
     /// Calls the leader of `p`, forgetting it when the call fails.
-    pub async fn call_leader(
+    pub(crate) async fn call_leader(
         &self,
         p: PartitionId,
         req: Request,

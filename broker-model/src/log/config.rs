@@ -4,6 +4,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::deploy::HostContext;
+
+/// What every host of a log cluster is given.
+pub(crate) type Context = HostContext<LogConfig>;
+
 /// When a producer counts a send as successful (`acks`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Acks {
@@ -129,7 +134,7 @@ impl Default for LogConfig {
 impl LogConfig {
     /// The replicas of `partition`, preferred leader first: brokers are
     /// assigned round-robin, like Kafka's default assignment.
-    pub fn replicas(&self, partition: u32) -> Vec<u32> {
+    pub(crate) fn replicas(&self, partition: u32) -> Vec<u32> {
         (0..self.replication_factor)
             .map(|i| (partition + i) % self.brokers + 1)
             .collect()
@@ -137,12 +142,12 @@ impl LogConfig {
 
     /// The internal partition that stores committed consumer offsets
     /// (Kafka's `__consumer_offsets`), numbered after the topic's partitions.
-    pub fn offsets_partition(&self) -> u32 {
+    pub(crate) fn offsets_partition(&self) -> u32 {
         self.partitions
     }
 
     /// Every partition brokers host: the topic's and the offsets partition.
-    pub fn all_partitions(&self) -> std::ops::RangeInclusive<u32> {
+    pub(crate) fn all_partitions(&self) -> std::ops::RangeInclusive<u32> {
         0..=self.offsets_partition()
     }
 
@@ -227,11 +232,6 @@ pub use crate::settings::ConfigError;
 /// Host name of broker `id` (1-based).
 pub fn broker_host(id: u32) -> String {
     format!("broker-{id}")
-}
-
-/// The broker id in a host name such as `broker-2`.
-pub fn broker_id(host: &str) -> Option<u32> {
-    host.strip_prefix("broker-")?.parse().ok()
 }
 
 /// Host name of the controller.

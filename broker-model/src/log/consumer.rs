@@ -7,23 +7,19 @@
 //! over, processed or not; with manual commit the application commits each
 //! record after processing it. That difference is the third loss point.
 
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
-
-use tokio::sync::Notify;
 
 use crate::history::{EventKind, MsgId};
 use crate::log::client::Client;
-use crate::log::config::{partition_name, OffsetReset};
-use crate::log::protocol::{ErrorCode, FetchReply, PartitionId, Reply, Request};
-use crate::log::Context;
-use crate::observe::ClientView;
-use crate::wire::Endpoint;
-use crate::workload::consumer_host;
+use crate::log::config::{partition_name, Context, OffsetReset};
+use crate::log::protocol::{ErrorCode, FetchReply, PartitionId, Record, Reply, Request};
+use crate::workload::application::{Application, Received};
+use crate::workload::{consumer_host, start};
 
 /// The consumer group every consumer belongs to.
-pub const GROUP: &str = "mqsim";
+const GROUP: &str = "mqsim";
 
 #[derive(Default)]
 struct Position {
@@ -33,32 +29,43 @@ struct Position {
     caught_up: bool,
 }
 
+/// A record handed to the application.
+struct Item {
+    partition: PartitionId,
+    offset: u64,
+    msg: MsgId,
+}
+
+impl Received for Item {
+    fn msg(&self) -> MsgId {
+        self.msg
+    }
+}
+
 struct Consumer {
-    host: String,
     client: Client,
     positions: RefCell<BTreeMap<PartitionId, Position>>,
-    queue: RefCell<VecDeque<(PartitionId, u64, MsgId)>>,
-    processing: Cell<bool>,
-    /// Woken when the queue gains or loses a record.
-    queue_changed: Notify,
+    app: Application<Item>,
 }
 
 /// Runs consumer `index` (1-based) until crashed.
-pub async fn run(ctx: Context, index: u32) -> turmoil::Result {
+pub(crate) async fn run(ctx: Context, index: u32) -> turmoil::Result {
     let host = consumer_host(index);
-    ctx.processes.wait_until_started(&host).await;
-    let (endpoint, _requests) = Endpoint::bind().await?;
+    let (endpoint, _requests) = start(&ctx.processes, &host).await?;
     let consumers = ctx.workload.consumers;
     let assigned: Vec<PartitionId> = (0..ctx.config.partitions)
         .filter(|p| p % consumers == index - 1)
         .collect();
-    let consumer = Rc::new(Consumer {
+    let app = Application::new(
         host,
+        &ctx.history,
+        &ctx.observer,
+        ctx.workload.processing_time,
+    );
+    let consumer = Rc::new(Consumer {
         client: Client::new(endpoint, ctx),
         positions: RefCell::new(BTreeMap::new()),
-        queue: RefCell::new(VecDeque::new()),
-        processing: Cell::new(false),
-        queue_changed: Notify::new(),
+        app,
     });
     consumer.publish();
     for p in &assigned {
@@ -87,19 +94,12 @@ impl Consumer {
         &self.client.ctx
     }
 
+    fn caught_up(&self) -> bool {
+        self.positions.borrow().values().all(|p| p.caught_up)
+    }
+
     fn publish(&self) {
-        let queued = self.queue.borrow().len() as u64;
-        let busy = self.processing.get();
-        let caught_up = self.positions.borrow().values().all(|p| p.caught_up);
-        let holding = queued + u64::from(busy);
-        self.ctx().observer.client(
-            &self.host,
-            ClientView {
-                done: caught_up && holding == 0,
-                holding,
-                acked: 0,
-            },
-        );
+        self.app.publish(self.caught_up());
     }
 
     /// Where to start in `p`: the group's committed position, or the reset
@@ -158,8 +158,8 @@ impl Consumer {
         let config = self.ctx().config.clone();
         let room = config.max_poll_records as usize;
         loop {
-            let notified = self.queue_changed.notified();
-            let queued = self.queue.borrow().len();
+            let notified = self.app.changed();
+            let queued = self.app.queued();
             if queued >= room {
                 notified.await;
                 continue;
@@ -197,13 +197,7 @@ impl Consumer {
         }
     }
 
-    fn deliver(
-        &self,
-        p: PartitionId,
-        offset: u64,
-        records: Vec<crate::log::protocol::Record>,
-        high_watermark: u64,
-    ) {
+    fn deliver(&self, p: PartitionId, offset: u64, records: Vec<Record>, high_watermark: u64) {
         {
             let mut positions = self.positions.borrow_mut();
             let pos = positions.get_mut(&p).expect("assigned");
@@ -211,11 +205,10 @@ impl Consumer {
                 return;
             }
             let dest = partition_name(p);
-            let mut queue = self.queue.borrow_mut();
             for r in &records {
                 if let Some(msg) = r.msg() {
                     self.ctx().history.record(
-                        &self.host,
+                        self.app.host(),
                         EventKind::Receive {
                             msg,
                             dest: dest.clone(),
@@ -223,39 +216,34 @@ impl Consumer {
                             redelivered: false,
                         },
                     );
-                    queue.push_back((p, r.offset, msg));
+                    self.app.push(Item {
+                        partition: p,
+                        offset: r.offset,
+                        msg,
+                    });
                 }
                 pos.next = r.offset + 1;
             }
             pos.caught_up = records.is_empty() && pos.next >= high_watermark;
         }
         self.publish();
-        self.queue_changed.notify_waiters();
+        self.app.notify();
     }
 
-    /// The application: processes queued records one at a time.
+    /// The application: processes queued records one at a time and, with
+    /// manual commit, commits each after processing it.
     async fn process(&self) {
-        let config = self.ctx().config.clone();
-        loop {
-            let notified = self.queue_changed.notified();
-            let next = self.queue.borrow_mut().pop_front();
-            let Some((p, offset, msg)) = next else {
-                notified.await;
-                continue;
-            };
-            self.processing.set(true);
-            self.publish();
-            self.queue_changed.notify_waiters();
-            tokio::time::sleep(self.ctx().workload.processing_time).await;
-            self.ctx()
-                .history
-                .record(&self.host, EventKind::Processed { msg });
-            if !config.enable_auto_commit {
-                self.commit(p, offset + 1).await;
-            }
-            self.processing.set(false);
-            self.publish();
-        }
+        let auto_commit = self.ctx().config.enable_auto_commit;
+        self.app
+            .process(
+                || self.caught_up(),
+                |item| async move {
+                    if !auto_commit {
+                        self.commit(item.partition, item.offset + 1).await;
+                    }
+                },
+            )
+            .await;
     }
 
     /// Commits every partition's delivered position on a timer, whether the
@@ -278,7 +266,7 @@ impl Consumer {
     }
 
     /// Commits `offset` for `p`, retrying a few times like `commitSync`.
-    async fn commit(&self, p: PartitionId, offset: u64) -> bool {
+    async fn commit(&self, p: PartitionId, offset: u64) {
         let config = self.ctx().config.clone();
         let coordinator = config.offsets_partition();
         for attempt in 0..=config.retries {
@@ -300,18 +288,17 @@ impl Consumer {
                         pos.committed = Some(offset);
                     }
                     self.ctx().history.record(
-                        &self.host,
+                        self.app.host(),
                         EventKind::Commit {
                             dest: partition_name(p),
                             offset,
                         },
                     );
-                    return true;
+                    return;
                 }
                 Ok(Reply::OffsetCommit(Err(_))) => self.client.forget_leader(coordinator),
                 _ => {}
             }
         }
-        false
     }
 }

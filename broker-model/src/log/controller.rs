@@ -13,9 +13,9 @@ use std::time::Duration;
 use crate::clock::now;
 use crate::disk::Document;
 use crate::history::EventKind;
-use crate::log::config::{broker_host, partition_name, CONTROLLER};
+use crate::log::config::{broker_host, partition_name, Context, CONTROLLER};
 use crate::log::protocol::{BrokerId, ErrorCode, PartitionId, PartitionState, Reply, Request};
-use crate::log::Context;
+
 use crate::wire::Endpoint;
 
 #[derive(Clone, Debug)]
@@ -25,8 +25,17 @@ struct Liveness {
     alive: bool,
 }
 
+/// What an election did to a partition's entry in the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Election {
+    /// A new leader epoch began, with a leader or, forced, offline.
+    Held,
+    /// No replica was eligible and none was forced: nothing changed.
+    Skipped,
+}
+
 /// The controller's state; pure logic, driven by [`run`].
-pub struct Controller {
+pub(crate) struct Controller {
     ctx: Context,
     partitions: BTreeMap<PartitionId, PartitionState>,
     brokers: BTreeMap<BrokerId, Liveness>,
@@ -41,7 +50,7 @@ impl Controller {
     /// A controller with the table `stored` (or the initial one: preferred
     /// leaders, every replica in sync) and every broker presumed alive as
     /// of `now`, so that dead ones are found by the usual timeout.
-    pub fn new(ctx: Context, stored: Option<Vec<PartitionState>>, now: Duration) -> Self {
+    pub(crate) fn new(ctx: Context, stored: Option<Vec<PartitionState>>, now: Duration) -> Self {
         let partitions = match stored {
             Some(table) => table.into_iter().map(|s| (s.partition, s)).collect(),
             None => ctx
@@ -82,7 +91,7 @@ impl Controller {
     }
 
     /// The partition table.
-    pub fn table(&self) -> Vec<PartitionState> {
+    pub(crate) fn table(&self) -> Vec<PartitionState> {
         self.partitions.values().cloned().collect()
     }
 
@@ -107,7 +116,7 @@ impl Controller {
 
     /// Handles a heartbeat: a broker with a new incarnation is first fenced
     /// as the process it replaced, then registered.
-    pub fn heartbeat(
+    pub(crate) fn heartbeat(
         &mut self,
         broker: BrokerId,
         incarnation: u64,
@@ -128,7 +137,7 @@ impl Controller {
     }
 
     /// Fences every broker whose heartbeats stopped for the session timeout.
-    pub fn expire(&mut self, now: Duration) {
+    pub(crate) fn expire(&mut self, now: Duration) {
         let timeout = self.ctx.config.session_timeout;
         let dead: BTreeSet<BrokerId> = self
             .brokers
@@ -195,7 +204,7 @@ impl Controller {
 
     /// Elects a leader for `p`. With `force`, a partition with no eligible
     /// replica goes offline; without, it is left as it is.
-    fn elect(&mut self, p: PartitionId, force: bool) -> bool {
+    fn elect(&mut self, p: PartitionId, force: bool) -> Election {
         let s = self.partitions[&p].clone();
         let clean = s.isr.iter().copied().find(|b| self.is_alive(*b));
         let unclean = if clean.is_none() && self.ctx.config.unclean_leader_election {
@@ -205,7 +214,7 @@ impl Controller {
         };
         let leader = clean.or(unclean);
         if leader.is_none() && !force {
-            return false;
+            return Election::Skipped;
         }
         let s = self.partitions.get_mut(&p).expect("partition");
         s.leader = leader;
@@ -222,7 +231,7 @@ impl Controller {
             unclean: clean.is_none() && unclean.is_some(),
         };
         self.record(event);
-        true
+        Election::Held
     }
 
     fn elect_offline(&mut self) {
@@ -234,7 +243,7 @@ impl Controller {
             .collect();
         let mut changed = false;
         for p in offline {
-            changed |= self.elect(p, false);
+            changed |= self.elect(p, false) == Election::Held;
         }
         if changed {
             self.persist();
@@ -242,7 +251,7 @@ impl Controller {
     }
 
     /// Applies a leader's in-sync set proposal if it is current.
-    pub fn alter_isr(
+    pub(crate) fn alter_isr(
         &mut self,
         broker: BrokerId,
         p: PartitionId,
@@ -281,7 +290,7 @@ impl Controller {
 }
 
 /// Runs the controller host until it is crashed.
-pub async fn run(ctx: Context) -> turmoil::Result {
+pub(crate) async fn run(ctx: Context) -> turmoil::Result {
     ctx.processes.wait_until_started(CONTROLLER).await;
     let (store, stored) = Document::<Vec<PartitionState>>::open("controller.json")?;
     let fresh = stored.is_none();

@@ -1,75 +1,39 @@
 //! A producer: sends its share of the workload at the configured rate and
 //! records what it was told about each message.
 
-use std::cell::Cell;
 use std::rc::Rc;
-use std::sync::Arc;
-
-use tokio::sync::Semaphore;
 
 use crate::history::{EventKind, MsgId};
 use crate::log::client::Client;
-use crate::log::config::{partition_name, Acks};
+use crate::log::config::{broker_host, partition_name, Acks, Context};
 use crate::log::protocol::{ErrorCode, Reply, Request};
-use crate::log::Context;
-use crate::observe::AckCounter;
-use crate::wire::{CallError, Endpoint};
-use crate::workload::producer_host;
-
-/// The producer's upstream: the next message its application will hand it.
-///
-/// It lives outside the process, like the database or file a real producer
-/// reads from, so a restarted producer carries on where it was rather than
-/// sending everything again; messages in flight when it crashed never get an
-/// outcome and count as unknown.
-#[derive(Clone, Default)]
-pub struct Source {
-    next: Rc<Cell<u32>>,
-    incarnations: Rc<Cell<u32>>,
-}
+use crate::wire::CallError;
+use crate::workload::pace::{Pace, SendOutcome, Sends, Source};
+use crate::workload::{producer_host, start};
 
 /// Runs producer `index` (1-based) until crashed; it idles once done.
-pub async fn run(ctx: Context, index: u32, source: Source) -> turmoil::Result {
+pub(crate) async fn run(ctx: Context, index: u32, source: Source) -> turmoil::Result {
     let host = producer_host(index);
-    ctx.processes.wait_until_started(&host).await;
-    let incarnation = source.incarnations.get() + 1;
-    source.incarnations.set(incarnation);
-    let producer_id = (u64::from(index) << 32) | u64::from(incarnation);
-
-    let (endpoint, _requests) = Endpoint::bind().await?;
+    let (endpoint, _requests) = start(&ctx.processes, &host).await?;
+    let producer_id = (u64::from(index) << 32) | u64::from(source.start());
     let client = Rc::new(Client::new(endpoint, ctx.clone()));
-    let total = ctx.workload.messages_for(index);
-    let in_flight = ctx.config.max_in_flight as usize;
-    let window = Arc::new(Semaphore::new(in_flight));
-    let tally = Rc::new(AckCounter::new(&host, &ctx.observer));
-
-    let interval = ctx.workload.send_interval();
-    loop {
-        let seq = source.next.get();
-        if seq >= total {
-            break;
-        }
-        source.next.set(seq + 1);
-        let permit = Arc::clone(&window).acquire_owned().await?;
-        let msg = MsgId::new(index, seq);
-        let (client, host, tally) = (Rc::clone(&client), host.clone(), Rc::clone(&tally));
-        tokio::task::spawn_local(async move {
-            if send(&client, &host, msg, producer_id).await {
-                tally.acknowledged();
-            }
-            drop(permit);
-        });
-        tokio::time::sleep(interval).await;
-    }
-    let _all = window.acquire_many(in_flight as u32).await?;
-    tally.publish(true);
-    std::future::pending::<()>().await;
-    Ok(())
+    let sends = Sends {
+        host: &host,
+        index,
+        workload: &ctx.workload,
+        pace: Pace::Gap,
+        window: ctx.config.max_in_flight as usize,
+    };
+    sends
+        .run(&source, &ctx.observer, |msg| {
+            let (client, host) = (Rc::clone(&client), host.clone());
+            async move { send(&client, &host, msg, producer_id).await }
+        })
+        .await
 }
 
-/// Sends one message with retries; records its outcome. Returns whether it
-/// was acknowledged.
-async fn send(client: &Client, host: &str, msg: MsgId, producer: u64) -> bool {
+/// Sends one message with retries; records its outcome.
+async fn send(client: &Client, host: &str, msg: MsgId, producer: u64) -> SendOutcome {
     let ctx = &client.ctx;
     let config = &ctx.config;
     let p = msg.seq % config.partitions;
@@ -98,12 +62,12 @@ async fn send(client: &Client, host: &str, msg: MsgId, producer: u64) -> bool {
                 last_error = "no leader known".into();
                 continue;
             };
-            let host_name = crate::log::config::broker_host(leader);
+            let host_name = broker_host(leader);
             match client.endpoint.cast(&host_name, req).await {
                 Ok(()) => {
                     ctx.history
                         .record(host, EventKind::SendOk { msg, offset: None });
-                    return true;
+                    return SendOutcome::Acknowledged;
                 }
                 Err(e) => {
                     last_error = e.to_string();
@@ -120,7 +84,7 @@ async fn send(client: &Client, host: &str, msg: MsgId, producer: u64) -> bool {
                         offset: Some(offset),
                     },
                 );
-                return true;
+                return SendOutcome::Acknowledged;
             }
             Ok(Reply::Produce(Err(code))) => {
                 maybe_written |= code.maybe_written();
@@ -141,5 +105,5 @@ async fn send(client: &Client, host: &str, msg: MsgId, producer: u64) -> bool {
         host,
         EventKind::send_gave_up(msg, last_error, maybe_written),
     );
-    false
+    SendOutcome::NotAcknowledged
 }

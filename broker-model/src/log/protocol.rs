@@ -6,32 +6,32 @@ use crate::history::MsgId;
 use crate::log::config::Acks;
 
 /// A broker's 1-based id.
-pub type BrokerId = u32;
+pub(crate) type BrokerId = u32;
 /// A partition number.
-pub type PartitionId = u32;
+pub(crate) type PartitionId = u32;
 
 /// The controller's record of one partition, as Kafka's `LeaderAndIsr`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PartitionState {
+pub(crate) struct PartitionState {
     /// The partition.
-    pub partition: PartitionId,
+    pub(crate) partition: PartitionId,
     /// Its replicas, preferred leader first.
-    pub replicas: Vec<BrokerId>,
+    pub(crate) replicas: Vec<BrokerId>,
     /// The current leader, or `None` while no eligible replica is alive.
-    pub leader: Option<BrokerId>,
+    pub(crate) leader: Option<BrokerId>,
     /// Bumped at every leader change; records carry the epoch they were
     /// written in, which is how a returning replica finds where its log
     /// diverged from the new leader's.
-    pub leader_epoch: u32,
+    pub(crate) leader_epoch: u32,
     /// The in-sync replicas.
-    pub isr: Vec<BrokerId>,
+    pub(crate) isr: Vec<BrokerId>,
     /// Bumped at every change of this state, to reject stale ISR updates.
-    pub partition_epoch: u32,
+    pub(crate) partition_epoch: u32,
 }
 
 /// What a log record carries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Payload {
+pub(crate) enum Payload {
     /// A workload message.
     Message {
         /// The message.
@@ -52,18 +52,18 @@ pub enum Payload {
 
 /// One record of a partition log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Record {
+pub(crate) struct Record {
     /// Its position in the log.
-    pub offset: u64,
+    pub(crate) offset: u64,
     /// The leader epoch it was appended in.
-    pub epoch: u32,
+    pub(crate) epoch: u32,
     /// What it carries.
-    pub payload: Payload,
+    pub(crate) payload: Payload,
 }
 
 impl Record {
     /// The workload message it carries, if any.
-    pub fn msg(&self) -> Option<MsgId> {
+    pub(crate) fn msg(&self) -> Option<MsgId> {
         match &self.payload {
             Payload::Message { msg, .. } => Some(*msg),
             Payload::Commit { .. } => None,
@@ -73,19 +73,19 @@ impl Record {
 
 /// A follower's identity in a fetch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReplicaFetch {
+pub(crate) struct ReplicaFetch {
     /// The fetching broker.
-    pub broker: BrokerId,
+    pub(crate) broker: BrokerId,
     /// The leader epoch the follower believes in.
-    pub leader_epoch: u32,
+    pub(crate) leader_epoch: u32,
     /// The epoch of the record just before `offset` in the follower's log
     /// (0 for an empty log): the leader uses it to detect divergence.
-    pub last_epoch: u32,
+    pub(crate) last_epoch: u32,
 }
 
 /// Every request of the log protocol.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum Request {
+pub(crate) enum Request {
     /// Broker to controller: I am alive.
     Heartbeat {
         /// The broker.
@@ -159,7 +159,7 @@ pub enum Request {
 
 /// Errors a broker or controller answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ErrorCode {
+pub(crate) enum ErrorCode {
     /// This broker does not lead the partition; nothing was written.
     NotLeader,
     /// Fewer in-sync replicas than `min.insync.replicas`; nothing was written.
@@ -179,7 +179,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Whether the broker may have stored the data despite the error.
-    pub fn maybe_written(self) -> bool {
+    pub(crate) fn maybe_written(self) -> bool {
         matches!(
             self,
             ErrorCode::NotEnoughReplicasAfterAppend
@@ -191,7 +191,7 @@ impl ErrorCode {
 
 /// What a leader answers a fetch with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum FetchReply {
+pub(crate) enum FetchReply {
     /// Records (possibly none) and the leader's high watermark.
     Records {
         /// The records.
@@ -222,7 +222,7 @@ pub enum FetchReply {
 
 /// Every reply of the log protocol.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// Controller's answer to a heartbeat: the full partition table.
     Heartbeat(Vec<PartitionState>),
     /// Controller's answer to an ISR change.

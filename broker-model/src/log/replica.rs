@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::history::MsgId;
+use crate::log::leadership::{IsrUpdate, Leadership};
 use crate::log::protocol::{BrokerId, PartitionId, PartitionState, Payload, Record};
 
 /// What a replica is doing for its partition.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Role {
+pub(crate) enum Role {
     /// Just started; waiting for the controller's word.
     Unknown,
     /// The controller says no replica may lead.
@@ -25,61 +26,55 @@ pub enum Role {
     },
 }
 
-/// What a leader tracks.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Leadership {
-    /// All replicas of the partition.
-    pub replicas: Vec<BrokerId>,
-    /// The in-sync set as last committed by the controller.
-    pub isr: Vec<BrokerId>,
-    /// The controller's partition epoch for `isr`.
-    pub partition_epoch: u32,
-    /// An in-sync set proposed to the controller and not yet answered.
-    pub proposed: Option<Vec<BrokerId>>,
-    /// The log end when this leadership began: a follower must reach it
-    /// before it may rejoin the in-sync set.
-    pub epoch_start: u64,
-    /// Per follower, what its fetches told us.
-    pub followers: BTreeMap<BrokerId, Progress>,
-    /// The end of the records sent to at least one follower.
-    pub replicated_end: u64,
+/// Whether a change moved the high watermark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HighWatermark {
+    /// More records are committed.
+    Advanced,
+    /// The high watermark stayed where it was.
+    Unchanged,
 }
 
-/// A follower's progress as seen by the leader.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Progress {
-    /// The follower's log end, from its last fetch offset.
-    pub log_end: u64,
-    /// The last time the follower was fully caught up.
-    pub last_caught_up: Duration,
-    last_fetch_at: Duration,
-    leader_end_at_last_fetch: u64,
+/// Where a record a leader appended stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CommitStatus {
+    /// Not yet held by the whole in-sync set.
+    Pending,
+    /// Below the high watermark with `min.insync.replicas` in sync.
+    Committed,
+    /// Below the high watermark, but the in-sync set shrank under
+    /// `min.insync.replicas` on the way: Kafka answers
+    /// `NOT_ENOUGH_REPLICAS_AFTER_APPEND`, though the record stays.
+    UnderReplicated,
+    /// This replica no longer leads in the record's epoch, or lost the
+    /// record: it may or may not survive elsewhere.
+    LeadershipLost,
 }
 
 /// A replica of one partition.
 #[derive(Clone, Debug)]
-pub struct Replica {
+pub(crate) struct Replica {
     /// The partition.
-    pub partition: PartitionId,
+    pub(crate) partition: PartitionId,
     /// The broker holding this replica.
-    pub me: BrokerId,
+    pub(crate) me: BrokerId,
     /// The records, offset = index.
-    pub log: Vec<Record>,
+    pub(crate) log: Vec<Record>,
     /// Records below this offset are committed.
-    pub high_watermark: u64,
+    pub(crate) high_watermark: u64,
     /// The newest leader epoch this replica has heard of.
-    pub leader_epoch: u32,
+    pub(crate) leader_epoch: u32,
     /// What it is doing.
-    pub role: Role,
+    pub(crate) role: Role,
     /// The end of what this replica, as leader, has acknowledged to
     /// producers (in memory only; for observation).
-    pub acked_end: u64,
+    pub(crate) acked_end: u64,
     dedupe: BTreeMap<(u64, MsgId), u64>,
 }
 
 impl Replica {
     /// An empty replica on broker `me`.
-    pub fn new(partition: PartitionId, me: BrokerId) -> Self {
+    pub(crate) fn new(partition: PartitionId, me: BrokerId) -> Self {
         Replica {
             partition,
             me,
@@ -93,22 +88,22 @@ impl Replica {
     }
 
     /// The offset the next record will get.
-    pub fn log_end(&self) -> u64 {
+    pub(crate) fn log_end(&self) -> u64 {
         self.log.len() as u64
     }
 
     /// The epoch of the last record, 0 for an empty log.
-    pub fn last_epoch(&self) -> u32 {
+    pub(crate) fn last_epoch(&self) -> u32 {
         self.log.last().map_or(0, |r| r.epoch)
     }
 
     /// Whether this replica currently leads.
-    pub fn is_leader(&self) -> bool {
+    pub(crate) fn is_leader(&self) -> bool {
         matches!(self.role, Role::Leader(_))
     }
 
     /// The leadership state, when leading.
-    pub fn leadership(&self) -> Option<&Leadership> {
+    pub(crate) fn leadership(&self) -> Option<&Leadership> {
         match &self.role {
             Role::Leader(l) => Some(l),
             _ => None,
@@ -118,7 +113,7 @@ impl Replica {
     /// The largest epoch not above `epoch` that this log holds records of,
     /// and the offset just past its last record (Kafka's
     /// OffsetsForLeaderEpoch). `(0, 0)` when there is none.
-    pub fn epoch_end(&self, epoch: u32) -> (u32, u64) {
+    pub(crate) fn epoch_end(&self, epoch: u32) -> (u32, u64) {
         let mut found = (0, 0);
         for r in &self.log {
             if r.epoch > epoch {
@@ -130,7 +125,7 @@ impl Replica {
     }
 
     /// Appends a new record as leader, returning its offset.
-    pub fn append(&mut self, payload: Payload) -> Record {
+    pub(crate) fn append(&mut self, payload: Payload) -> Record {
         let record = Record {
             offset: self.log_end(),
             epoch: self.leader_epoch,
@@ -141,7 +136,7 @@ impl Replica {
     }
 
     /// Appends a record copied from the leader.
-    pub fn push(&mut self, record: Record) {
+    pub(crate) fn push(&mut self, record: Record) {
         debug_assert_eq!(record.offset, self.log_end());
         if let Payload::Message { msg, producer } = &record.payload {
             self.dedupe.insert((*producer, *msg), record.offset);
@@ -150,7 +145,7 @@ impl Replica {
     }
 
     /// Removes every record at or after `to`, returning them.
-    pub fn truncate(&mut self, to: u64) -> Vec<Record> {
+    pub(crate) fn truncate(&mut self, to: u64) -> Vec<Record> {
         let to = to.min(self.log_end());
         let removed = self.log.split_off(to as usize);
         for r in &removed {
@@ -164,44 +159,21 @@ impl Replica {
     }
 
     /// Where an idempotent producer's message already sits, if it does.
-    pub fn duplicate_of(&self, producer: u64, msg: MsgId) -> Option<u64> {
+    pub(crate) fn duplicate_of(&self, producer: u64, msg: MsgId) -> Option<u64> {
         self.dedupe.get(&(producer, msg)).copied()
     }
 
     /// Starts leading in the epoch of `state`.
-    pub fn become_leader(&mut self, state: &PartitionState, now: Duration) {
-        let followers = state
-            .replicas
-            .iter()
-            .filter(|b| **b != self.me)
-            .map(|b| {
-                (
-                    *b,
-                    Progress {
-                        log_end: 0,
-                        last_caught_up: now,
-                        last_fetch_at: now,
-                        leader_end_at_last_fetch: 0,
-                    },
-                )
-            })
-            .collect();
+    pub(crate) fn become_leader(&mut self, state: &PartitionState, now: Duration) {
+        let leadership = Leadership::new(state, self.me, self.log_end(), now);
         self.leader_epoch = state.leader_epoch;
-        self.role = Role::Leader(Leadership {
-            replicas: state.replicas.clone(),
-            isr: state.isr.clone(),
-            partition_epoch: state.partition_epoch,
-            proposed: None,
-            epoch_start: self.log_end(),
-            followers,
-            replicated_end: 0,
-        });
+        self.role = Role::Leader(leadership);
         self.acked_end = 0;
         self.update_high_watermark();
     }
 
     /// Starts following `leader` (or goes offline) in `epoch`.
-    pub fn become_follower(&mut self, leader: Option<BrokerId>, epoch: u32) {
+    pub(crate) fn become_follower(&mut self, leader: Option<BrokerId>, epoch: u32) {
         self.leader_epoch = epoch;
         self.acked_end = 0;
         self.role = match leader {
@@ -211,24 +183,21 @@ impl Replica {
     }
 
     /// Adopts an in-sync set the controller committed for our epoch.
-    pub fn adopt_isr(&mut self, isr: &[BrokerId], partition_epoch: u32) -> bool {
+    pub(crate) fn adopt_isr(&mut self, isr: &[BrokerId], partition_epoch: u32) -> IsrUpdate {
         let Role::Leader(l) = &mut self.role else {
-            return false;
+            return IsrUpdate::NotLeading;
         };
-        if partition_epoch <= l.partition_epoch {
-            return false;
+        let update = l.adopt(isr, partition_epoch);
+        if update == IsrUpdate::Adopted {
+            self.update_high_watermark();
         }
-        l.isr = isr.to_vec();
-        l.partition_epoch = partition_epoch;
-        l.proposed = None;
-        self.update_high_watermark();
-        true
+        update
     }
 
     /// For a follower fetching from `offset` whose record before it has
     /// `last_epoch`: where the follower must truncate to, if its log diverged
     /// from ours. Returns `(epoch, end)` as in [`Replica::epoch_end`].
-    pub fn divergence(&self, offset: u64, last_epoch: u32) -> Option<(u32, u64)> {
+    pub(crate) fn divergence(&self, offset: u64, last_epoch: u32) -> Option<(u32, u64)> {
         if offset == 0 {
             return None;
         }
@@ -238,134 +207,92 @@ impl Replica {
 
     /// Where this follower must truncate to, given the leader's answer
     /// `(epoch, end)` to a diverging fetch.
-    pub fn truncation_point(&self, epoch: u32, end: u64) -> u64 {
+    pub(crate) fn truncation_point(&self, epoch: u32, end: u64) -> u64 {
         let (_, mine) = self.epoch_end(epoch);
         end.min(mine)
     }
 
     /// Records a follower's fetch from `offset`, which tells the leader the
-    /// follower's log end. Returns whether the high watermark advanced.
-    pub fn follower_fetched(&mut self, follower: BrokerId, offset: u64, now: Duration) -> bool {
+    /// follower's log end.
+    pub(crate) fn follower_fetched(
+        &mut self,
+        follower: BrokerId,
+        offset: u64,
+        now: Duration,
+    ) -> HighWatermark {
         let end = self.log_end();
         let Role::Leader(l) = &mut self.role else {
-            return false;
+            return HighWatermark::Unchanged;
         };
         let Some(p) = l.followers.get_mut(&follower) else {
-            return false;
+            return HighWatermark::Unchanged;
         };
-        if offset >= end {
-            p.last_caught_up = now;
-        } else if offset >= p.leader_end_at_last_fetch {
-            p.last_caught_up = p.last_caught_up.max(p.last_fetch_at);
-        }
-        p.leader_end_at_last_fetch = end;
-        p.last_fetch_at = now;
-        p.log_end = offset;
+        p.fetched(offset, end, now);
         self.update_high_watermark()
     }
 
-    /// The in-sync set used to decide what is committed: the committed set
-    /// plus any members being added, so that a record counts as committed
-    /// only once every replica that might be elected holds it.
-    pub fn maximal_isr(&self) -> Vec<BrokerId> {
-        let Some(l) = self.leadership() else {
-            return Vec::new();
-        };
-        let mut isr = l.isr.clone();
-        for b in l.proposed.iter().flatten() {
-            if !isr.contains(b) {
-                isr.push(*b);
-            }
-        }
-        isr
-    }
-
     /// Moves the high watermark up to what every member of the maximal
-    /// in-sync set holds. Returns whether it moved.
-    pub fn update_high_watermark(&mut self) -> bool {
+    /// in-sync set holds.
+    pub(crate) fn update_high_watermark(&mut self) -> HighWatermark {
         let Some(l) = self.leadership() else {
-            return false;
+            return HighWatermark::Unchanged;
         };
-        let committed = self
-            .maximal_isr()
-            .iter()
-            .map(|b| {
-                if *b == self.me {
-                    self.log_end()
-                } else {
-                    l.followers.get(b).map_or(0, |p| p.log_end)
-                }
-            })
-            .min()
-            .unwrap_or(0)
-            .min(self.log_end());
+        let committed = l.committed_end(self.me, self.log_end());
         if committed > self.high_watermark {
             self.high_watermark = committed;
-            true
+            HighWatermark::Advanced
         } else {
-            false
+            HighWatermark::Unchanged
         }
     }
 
     /// The in-sync set this leader wants now, if it differs from the
-    /// committed one and no proposal is in flight: laggards out (caught up
-    /// less recently than `lag_max`), caught-up followers back in.
-    pub fn wanted_isr(&self, now: Duration, lag_max: Duration) -> Option<Vec<BrokerId>> {
-        let l = self.leadership()?;
-        if l.proposed.is_some() {
-            return None;
+    /// committed one and no proposal is in flight (see
+    /// [`Leadership::wanted_isr`]).
+    pub(crate) fn wanted_isr(&self, now: Duration, lag_max: Duration) -> Option<Vec<BrokerId>> {
+        self.leadership()?
+            .wanted_isr(self.me, self.high_watermark, now, lag_max)
+    }
+
+    /// Whether this replica leads with at least `min` members in its
+    /// committed in-sync set (`min.insync.replicas`).
+    pub(crate) fn has_min_isr(&self, min: u32) -> bool {
+        self.leadership().is_some_and(|l| l.has_min_isr(min))
+    }
+
+    /// Where the record at `offset`, appended as leader in `epoch`, stands
+    /// for a producer that asked `min_isr` replicas to hold it.
+    pub(crate) fn commit_status(&self, offset: u64, epoch: u32, min_isr: u32) -> CommitStatus {
+        let still_leading = self.is_leader() && self.leader_epoch == epoch;
+        if !still_leading || self.log_end() <= offset {
+            return CommitStatus::LeadershipLost;
         }
-        let lagging = |b: &BrokerId| {
-            *b != self.me
-                && l.followers
-                    .get(b)
-                    .is_none_or(|p| now.saturating_sub(p.last_caught_up) > lag_max)
-        };
-        let shrunk: Vec<BrokerId> = l.isr.iter().copied().filter(|b| !lagging(b)).collect();
-        if shrunk.len() != l.isr.len() {
-            return Some(shrunk);
+        if self.high_watermark <= offset {
+            return CommitStatus::Pending;
         }
-        let joining: Vec<BrokerId> = l
-            .replicas
-            .iter()
-            .copied()
-            .filter(|b| !l.isr.contains(b))
-            .filter(|b| {
-                l.followers.get(b).is_some_and(|p| {
-                    p.log_end >= self.high_watermark
-                        && p.log_end >= l.epoch_start
-                        && now.saturating_sub(p.last_caught_up) <= lag_max
-                })
-            })
-            .collect();
-        if joining.is_empty() {
-            return None;
+        if self.has_min_isr(min_isr) {
+            CommitStatus::Committed
+        } else {
+            CommitStatus::UnderReplicated
         }
-        Some(
-            l.replicas
-                .iter()
-                .copied()
-                .filter(|b| l.isr.contains(b) || joining.contains(b))
-                .collect(),
-        )
     }
 
     /// Notes that records up to `end` were sent to a follower.
-    pub fn sent_to_follower(&mut self, end: u64) {
+    pub(crate) fn sent_to_follower(&mut self, end: u64) {
         if let Role::Leader(l) = &mut self.role {
             l.replicated_end = l.replicated_end.max(end);
         }
     }
 
     /// Notes that `isr` was proposed to the controller.
-    pub fn propose_isr(&mut self, isr: Vec<BrokerId>) {
+    pub(crate) fn propose_isr(&mut self, isr: Vec<BrokerId>) {
         if let Role::Leader(l) = &mut self.role {
             l.proposed = Some(isr);
         }
     }
 
     /// Forgets a proposal the controller did not accept.
-    pub fn drop_proposal(&mut self) {
+    pub(crate) fn drop_proposal(&mut self) {
         if let Role::Leader(l) = &mut self.role {
             l.proposed = None;
         }
@@ -373,7 +300,7 @@ impl Replica {
 
     /// The latest committed position of `group` in `partition` (offsets
     /// partition only), reading committed records only.
-    pub fn committed_offset(&self, group: &str, partition: PartitionId) -> Option<u64> {
+    pub(crate) fn committed_offset(&self, group: &str, partition: PartitionId) -> Option<u64> {
         self.log[..self.high_watermark as usize]
             .iter()
             .rev()
@@ -419,10 +346,10 @@ mod tests {
         r.append(msg(0));
         r.append(msg(1));
         assert_eq!(r.high_watermark, 0);
-        assert!(!r.follower_fetched(2, 2, T0));
-        assert!(r.follower_fetched(3, 1, T0));
+        assert_eq!(r.follower_fetched(2, 2, T0), HighWatermark::Unchanged);
+        assert_eq!(r.follower_fetched(3, 1, T0), HighWatermark::Advanced);
         assert_eq!(r.high_watermark, 1);
-        assert!(r.follower_fetched(3, 2, T0));
+        assert_eq!(r.follower_fetched(3, 2, T0), HighWatermark::Advanced);
         assert_eq!(r.high_watermark, 2);
     }
 
@@ -446,7 +373,7 @@ mod tests {
             r.wanted_isr(Duration::from_millis(150), lag),
             Some(vec![1, 2])
         );
-        r.adopt_isr(&[1, 2], 2);
+        assert_eq!(r.adopt_isr(&[1, 2], 2), IsrUpdate::Adopted);
         r.follower_fetched(3, 1, Duration::from_millis(200));
         assert_eq!(
             r.wanted_isr(Duration::from_millis(200), lag),
@@ -510,5 +437,48 @@ mod tests {
         r.append(commit(9));
         assert_eq!(r.committed_offset("g", 0), Some(5));
         assert_eq!(r.committed_offset("g", 1), None);
+    }
+
+    #[test]
+    fn a_leader_meets_min_insync_replicas_with_its_committed_set_and_a_follower_never_does() {
+        let mut r = Replica::new(0, 1);
+        r.become_leader(&state(1, 1, &[1, 2]), T0);
+        assert!(r.has_min_isr(2));
+        assert!(!r.has_min_isr(3));
+        r.become_follower(Some(2), 2);
+        assert!(!r.has_min_isr(1));
+    }
+
+    #[test]
+    fn a_record_committed_after_the_isr_shrank_below_the_minimum_is_under_replicated() {
+        let mut r = Replica::new(0, 1);
+        r.become_leader(&state(1, 1, &[1, 2, 3]), T0);
+        r.append(msg(0));
+        assert_eq!(r.commit_status(0, 1, 2), CommitStatus::Pending);
+        assert_eq!(r.adopt_isr(&[1], 2), IsrUpdate::Adopted);
+        assert_eq!(r.high_watermark, 1);
+        assert_eq!(r.commit_status(0, 1, 2), CommitStatus::UnderReplicated);
+        assert_eq!(r.commit_status(0, 1, 1), CommitStatus::Committed);
+    }
+
+    #[test]
+    fn a_record_is_lost_to_its_producer_when_leadership_moves_or_the_log_is_cut() {
+        let mut r = Replica::new(0, 1);
+        r.become_leader(&state(1, 1, &[1, 2]), T0);
+        r.append(msg(0));
+        r.append(msg(1));
+        r.truncate(1);
+        assert_eq!(r.commit_status(1, 1, 1), CommitStatus::LeadershipLost);
+        assert_eq!(r.commit_status(0, 2, 1), CommitStatus::LeadershipLost);
+        r.become_follower(Some(2), 2);
+        assert_eq!(r.commit_status(0, 1, 1), CommitStatus::LeadershipLost);
+    }
+
+    #[test]
+    fn an_isr_answer_reaching_a_replica_that_no_longer_leads_changes_nothing() {
+        let mut r = Replica::new(0, 1);
+        r.become_follower(Some(2), 1);
+        assert_eq!(r.adopt_isr(&[1, 2], 5), IsrUpdate::NotLeading);
+        assert_eq!(r.follower_fetched(3, 0, T0), HighWatermark::Unchanged);
     }
 }

@@ -8,23 +8,20 @@
 //! unacknowledged goes back to the queue when its connection dies, and is
 //! delivered again (possibly twice).
 
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
-
 use crate::clock::now;
 use crate::history::{EventKind, MsgId};
-use crate::observe::ClientView;
 use crate::queue::client::Connection;
 use crate::queue::config::{queue_name, AckMode};
 use crate::queue::node::POLL_WAIT;
 use crate::queue::protocol::{Batch, ClientError, ClientOp, ConsumerId, QueueId, Reply};
 use crate::queue::Context;
-use crate::wire::Endpoint;
-use crate::workload::consumer_host;
+use crate::workload::application::{Application, Received};
+use crate::workload::{consumer_host, start};
 
 /// What the consumer knows of one queue on its current connection.
 #[derive(Default)]
@@ -46,32 +43,36 @@ struct Item {
     msg: MsgId,
 }
 
+impl Received for Item {
+    fn msg(&self) -> MsgId {
+        self.msg
+    }
+}
+
 struct Consumer {
-    host: String,
     incarnation: u64,
     conn: Connection,
     channels: RefCell<BTreeMap<QueueId, Channel>>,
-    buffer: RefCell<VecDeque<Item>>,
-    processing: Cell<bool>,
-    /// Woken when the buffer gains a delivery.
-    arrived: Notify,
+    app: Application<Item>,
 }
 
 /// Runs consumer `index` (1-based) until crashed.
-pub async fn run(ctx: Context, index: u32) -> turmoil::Result {
+pub(crate) async fn run(ctx: Context, index: u32) -> turmoil::Result {
     let host = consumer_host(index);
-    ctx.processes.wait_until_started(&host).await;
-    let (endpoint, _requests) = Endpoint::bind().await?;
+    let (endpoint, _requests) = start(&ctx.processes, &host).await?;
     let first = index % ctx.config.nodes + 1;
     let queues = ctx.config.queues;
-    let consumer = Rc::new(Consumer {
+    let app = Application::new(
         host,
+        &ctx.history,
+        &ctx.observer,
+        ctx.workload.processing_time,
+    );
+    let consumer = Rc::new(Consumer {
         incarnation: now().as_micros() as u64,
         conn: Connection::new(endpoint, ctx, first),
         channels: RefCell::new((0..queues).map(|q| (q, Channel::default())).collect()),
-        buffer: RefCell::new(VecDeque::new()),
-        processing: Cell::new(false),
-        arrived: Notify::new(),
+        app,
     });
     consumer.publish();
     for q in 0..queues {
@@ -86,22 +87,17 @@ impl Consumer {
         &self.conn.ctx
     }
 
+    fn drained(&self) -> bool {
+        self.channels.borrow().values().all(|c| c.drained)
+    }
+
     fn publish(&self) {
-        let holding = self.buffer.borrow().len() as u64 + u64::from(self.processing.get());
-        let drained = self.channels.borrow().values().all(|c| c.drained);
-        self.ctx().observer.client(
-            &self.host,
-            ClientView {
-                done: drained && holding == 0,
-                holding,
-                acked: 0,
-            },
-        );
+        self.app.publish(self.drained());
     }
 
     fn id(&self, connection: u32, subscription: u32) -> ConsumerId {
         ConsumerId {
-            host: self.host.clone(),
+            host: self.app.host().to_string(),
             incarnation: self.incarnation,
             connection,
             subscription,
@@ -198,14 +194,13 @@ impl Consumer {
                 return;
             }
             let dest = queue_name(q);
-            let mut buffer = self.buffer.borrow_mut();
             for d in &batch.deliveries {
                 if d.tag != c.received + 1 {
                     break;
                 }
                 c.received = d.tag;
                 self.ctx().history.record(
-                    &self.host,
+                    self.app.host(),
                     EventKind::Receive {
                         msg: d.msg,
                         dest: dest.clone(),
@@ -213,7 +208,7 @@ impl Consumer {
                         redelivered: d.redelivered,
                     },
                 );
-                buffer.push_back(Item {
+                self.app.push(Item {
                     queue: q,
                     connection,
                     subscription,
@@ -224,31 +219,23 @@ impl Consumer {
             c.drained = batch.deliveries.is_empty() && batch.remaining == 0;
         }
         self.publish();
-        self.arrived.notify_waiters();
+        self.app.notify();
     }
 
     /// The application: processes deliveries one at a time and, with manual
     /// acknowledgements, acknowledges each after processing it.
     async fn process(&self) {
-        loop {
-            let arrived = self.arrived.notified();
-            let next = self.buffer.borrow_mut().pop_front();
-            let Some(item) = next else {
-                arrived.await;
-                continue;
-            };
-            self.processing.set(true);
-            self.publish();
-            tokio::time::sleep(self.ctx().workload.processing_time).await;
-            self.ctx()
-                .history
-                .record(&self.host, EventKind::Processed { msg: item.msg });
-            if self.ctx().config.ack == AckMode::Manual {
-                self.ack(&item).await;
-            }
-            self.processing.set(false);
-            self.publish();
-        }
+        let manual = self.ctx().config.ack == AckMode::Manual;
+        self.app
+            .process(
+                || self.drained(),
+                |item| async move {
+                    if manual {
+                        self.ack(&item).await;
+                    }
+                },
+            )
+            .await;
     }
 
     /// Acknowledges `item` (and every earlier delivery of its channel),
@@ -273,7 +260,7 @@ impl Consumer {
         }
         self.ctx()
             .history
-            .record(&self.host, EventKind::Ack { msg: item.msg });
+            .record(self.app.host(), EventKind::Ack { msg: item.msg });
         let op = ClientOp::Ack {
             queue: item.queue,
             consumer: self.id(item.connection, item.subscription),

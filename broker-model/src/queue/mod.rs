@@ -30,8 +30,8 @@ pub use config::{
     AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig, QueueType, SyncMode,
 };
 
-use crate::deploy::{Deployment, HostRole, Instruments};
-use crate::workload::{consumer_host, producer_host, Workload};
+use crate::deploy::{Deployment, HostRole, Installer, Instruments};
+use crate::workload::Workload;
 
 /// What every host of a queue cluster is given.
 pub type Context = crate::deploy::HostContext<QueueConfig>;
@@ -44,37 +44,15 @@ pub fn install(
     workload: &Workload,
     instruments: &Instruments,
 ) -> Deployment {
-    let ctx = Context::new(config, workload, instruments);
-    let mut deployment = Deployment::default();
+    let mut installer = Installer::new(sim, config, workload, instruments);
     for id in 1..=config.nodes {
-        let c = ctx.clone();
-        let host = config::node_host(id);
-        deployment.spawn(sim, &host, HostRole::Broker, move || {
-            node::run(c.clone(), id)
+        installer.spawn(&config::node_host(id), HostRole::Broker, move |c| {
+            node::run(c, id)
         });
     }
-    for index in 1..=workload.producers {
-        let c = ctx.clone();
-        let source = publisher::Source::default();
-        deployment.spawn(sim, &producer_host(index), HostRole::Producer, move || {
-            publisher::run(c.clone(), index, source.clone())
-        });
-    }
-    for index in 1..=workload.consumers {
-        let c = ctx.clone();
-        deployment.spawn(sim, &consumer_host(index), HostRole::Consumer, move || {
-            consumer::run(c.clone(), index)
-        });
-    }
-    for q in 0..config.queues {
-        deployment.dests.insert(
-            config::queue_name(q),
-            config
-                .members(q)
-                .into_iter()
-                .map(config::node_host)
-                .collect(),
-        );
-    }
-    deployment
+    let dests = (0..config.queues).map(|q| {
+        let hosts = config.members(q).into_iter().map(config::node_host);
+        (config::queue_name(q), hosts.collect())
+    });
+    installer.finish(publisher::run, consumer::run, dests)
 }

@@ -1,6 +1,21 @@
-//! What the clients do: how many messages, how fast, how slow to process.
+//! What the clients do: how many messages, how fast, how slow to process;
+//! and the parts of a client that are the same in both models: start-up
+//! ([`start`]), the paced sending of a producer ([`pace`]) and the
+//! application behind a consumer ([`application`]).
 
+pub(crate) mod application;
+pub(crate) mod pace;
+
+use std::io;
+use std::rc::Rc;
 use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::process::ProcessTable;
+use crate::wire::{Endpoint, Incoming};
 
 /// The client workload of a run, shared by every system model.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,16 +47,30 @@ impl Default for Workload {
 
 impl Workload {
     /// How many messages producer `index` (1-based) sends.
-    pub fn messages_for(&self, index: u32) -> u32 {
+    pub(crate) fn messages_for(&self, index: u32) -> u32 {
         let base = self.messages / self.producers;
         let extra = u32::from(index <= self.messages % self.producers);
         base + extra
     }
 
     /// Gap between two sends of one producer.
-    pub fn send_interval(&self) -> Duration {
+    pub(crate) fn send_interval(&self) -> Duration {
         Duration::from_secs_f64(self.producers as f64 / self.rate)
     }
+}
+
+/// Starts client `host`'s process: waits while the harness holds it
+/// stopped, then binds its socket.
+pub(crate) async fn start<Q, R>(
+    processes: &ProcessTable,
+    host: &str,
+) -> io::Result<(Rc<Endpoint<Q, R>>, UnboundedReceiver<Incoming<Q>>)>
+where
+    Q: Serialize + DeserializeOwned + 'static,
+    R: Serialize + DeserializeOwned + 'static,
+{
+    processes.wait_until_started(host).await;
+    Endpoint::bind().await
 }
 
 /// Host name of producer `index` (1-based).

@@ -1,0 +1,142 @@
+//! A broker: hosts partition replicas, leads some, follows others.
+//!
+//! Requests are served concurrently (a produce with `acks=all` and a long-
+//! polling fetch both wait for the log to move); all of them share one
+//! in-memory state, rebuilt from the journal at every start.
+//!
+//! - `state`: what the tasks share, and the views published to the observer.
+//! - `journal`: the durable store and its replay.
+//! - `flush`: when the journal is fsynced.
+//! - `produce`, `fetch`, `offsets`: serving clients and followers.
+//! - `follower`: replicating the partitions this broker follows.
+//! - `isr`: heartbeats, roles and in-sync set membership.
+
+mod fetch;
+mod flush;
+mod follower;
+mod isr;
+mod journal;
+mod offsets;
+mod produce;
+mod state;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use tokio::sync::{mpsc, Notify};
+
+use crate::clock::now;
+use crate::history::{EventKind, MsgId};
+use crate::log::config::{broker_host, Context};
+use crate::log::protocol::{BrokerId, PartitionId, Record, Reply, Request};
+use crate::log::replica::Replica;
+use crate::wire::{Endpoint, Incoming};
+use journal::Store;
+use state::{Broker, State};
+
+/// Runs broker `id` until the host is crashed.
+pub(crate) async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
+    let host = broker_host(id);
+    ctx.processes.wait_until_started(&host).await;
+    let incarnation = now().as_micros() as u64;
+
+    let (store, entries) = Store::open("log")?;
+    let mut replicas: BTreeMap<PartitionId, Replica> = ctx
+        .config
+        .all_partitions()
+        .filter(|p| ctx.config.replicas(*p).contains(&id))
+        .map(|p| (p, Replica::new(p, id)))
+        .collect();
+    let recovered = entries.len() as u64;
+    journal::replay(&mut replicas, entries);
+    let msgs: Vec<MsgId> = replicas
+        .values()
+        .flat_map(|r| r.log.iter().filter_map(Record::msg))
+        .collect();
+    ctx.history.record(
+        &host,
+        EventKind::Recover {
+            entries: recovered,
+            msgs,
+        },
+    );
+
+    let (endpoint, incoming) = Endpoint::bind().await?;
+    let broker = Rc::new(Broker {
+        id,
+        host,
+        ctx,
+        endpoint,
+        state: RefCell::new(State {
+            replicas,
+            metadata: BTreeMap::new(),
+            store,
+        }),
+        changed: Notify::new(),
+    });
+    for p in broker.state.borrow().replicas.keys().copied() {
+        broker.publish(p);
+        tokio::task::spawn_local(Rc::clone(&broker).follow(p));
+    }
+    tokio::task::spawn_local(Rc::clone(&broker).heartbeat(incarnation));
+    tokio::task::spawn_local(Rc::clone(&broker).maintain_isr());
+    if let Some(every) = broker.ctx.config.flush_interval {
+        tokio::task::spawn_local(Rc::clone(&broker).flush_periodically(every));
+    }
+    serve(broker, incoming).await
+}
+
+/// Serves each request in a task of its own.
+async fn serve(
+    broker: Rc<Broker>,
+    mut incoming: mpsc::UnboundedReceiver<Incoming<Request>>,
+) -> turmoil::Result {
+    while let Some(req) = incoming.recv().await {
+        tokio::task::spawn_local(handle(Rc::clone(&broker), req));
+    }
+    Ok(())
+}
+
+async fn handle(broker: Rc<Broker>, req: Incoming<Request>) {
+    let reply = match req.body {
+        Request::Metadata => Some(Reply::Metadata(
+            broker.state.borrow().metadata.values().cloned().collect(),
+        )),
+        Request::Produce {
+            partition,
+            msg,
+            producer,
+            acks,
+            idempotent,
+        } => broker
+            .produce(partition, msg, producer, acks, idempotent)
+            .await
+            .map(Reply::Produce),
+        Request::Fetch {
+            partition,
+            offset,
+            max_records,
+            replica,
+        } => Some(Reply::Fetch(
+            broker.fetch(partition, offset, max_records, replica).await,
+        )),
+        Request::OffsetCommit {
+            group,
+            partition,
+            offset,
+        } => Some(Reply::OffsetCommit(
+            broker.commit_offset(group, partition, offset).await,
+        )),
+        Request::OffsetFetch { group, partition } => {
+            Some(Reply::OffsetFetch(broker.fetch_offset(&group, partition)))
+        }
+        Request::ListOffsets { partition } => Some(Reply::ListOffsets(
+            broker.with_leader(partition, |r| (0, r.high_watermark)),
+        )),
+        Request::Heartbeat { .. } | Request::AlterIsr { .. } => None,
+    };
+    if let Some(reply) = reply {
+        broker.endpoint.reply(req.from, req.id, reply).await;
+    }
+}

@@ -186,13 +186,13 @@ pub(crate) struct RawWorkload {
     /// Consumer hosts `consumer-1..N`, in one consumer group (default 1).
     #[schemars(range(min = 1, max = MAX_CLIENTS))]
     pub consumers: Option<Spanned<u32>>,
-    /// Messages in total, split across the producers.
+    /// Messages in total, split across the producers (default 200).
     #[schemars(range(min = 1, max = MAX_MESSAGES))]
     pub messages: Option<Spanned<u32>>,
-    /// Messages per simulated second, all producers together.
+    /// Messages per simulated second, all producers together (default 100).
     #[schemars(range(max = MAX_RATE), extend("exclusiveMinimum" = 0))]
     pub rate: Option<Spanned<f64>>,
-    /// A consumer's time to process one message.
+    /// A consumer's time to process one message (default 5ms).
     pub processing_time: Option<SimDuration>,
 }
 

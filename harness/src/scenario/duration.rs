@@ -1,18 +1,30 @@
 //! Simulated durations as scenario files write them: `"500ms"`, `"2s"`,
 //! `"1.5s"`, `"1m"`, or a bare integer of milliseconds.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 /// A duration read from a scenario file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SimDuration(pub Duration);
+pub(crate) struct SimDuration(pub(crate) Duration);
+
+/// The units a duration may be written in, with their length in seconds.
+const UNITS: &[(&str, f64)] = &[
+    ("us", 1e-6),
+    ("µs", 1e-6),
+    ("ms", 1e-3),
+    ("s", 1.0),
+    ("m", 60.0),
+    ("min", 60.0),
+];
 
 /// Parses `"250ms"`, `"2s"`, `"1.5s"`, `"3m"`, `"40us"`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -22,12 +34,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         format!("`{text}` is not a duration: write a number and a unit, e.g. \"500ms\", \"2s\", \"1.5s\", \"1m\"")
     };
     let value: f64 = number.parse().map_err(|_| bad())?;
-    let scale = match unit.trim() {
-        "us" | "µs" => 1e-6,
-        "ms" => 1e-3,
-        "s" => 1.0,
-        "m" | "min" => 60.0,
-        _ => return Err(bad()),
+    let Some(&(_, scale)) = UNITS.iter().find(|(u, _)| *u == unit.trim()) else {
+        return Err(bad());
     };
     let secs = value * scale;
     if !secs.is_finite() || !(0.0..=1e7).contains(&secs) {
@@ -37,7 +45,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Writes a duration the way scenario files do.
-pub fn format_duration(d: Duration) -> String {
+pub(crate) fn format_duration(d: Duration) -> String {
     let us = d.as_micros();
     if us % 1_000_000 == 0 {
         format!("{}s", us / 1_000_000)
@@ -66,6 +74,30 @@ impl<'de> Deserialize<'de> for SimDuration {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for SimDuration {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let units: Vec<&str> = UNITS.iter().map(|(u, _)| *u).collect();
+        json_schema!({
+            "anyOf": [
+                {
+                    "type": "string",
+                    "description": "A number and a unit: \"500ms\", \"2s\", \"1.5s\", \"1m\".",
+                    "pattern": format!("^[0-9]+(\\.[0-9]+)?({})$", units.join("|"))
+                },
+                {
+                    "type": "integer",
+                    "description": "Milliseconds.",
+                    "minimum": 0
+                }
+            ]
+        })
     }
 }
 

@@ -23,7 +23,7 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     /// An error about the file as a whole (it cannot be read, say).
-    pub fn whole_file(file: &Path, message: impl Into<String>) -> Self {
+    pub(crate) fn whole_file(file: &Path, message: impl Into<String>) -> Self {
         ScenarioError {
             file: file.to_path_buf(),
             line: 0,
@@ -36,7 +36,7 @@ impl ScenarioError {
 
     /// An error at byte range `span` of `text`. When `key` is not given it is
     /// read off the line (`key = value`).
-    pub fn at(
+    pub(crate) fn at(
         file: &Path,
         text: &str,
         span: Option<Range<usize>>,
@@ -93,6 +93,12 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// Builds an error at a span of the file being read, naming the key at
+/// fault; the checks that follow reading take one so that they need not
+/// carry the file's path and text.
+pub(crate) type ErrAt<'a> =
+    dyn Fn(Option<Range<usize>>, Option<&str>, String) -> ScenarioError + 'a;
 
 #[cfg(test)]
 mod tests {

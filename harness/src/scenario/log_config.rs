@@ -1,77 +1,127 @@
 //! `[config]` of `system = "log"` scenarios: Kafka's setting names, mapped
 //! onto the log model's configuration.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::time::Duration;
 
 use broker_model::log::{Acks, LogConfig, OffsetReset};
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
-use toml::{Spanned, Value};
+use serde_json::json;
 
-use super::{ms, val, ErrAt, Setting};
-use crate::scenario::ScenarioError;
+use super::error::{ErrAt, ScenarioError};
+use super::spanned::{ms, val, Spanned};
 
-/// `[config]` of a `system = "log"` scenario: Kafka's setting names.
-#[derive(Deserialize, Default)]
+/// `[config]` of a `system = "log"` scenario: Kafka's setting names (quoted
+/// in TOML because of the dots). Every key is optional; times are scaled
+/// down from Kafka's defaults so that a run sees many failure detections in
+/// a few simulated seconds.
+#[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawLogConfig {
+#[schemars(rename = "LogConfig")]
+pub(crate) struct RawLogConfig {
+    /// Broker hosts `broker-1..N`.
     pub brokers: Option<Spanned<u32>>,
+    /// Partitions of the one topic (`num.partitions`); messages go
+    /// round-robin.
     pub partitions: Option<Spanned<u32>>,
+    /// Replicas per partition, assigned round-robin.
     #[serde(rename = "replication.factor")]
     pub replication_factor: Option<Spanned<u32>>,
+    /// With `acks = "all"`, the leader refuses writes (NotEnoughReplicas)
+    /// while the in-sync replica set is smaller than this.
     #[serde(rename = "min.insync.replicas")]
     pub min_insync_replicas: Option<Spanned<u32>>,
+    /// When a producer counts a send as done: 0 once written to the socket,
+    /// 1 once the leader appended it, "all" (or -1) once every in-sync
+    /// replica has it.
     pub acks: Option<Spanned<RawAcks>>,
+    /// Extra attempts after a timeout or a retriable error.
     pub retries: Option<Spanned<u32>>,
+    /// How long a producer waits for a reply (and a leader holds an
+    /// `acks = "all"` request).
     #[serde(rename = "request.timeout.ms")]
     pub request_timeout_ms: Option<Spanned<u64>>,
+    /// The pause between a producer's attempts.
     #[serde(rename = "retry.backoff.ms")]
     pub retry_backoff_ms: Option<Spanned<u64>>,
+    /// Sends a producer has outstanding at once.
     #[serde(rename = "max.in.flight.requests.per.connection")]
     pub max_in_flight: Option<Spanned<u32>>,
+    /// The leader drops a retried message it already holds (same producer
+    /// id and message).
     #[serde(rename = "enable.idempotence")]
     pub enable_idempotence: Option<Spanned<bool>>,
+    /// Elect an out-of-sync replica leader when no in-sync one is alive.
     #[serde(rename = "unclean.leader.election.enable")]
     pub unclean_leader_election: Option<Spanned<bool>>,
+    /// Fsync after this many appends; unset means the page cache only
+    /// (Kafka's default), so a power loss takes what was not yet flushed.
     #[serde(rename = "log.flush.interval.messages")]
     pub flush_interval_messages: Option<Spanned<u64>>,
+    /// Fsync on a timer as well; unset by default.
     #[serde(rename = "log.flush.interval.ms")]
     pub flush_interval_ms: Option<Spanned<u64>>,
+    /// A follower not caught up for this long leaves the in-sync replica
+    /// set.
     #[serde(rename = "replica.lag.time.max.ms")]
     pub replica_lag_time_max_ms: Option<Spanned<u64>>,
+    /// How long a leader holds a follower's fetch that finds nothing new.
     #[serde(rename = "replica.fetch.wait.max.ms")]
     pub replica_fetch_wait_max_ms: Option<Spanned<u64>>,
+    /// Broker-to-controller heartbeats (KRaft).
     #[serde(rename = "broker.heartbeat.interval.ms")]
     pub heartbeat_interval_ms: Option<Spanned<u64>>,
+    /// Missed heartbeats for this long fence a broker and move its
+    /// leaderships (KRaft).
     #[serde(rename = "broker.session.timeout.ms")]
     pub session_timeout_ms: Option<Spanned<u64>>,
+    /// Commit the position of everything handed to the application on a
+    /// timer, processed or not; false commits after processing.
     #[serde(rename = "enable.auto.commit")]
     pub enable_auto_commit: Option<Spanned<bool>>,
+    /// The auto-commit timer.
     #[serde(rename = "auto.commit.interval.ms")]
     pub auto_commit_interval_ms: Option<Spanned<u64>>,
+    /// Where a consumer starts without a committed offset, or when its
+    /// offset is beyond the log.
     #[serde(rename = "auto.offset.reset")]
     pub auto_offset_reset: Option<Spanned<RawOffsetReset>>,
+    /// The most messages a consumer holds unprocessed.
     #[serde(rename = "max.poll.records")]
     pub max_poll_records: Option<Spanned<u32>>,
+    /// How long a leader holds a consumer's fetch that finds nothing new.
     #[serde(rename = "fetch.max.wait.ms")]
     pub fetch_max_wait_ms: Option<Spanned<u64>>,
 }
 
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// `auto.offset.reset`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum RawOffsetReset {
+pub(crate) enum RawOffsetReset {
+    /// The oldest message still in the log.
     Earliest,
+    /// Only messages appended from now on.
     Latest,
 }
 
+/// `acks` written as a number.
+const ACKS_NUMBERS: [(i64, Acks); 3] = [(0, Acks::None), (1, Acks::Leader), (-1, Acks::All)];
+/// `acks` written as text.
+const ACKS_TEXTS: [(&str, Acks); 4] = [
+    ("0", Acks::None),
+    ("1", Acks::Leader),
+    ("all", Acks::All),
+    ("-1", Acks::All),
+];
+
 /// `acks = "all"`, `acks = 1`, `acks = "-1"`, …
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RawAcks(pub broker_model::log::Acks);
+pub(crate) struct RawAcks(pub Acks);
 
 impl<'de> Deserialize<'de> for RawAcks {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use broker_model::log::Acks;
         struct V;
         const ALLOWED: &str = "acks must be 0, 1, \"all\" or -1";
         impl Visitor<'_> for V {
@@ -80,19 +130,15 @@ impl<'de> Deserialize<'de> for RawAcks {
                 f.write_str(ALLOWED)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawAcks, E> {
-                match v {
-                    0 => Ok(RawAcks(Acks::None)),
-                    1 => Ok(RawAcks(Acks::Leader)),
-                    -1 => Ok(RawAcks(Acks::All)),
-                    _ => Err(E::custom(format!("`{v}` is not allowed: {ALLOWED}"))),
+                match ACKS_NUMBERS.iter().find(|(n, _)| *n == v) {
+                    Some(&(_, acks)) => Ok(RawAcks(acks)),
+                    None => Err(E::custom(format!("`{v}` is not allowed: {ALLOWED}"))),
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawAcks, E> {
-                match v {
-                    "0" => Ok(RawAcks(Acks::None)),
-                    "1" => Ok(RawAcks(Acks::Leader)),
-                    "all" | "-1" => Ok(RawAcks(Acks::All)),
-                    _ => Err(E::custom(format!("`{v}` is not allowed: {ALLOWED}"))),
+                match ACKS_TEXTS.iter().find(|(t, _)| *t == v) {
+                    Some(&(_, acks)) => Ok(RawAcks(acks)),
+                    None => Err(E::custom(format!("`{v}` is not allowed: {ALLOWED}"))),
                 }
             }
         }
@@ -100,9 +146,21 @@ impl<'de> Deserialize<'de> for RawAcks {
     }
 }
 
+impl JsonSchema for RawAcks {
+    fn schema_name() -> Cow<'static, str> {
+        "Acks".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let numbers = ACKS_NUMBERS.iter().map(|(n, _)| json!(n));
+        let texts = ACKS_TEXTS.iter().map(|(t, _)| json!(t));
+        json_schema!({"enum": numbers.chain(texts).collect::<Vec<_>>()})
+    }
+}
+
 impl RawLogConfig {
     /// The span of the value of `key`, when the file sets it.
-    pub fn span_of(&self, key: &str) -> Option<std::ops::Range<usize>> {
+    pub(crate) fn span_of(&self, key: &str) -> Option<std::ops::Range<usize>> {
         fn s<T>(v: &Option<Spanned<T>>) -> Option<std::ops::Range<usize>> {
             v.as_ref().map(Spanned::span)
         }
@@ -127,7 +185,7 @@ impl RawLogConfig {
 
 /// The model's configuration from the file's `[config]`, defaults filled
 /// in and combinations checked.
-pub fn convert(
+pub(crate) fn convert(
     raw: Option<&Spanned<RawLogConfig>>,
     err: &ErrAt,
 ) -> Result<LogConfig, ScenarioError> {
@@ -172,112 +230,4 @@ pub fn convert(
         err(span, Some(e.key), e.message)
     })?;
     Ok(config)
-}
-
-/// The configuration as settings named as in scenario files, defaults
-/// included; `None` for a setting left unset.
-pub fn describe(c: &LogConfig) -> Vec<Setting> {
-    let int = |n: u64| Some(Value::Integer(n as i64));
-    let ms = |d: Duration| int(d.as_millis() as u64);
-    let acks = match c.acks {
-        Acks::None => Value::Integer(0),
-        Acks::Leader => Value::Integer(1),
-        Acks::All => Value::String("all".into()),
-    };
-    let reset = match c.auto_offset_reset {
-        OffsetReset::Earliest => "earliest",
-        OffsetReset::Latest => "latest",
-    };
-    vec![
-        ("brokers", int(c.brokers.into())),
-        ("partitions", int(c.partitions.into())),
-        ("replication.factor", int(c.replication_factor.into())),
-        ("min.insync.replicas", int(c.min_insync_replicas.into())),
-        ("acks", Some(acks)),
-        ("retries", int(c.retries.into())),
-        ("request.timeout.ms", ms(c.request_timeout)),
-        ("retry.backoff.ms", ms(c.retry_backoff)),
-        (
-            "max.in.flight.requests.per.connection",
-            int(c.max_in_flight.into()),
-        ),
-        (
-            "enable.idempotence",
-            Some(Value::Boolean(c.enable_idempotence)),
-        ),
-        (
-            "unclean.leader.election.enable",
-            Some(Value::Boolean(c.unclean_leader_election)),
-        ),
-        (
-            "log.flush.interval.messages",
-            c.flush_interval_messages.and_then(int),
-        ),
-        ("log.flush.interval.ms", c.flush_interval.and_then(ms)),
-        ("replica.lag.time.max.ms", ms(c.replica_lag_time_max)),
-        ("replica.fetch.wait.max.ms", ms(c.replica_fetch_wait_max)),
-        ("broker.heartbeat.interval.ms", ms(c.heartbeat_interval)),
-        ("broker.session.timeout.ms", ms(c.session_timeout)),
-        (
-            "enable.auto.commit",
-            Some(Value::Boolean(c.enable_auto_commit)),
-        ),
-        ("auto.commit.interval.ms", ms(c.auto_commit_interval)),
-        ("auto.offset.reset", Some(Value::String(reset.into()))),
-        ("max.poll.records", int(c.max_poll_records.into())),
-        ("fetch.max.wait.ms", ms(c.fetch_max_wait)),
-    ]
-}
-
-/// The configuration in one line for the guarantee matrix: the settings
-/// that decide what survives a fault always (acks, replication, fsync
-/// policy, commit mode), then every other setting that differs from the
-/// default, so that two scenarios share a label only when they share a
-/// configuration.
-pub fn label(c: &LogConfig) -> String {
-    let acks = match c.acks {
-        broker_model::log::Acks::None => "0",
-        broker_model::log::Acks::Leader => "1",
-        broker_model::log::Acks::All => "all",
-    };
-    let mut parts = vec![
-        "log".to_string(),
-        format!("acks={acks}"),
-        format!("RF={}", c.replication_factor),
-        format!("min.insync={}", c.min_insync_replicas),
-    ];
-    match (c.flush_interval_messages, c.flush_interval) {
-        (None, None) => parts.push("no fsync".into()),
-        (Some(1), _) => parts.push("fsync every message".into()),
-        (Some(n), _) => parts.push(format!("fsync every {n} messages")),
-        (None, Some(d)) => parts.push(format!("fsync every {}ms", d.as_millis())),
-    }
-    if let (Some(_), Some(d)) = (c.flush_interval_messages, c.flush_interval) {
-        parts.push(format!("and every {}ms", d.as_millis()));
-    }
-    parts.push(if c.enable_auto_commit {
-        "auto-commit".into()
-    } else {
-        "manual commit".into()
-    });
-    const SHOWN: &[&str] = &[
-        "acks",
-        "replication.factor",
-        "min.insync.replicas",
-        "log.flush.interval.messages",
-        "log.flush.interval.ms",
-        "enable.auto.commit",
-    ];
-    let defaults = describe(&LogConfig::default());
-    for ((key, value), (_, default)) in describe(c).into_iter().zip(defaults) {
-        if value != default && !SHOWN.contains(&key) {
-            let text = match value {
-                Some(Value::String(s)) => s,
-                Some(v) => v.to_string(),
-                None => "unset".into(),
-            };
-            parts.push(format!("{key}={text}"));
-        }
-    }
-    parts.join(" · ")
 }

@@ -3,105 +3,172 @@
 //! mapped onto the queue model's configuration.
 
 use std::ops::Range;
-use std::time::Duration;
 
 use broker_model::queue::{
     AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig, QueueType, SyncMode,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
-use toml::{Spanned, Value};
 
-use super::{ms, val, ErrAt, Setting};
-use crate::scenario::ScenarioError;
+use super::error::{ErrAt, ScenarioError};
+use super::spanned::{ms, val, Spanned};
 
-/// `[config]` of a `system = "queue"` scenario.
-#[derive(Deserialize, Default)]
+/// `[config]` of a `system = "queue"` scenario: RabbitMQ's setting names.
+/// Every key is optional. Defaults are RabbitMQ's where they matter for
+/// durability; times are scaled down like the log model's. Keys that cannot
+/// apply to the configuration the file describes are refused rather than
+/// ignored.
+#[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawQueueConfig {
+#[schemars(rename = "QueueConfig")]
+pub(crate) struct RawQueueConfig {
+    /// Nodes `node-1..N`.
     pub nodes: Option<Spanned<u32>>,
+    /// Queues `q0..`; message `seq` goes to `q(seq mod queues)`, and queue
+    /// `i`'s home node is `node-(i mod N + 1)`.
     pub queues: Option<Spanned<u32>>,
+    /// `x-queue-type`, plus an `ha-mode` policy for "mirrored".
     pub queue_type: Option<Spanned<RawQueueType>>,
+    /// `durable` of `queue.declare`: the queue survives a restart of its
+    /// node; a non-durable queue comes back empty. Quorum queues are always
+    /// durable.
     pub durable: Option<Spanned<bool>>,
+    /// `delivery_mode = 2`: messages of a durable queue are written to the
+    /// node's message store; transient ones live in memory only.
     pub persistent: Option<Spanned<bool>>,
+    /// How a publisher learns that the broker took a message.
     pub publish_mode: Option<Spanned<RawPublishMode>>,
+    /// How long a publisher waits for a confirm or a commit (not with
+    /// "fire-and-forget").
     pub confirm_timeout_ms: Option<Spanned<u64>>,
+    /// Extra attempts after a nack, a refusal or a timeout (not with
+    /// "fire-and-forget").
     pub retries: Option<Spanned<u32>>,
+    /// The pause between a publisher's attempts (not with
+    /// "fire-and-forget").
     pub retry_backoff_ms: Option<Spanned<u64>>,
+    /// Publishes awaiting their confirm at once (with "confirm" only).
     pub max_outstanding_confirms: Option<Spanned<u32>>,
+    /// `no-ack` of `basic.consume`: when the broker may forget a delivered
+    /// message.
     pub ack: Option<Spanned<RawAck>>,
+    /// `prefetch_count` of `basic.qos`: unacknowledged deliveries a consumer
+    /// may hold; 0 is unlimited (with `ack = "manual"` only).
     pub prefetch: Option<Spanned<u32>>,
+    /// A client connection silent for two heartbeats is closed and its
+    /// unacknowledged deliveries requeued.
     pub heartbeat_ms: Option<Spanned<u64>>,
+    /// Nodes tick each other every quarter of it; a node silent for this
+    /// long is down.
     pub net_ticktime_ms: Option<Spanned<u64>>,
+    /// What the nodes do when they find the cluster partitioned.
     pub cluster_partition_handling: Option<Spanned<RawPartitionHandling>>,
+    /// Mirroring policy: which nodes hold the queue (mirrored queues only).
     #[serde(rename = "ha-mode")]
     pub ha_mode: Option<Spanned<RawHaMode>>,
+    /// Mirroring policy: with `ha-mode = "exactly"`, the nodes holding the
+    /// queue, master included; at most `nodes`.
     #[serde(rename = "ha-params")]
     pub ha_params: Option<Spanned<u32>>,
+    /// Mirroring policy: how a new or restarted mirror catches up.
     #[serde(rename = "ha-sync-mode")]
     pub ha_sync_mode: Option<Spanned<RawSyncMode>>,
+    /// Mirroring policy: which mirror may replace a master that failed.
     #[serde(rename = "ha-promote-on-failure")]
     pub ha_promote_on_failure: Option<Spanned<RawPromote>>,
+    /// Mirroring policy: the same choice when the master's node stopped in
+    /// an orderly way and told its mirrors.
     #[serde(rename = "ha-promote-on-shutdown")]
     pub ha_promote_on_shutdown: Option<Spanned<RawPromote>>,
+    /// Members of each quorum queue's Raft group, from the home node on;
+    /// unset means every node (quorum queues only).
     #[serde(rename = "x-quorum-initial-group-size")]
     pub quorum_group_size: Option<Spanned<u32>>,
 }
 
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// `queue_type`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum RawQueueType {
+pub(crate) enum RawQueueType {
+    /// One copy, on the queue's home node.
     Classic,
+    /// A master and mirrors (classic mirrored queues).
     Mirrored,
+    /// A Raft group.
     Quorum,
 }
 
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// `publish_mode`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum RawPublishMode {
+pub(crate) enum RawPublishMode {
+    /// Plain `basic.publish`: sent once written to the socket.
     FireAndForget,
+    /// `tx.select`: publish and `tx.commit` per message, one at a time.
     Transaction,
+    /// `confirm.select`: an asynchronous `basic.ack` per message.
     Confirm,
 }
 
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// `ack`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum RawAck {
+pub(crate) enum RawAck {
+    /// The broker forgets a message when it sends it.
     Auto,
+    /// The consumer sends `basic.ack` after processing.
     Manual,
 }
 
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// `cluster_partition_handling`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum RawPartitionHandling {
+pub(crate) enum RawPartitionHandling {
+    /// Both sides carry on, and stay split after the network heals (each
+    /// side keeps its own master).
     Ignore,
+    /// Once every node is reachable again, the smaller side restarts its
+    /// broker application and takes the winners' state.
     Autoheal,
+    /// A node that sees no majority stops its application (refusing
+    /// clients) until it sees one again.
     PauseMinority,
 }
 
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// `ha-mode`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum RawHaMode {
+pub(crate) enum RawHaMode {
+    /// Every node holds the queue.
     All,
+    /// `ha-params` nodes hold the queue, from the home node on.
     Exactly,
 }
 
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// `ha-sync-mode`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum RawSyncMode {
+pub(crate) enum RawSyncMode {
+    /// A new or restarted mirror starts empty and is synchronised only once
+    /// the older messages are consumed.
     Manual,
+    /// The master copies the queue to a new or restarted mirror.
     Automatic,
 }
 
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// `ha-promote-on-failure` and `ha-promote-on-shutdown`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum RawPromote {
+pub(crate) enum RawPromote {
+    /// Any mirror.
     Always,
+    /// Only a synchronised mirror; otherwise the queue waits for its master.
     WhenSynced,
 }
 
 impl RawQueueConfig {
     /// The span of the value of `key`, when the file sets it.
-    pub fn span_of(&self, key: &str) -> Option<Range<usize>> {
+    pub(crate) fn span_of(&self, key: &str) -> Option<Range<usize>> {
         fn s<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
             v.as_ref().map(Spanned::span)
         }
@@ -158,7 +225,7 @@ fn promote(p: RawPromote) -> Promote {
 
 /// The model's configuration from the file's `[config]`, defaults filled
 /// in and combinations checked.
-pub fn convert(
+pub(crate) fn convert(
     raw: Option<&Spanned<RawQueueConfig>>,
     err: &ErrAt,
 ) -> Result<QueueConfig, ScenarioError> {
@@ -300,172 +367,4 @@ pub fn convert(
         .validate()
         .map_err(|e| err(at(e.key), Some(e.key), e.message))?;
     Ok(config)
-}
-
-/// The configuration as settings named as in scenario files, defaults
-/// included, listing only the keys that apply to its publish mode, ack mode
-/// and queue type (the others are refused in files).
-pub fn describe(c: &QueueConfig) -> Vec<Setting> {
-    let int = |n: u64| Some(Value::Integer(n as i64));
-    let ms = |d: Duration| int(d.as_millis() as u64);
-    let text = |t: &str| Some(Value::String(t.into()));
-    let promote = |p: Promote| match p {
-        Promote::Always => text("always"),
-        Promote::WhenSynced => text("when-synced"),
-    };
-    let mut lines = vec![
-        ("nodes", int(c.nodes.into())),
-        ("queues", int(c.queues.into())),
-        (
-            "queue_type",
-            text(match c.queue_type {
-                QueueType::Classic => "classic",
-                QueueType::Mirrored => "mirrored",
-                QueueType::Quorum => "quorum",
-            }),
-        ),
-        ("durable", Some(Value::Boolean(c.durable))),
-        ("persistent", Some(Value::Boolean(c.persistent))),
-        (
-            "publish_mode",
-            text(match c.publish_mode {
-                PublishMode::FireAndForget => "fire-and-forget",
-                PublishMode::Transaction => "transaction",
-                PublishMode::Confirm => "confirm",
-            }),
-        ),
-    ];
-    if c.publish_mode != PublishMode::FireAndForget {
-        lines.push(("confirm_timeout_ms", ms(c.confirm_timeout)));
-        lines.push(("retries", int(c.retries.into())));
-        lines.push(("retry_backoff_ms", ms(c.retry_backoff)));
-    }
-    if c.publish_mode == PublishMode::Confirm {
-        lines.push((
-            "max_outstanding_confirms",
-            int(c.max_outstanding_confirms.into()),
-        ));
-    }
-    lines.push((
-        "ack",
-        text(match c.ack {
-            AckMode::Auto => "auto",
-            AckMode::Manual => "manual",
-        }),
-    ));
-    if c.ack == AckMode::Manual {
-        lines.push(("prefetch", int(c.prefetch.into())));
-    }
-    lines.push(("heartbeat_ms", ms(c.heartbeat)));
-    lines.push(("net_ticktime_ms", ms(c.net_ticktime)));
-    lines.push((
-        "cluster_partition_handling",
-        text(match c.partition_handling {
-            PartitionHandling::Ignore => "ignore",
-            PartitionHandling::Autoheal => "autoheal",
-            PartitionHandling::PauseMinority => "pause_minority",
-        }),
-    ));
-    match c.queue_type {
-        QueueType::Mirrored => {
-            match c.ha_mode {
-                HaMode::All => lines.push(("ha-mode", text("all"))),
-                HaMode::Exactly(n) => {
-                    lines.push(("ha-mode", text("exactly")));
-                    lines.push(("ha-params", int(n.into())));
-                }
-            }
-            lines.push((
-                "ha-sync-mode",
-                text(match c.ha_sync_mode {
-                    SyncMode::Manual => "manual",
-                    SyncMode::Automatic => "automatic",
-                }),
-            ));
-            lines.push(("ha-promote-on-failure", promote(c.ha_promote_on_failure)));
-            lines.push(("ha-promote-on-shutdown", promote(c.ha_promote_on_shutdown)));
-        }
-        // Unset means every node, RabbitMQ's default.
-        QueueType::Quorum => lines.push((
-            "x-quorum-initial-group-size",
-            c.quorum_group_size.and_then(|n| int(n.into())),
-        )),
-        QueueType::Classic => {}
-    }
-    lines
-}
-
-/// Every setting a queue `[config]` may hold, with a representative value,
-/// for the JSON Schema: the union over the modes that enable them.
-pub fn every_setting() -> Vec<Setting> {
-    let mirrored = QueueConfig {
-        queue_type: QueueType::Mirrored,
-        ha_mode: HaMode::Exactly(2),
-        publish_mode: PublishMode::Confirm,
-        ack: AckMode::Manual,
-        ..QueueConfig::default()
-    };
-    let quorum = QueueConfig {
-        queue_type: QueueType::Quorum,
-        ..QueueConfig::default()
-    };
-    let mut all = describe(&mirrored);
-    for (k, v) in describe(&quorum) {
-        if !all.iter().any(|(have, _)| *have == k) {
-            all.push((k, v));
-        }
-    }
-    all
-}
-
-/// The configuration in one line for the guarantee matrix: the settings
-/// that decide what survives a fault always (queue type, publish mode,
-/// durability, ack mode, the mirroring policy), then every other setting
-/// that differs from the default.
-pub fn label(c: &QueueConfig) -> String {
-    let mut parts = vec!["queue".to_string()];
-    let shown_value = |key: &str| {
-        describe(c)
-            .into_iter()
-            .find(|(k, _)| *k == key)
-            .and_then(|(_, v)| v)
-            .map(|v| match v {
-                Value::String(s) => s,
-                other => other.to_string(),
-            })
-    };
-    for key in ["queue_type", "publish_mode"] {
-        parts.extend(shown_value(key));
-    }
-    parts.push(match (c.durable, c.persistent) {
-        (true, true) => "durable+persistent".into(),
-        (true, false) => "durable, transient messages".into(),
-        (false, _) => "non-durable".into(),
-    });
-    parts.push(format!("{} ack", shown_value("ack").unwrap_or_default()));
-    const SHOWN: &[&str] = &["queue_type", "publish_mode", "durable", "persistent", "ack"];
-    // Defaults of the same modes, so that the keys only those modes have
-    // count as changed only when their values are.
-    let defaults = describe(&QueueConfig {
-        queue_type: c.queue_type,
-        publish_mode: c.publish_mode,
-        ack: c.ack,
-        durable: c.durable,
-        ..QueueConfig::default()
-    });
-    for (key, value) in describe(c) {
-        if SHOWN.contains(&key) {
-            continue;
-        }
-        let default = defaults.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
-        if default != Some(&value) {
-            let text = match value {
-                Some(Value::String(s)) => s,
-                Some(v) => v.to_string(),
-                None => "unset".into(),
-            };
-            parts.push(format!("{key}={text}"));
-        }
-    }
-    parts.join(" · ")
 }

@@ -1,7 +1,11 @@
-use super::*;
+use std::path::Path;
+
 use broker_model::queue::{
-    AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueType, SyncMode,
+    AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig, QueueType, SyncMode,
 };
+
+use super::model::host_names;
+use super::*;
 
 const GOOD: &str = r#"
 name = "mirrored"

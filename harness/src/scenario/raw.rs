@@ -1,68 +1,126 @@
 //! Scenario files as written, with the source span of every value that a
 //! later check may need to point at.
+//!
+//! These are the types the parser reads a file into, and the JSON Schema of
+//! scenario files is derived from them: their doc comments are the schema's
+//! descriptions, and a key or value the parser accepts is in the schema
+//! because it is in these types.
 
+use std::borrow::Cow;
 use std::fmt;
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
-use toml::Spanned;
+use serde_json::{json, Value};
 
 use super::duration::SimDuration;
+use super::model::SYSTEMS;
+use super::spanned::Spanned;
+use crate::fault::ROLE_NAMES;
+use crate::random_nemesis::KIND_NAMES;
+use crate::trigger::CONDITION_NAMES;
 
-/// The keys every scenario file shares; `C` is the system's `[config]`.
-#[derive(Deserialize)]
+/// The most producers, and the most consumers, a workload may have.
+pub(crate) const MAX_CLIENTS: u32 = 64;
+/// The most messages a workload may send.
+pub(crate) const MAX_MESSAGES: u32 = 1_000_000;
+/// The highest send rate, in messages per simulated second.
+pub(crate) const MAX_RATE: f64 = 1_000_000.0;
+/// The most seeds `seeds = N` may ask for.
+const MAX_SEEDS: i64 = 10_000;
+
+/// An mqsim scenario: which system, which configuration, which faults, and
+/// what the author expects the checker to find.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawScenario<C> {
+pub(crate) struct RawScenario<C> {
+    /// The scenario's name, as reports show it.
+    #[schemars(length(min = 1))]
     pub name: Spanned<String>,
+    /// What the scenario shows, in a sentence or two.
     #[serde(default)]
     pub description: String,
+    /// The system under test: "log" (the Kafka-like replicated log) or
+    /// "queue" (the RabbitMQ-like queue cluster). It decides which keys
+    /// `[config]` takes.
     #[allow(dead_code, reason = "read by the first pass; kept so the key is known")]
+    #[schemars(with = "SystemName")]
     pub system: Spanned<String>,
+    /// What the author expects the checker to find: compared with the
+    /// verdict, never used to reach it.
     pub expect: Spanned<RawExpect>,
+    /// The seeds to run: a number N for seeds 1 to N (default 5), or a list
+    /// such as [3, 17].
     pub seeds: Option<Spanned<RawSeeds>>,
+    /// Simulated time of the workload and the faults (default 10s).
     pub duration: Option<Spanned<SimDuration>>,
+    /// The longest the final drain may take, in simulated time (default 30s).
     pub drain: Option<Spanned<SimDuration>>,
+    /// Simulated network latency between any two hosts.
     #[serde(default)]
     pub network: RawNetwork,
+    /// What the producers and consumers do.
     pub workload: Option<Spanned<RawWorkload>>,
+    /// The system's settings, under the real system's own names; which keys
+    /// apply depends on `system`.
     pub config: Option<Spanned<C>>,
+    /// Faults at a time (`at`) or on a condition (`when`), in file order.
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
+    /// A random fault schedule drawn per seed, on top of `faults`.
     pub nemesis: Option<Spanned<RawNemesis>>,
 }
 
 /// `[nemesis]`: a seeded random fault schedule.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawNemesis {
+pub(crate) struct RawNemesis {
+    /// The kinds of fault to draw from.
+    #[schemars(with = "Vec<KindName>", length(min = 1))]
     pub kinds: Spanned<Vec<String>>,
+    /// Simulated time between draws (default 1s).
     pub interval: Option<Spanned<SimDuration>>,
+    /// The most faults active at once (default 1).
+    #[schemars(range(min = 1))]
     pub max_concurrent: Option<Spanned<u32>>,
+    /// The hosts or roles faults may hit (default any-broker).
     pub targets: Option<Spanned<OneOrMany>>,
+    /// The partition (or queue) that roles refer to (default 0).
     pub partition: Option<Spanned<u32>>,
+    /// The shortest a drawn fault lasts (default 200ms).
     pub min_duration: Option<Spanned<SimDuration>>,
+    /// The longest a drawn fault lasts (default 2s).
     pub max_duration: Option<Spanned<SimDuration>>,
+    /// When the first draw happens (default 1s).
     pub start: Option<Spanned<SimDuration>>,
+    /// When draws stop (default: at the end of `duration`).
     pub stop: Option<Spanned<SimDuration>>,
+    /// The probability a `drop` fault drops a datagram (default 0.3).
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub rate: Option<Spanned<f64>>,
+    /// The latency a `delay` fault adds (default 200ms).
     pub latency: Option<Spanned<SimDuration>>,
 }
 
 /// Just enough of a file to learn its system.
 #[derive(Deserialize)]
-pub struct RawHead {
+pub(crate) struct RawHead {
     pub system: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+/// What the author expects the checker to find.
+#[derive(Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq, Debug)]
 #[serde(rename_all = "kebab-case")]
-pub enum RawExpect {
+pub(crate) enum RawExpect {
+    /// At least one acknowledged message is lost.
     Loss,
+    /// No acknowledged message is lost (duplicates are allowed).
     NoLoss,
 }
 
 /// `seeds = 5` (seeds 1 to 5) or `seeds = [3, 17]`.
-pub struct RawSeeds(pub Vec<u64>);
+pub(crate) struct RawSeeds(pub Vec<u64>);
 
 impl<'de> Deserialize<'de> for RawSeeds {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -73,7 +131,7 @@ impl<'de> Deserialize<'de> for RawSeeds {
                 f.write_str("a number of seeds (1 to 10000) or a list of seeds")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawSeeds, E> {
-                if !(1..=10_000).contains(&v) {
+                if !(1..=MAX_SEEDS).contains(&v) {
                     return Err(E::custom("the number of seeds must be between 1 and 10000"));
                 }
                 Ok(RawSeeds((1..=v as u64).collect()))
@@ -93,39 +151,79 @@ impl<'de> Deserialize<'de> for RawSeeds {
     }
 }
 
-#[derive(Deserialize, Default)]
+impl JsonSchema for RawSeeds {
+    fn schema_name() -> Cow<'static, str> {
+        "Seeds".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_SEEDS},
+                {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}}
+            ]
+        })
+    }
+}
+
+/// `[network]`: simulated latency between any two hosts.
+#[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawNetwork {
+pub(crate) struct RawNetwork {
+    /// The least latency of a datagram (default 1ms).
     pub min_latency: Option<Spanned<SimDuration>>,
+    /// The most latency of a datagram (default 5ms).
     pub max_latency: Option<Spanned<SimDuration>>,
 }
 
-#[derive(Deserialize, Default)]
+/// `[workload]`: what the producers and consumers do.
+#[derive(Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawWorkload {
+pub(crate) struct RawWorkload {
+    /// Producer hosts `producer-1..N` (default 1).
+    #[schemars(range(min = 1, max = MAX_CLIENTS))]
     pub producers: Option<Spanned<u32>>,
+    /// Consumer hosts `consumer-1..N`, in one consumer group (default 1).
+    #[schemars(range(min = 1, max = MAX_CLIENTS))]
     pub consumers: Option<Spanned<u32>>,
+    /// Messages in total, split across the producers (default 200).
+    #[schemars(range(min = 1, max = MAX_MESSAGES))]
     pub messages: Option<Spanned<u32>>,
+    /// Messages per simulated second, all producers together (default 100).
+    #[schemars(range(max = MAX_RATE), extend("exclusiveMinimum" = 0))]
     pub rate: Option<Spanned<f64>>,
+    /// A consumer's time to process one message (default 5ms).
     pub processing_time: Option<SimDuration>,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+/// What a fault does.
+#[derive(Deserialize, JsonSchema, Clone, Copy, PartialEq, Eq, Debug)]
 #[serde(rename_all = "snake_case")]
-pub enum RawAction {
+pub(crate) enum RawAction {
+    /// Cut `target` off from `peer` (default: every other host), both ways.
     Partition,
+    /// Cut `target` off from every other host.
     Isolate,
+    /// Drop a share (`rate`) of the datagrams between `target` and `peer`.
     Drop,
+    /// Add `latency` to the datagrams between `target` and `peer`.
     Delay,
+    /// Hold the datagrams between `target` and `peer`, then deliver them all
+    /// at once when the fault ends.
     Hold,
+    /// Stop `target`'s process; what it fsynced survives (restarts after
+    /// `restart_after`, if given).
     Crash,
+    /// Cut `target`'s power: writes not yet fsynced are lost too (restarts
+    /// after `restart_after`, if given).
     #[serde(alias = "power-loss")]
     PowerLoss,
+    /// End every network fault.
     Heal,
 }
 
 impl RawAction {
-    pub const ALL: [RawAction; 8] = [
+    pub(crate) const ALL: [RawAction; 8] = [
         RawAction::Partition,
         RawAction::Isolate,
         RawAction::Drop,
@@ -136,7 +234,7 @@ impl RawAction {
         RawAction::Heal,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             RawAction::Partition => "partition",
             RawAction::Isolate => "isolate",
@@ -150,7 +248,7 @@ impl RawAction {
     }
 
     /// The keys the action takes besides `at` and `action`, required first.
-    pub fn keys(self) -> (&'static [&'static str], &'static [&'static str]) {
+    pub(crate) fn keys(self) -> (&'static [&'static str], &'static [&'static str]) {
         match self {
             RawAction::Partition | RawAction::Hold => {
                 (&["target"], &["peer", "partition", "duration"])
@@ -166,26 +264,62 @@ impl RawAction {
     }
 }
 
-#[derive(Deserialize)]
+/// One fault, at a time (`at`) or on a condition (`when`).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawFault {
+#[schemars(transform = fault_needs)]
+pub(crate) struct RawFault {
+    /// Simulated time of the fault, or with `when`, the time from which the
+    /// condition is watched.
     pub at: Option<Spanned<SimDuration>>,
+    /// Fire when this condition holds instead of at a time.
+    #[schemars(with = "Option<ConditionName>")]
     pub when: Option<Spanned<String>>,
+    /// With `when`: how long after the condition holds the fault fires.
     pub after: Option<Spanned<SimDuration>>,
+    /// With `when`: how many times the fault may fire (default 1).
+    #[schemars(range(min = 1))]
     pub times: Option<Spanned<u32>>,
+    /// What the fault does.
     pub action: Spanned<RawAction>,
+    /// The hosts the fault hits.
     pub target: Option<Spanned<OneOrMany>>,
+    /// The other side of a network fault (default: every other host).
     pub peer: Option<Spanned<OneOrMany>>,
+    /// The partition (or queue) that roles refer to (default 0).
     pub partition: Option<Spanned<u32>>,
+    /// How long a network fault lasts (default: until `heal` or the end).
     pub duration: Option<Spanned<SimDuration>>,
+    /// After a crash or a power loss, when the host restarts (default: never).
     pub restart_after: Option<Spanned<SimDuration>>,
+    /// For `drop`: the probability a datagram is dropped.
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub rate: Option<Spanned<f64>>,
+    /// For `delay`: the latency added to every datagram.
     pub latency: Option<Spanned<SimDuration>>,
+}
+
+/// A fault needs `at` or `when`, and the keys its action requires.
+fn fault_needs(schema: &mut Schema) {
+    let needs = RawAction::ALL
+        .iter()
+        .map(|a| {
+            json!({
+                "if": {"properties": {"action": {"const": a.name()}}},
+                "then": {"required": a.keys().0}
+            })
+        })
+        .collect();
+    schema.insert(
+        "anyOf".into(),
+        json!([{"required": ["at"]}, {"required": ["when"]}]),
+    );
+    schema.insert("allOf".into(), Value::Array(needs));
 }
 
 impl RawFault {
     /// The optional keys present, with their spans.
-    pub fn present(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
+    pub(crate) fn present(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
         let mut keys = Vec::new();
         let mut add = |k, s: Option<std::ops::Range<usize>>| {
             if let Some(s) = s {
@@ -206,7 +340,7 @@ impl RawFault {
     }
 
     /// The trigger keys present, with their spans.
-    pub fn trigger_keys(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
+    pub(crate) fn trigger_keys(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
         let mut keys = Vec::new();
         if let Some(s) = &self.after {
             keys.push(("after", s.span()));
@@ -219,7 +353,7 @@ impl RawFault {
 }
 
 /// `target = "leader"` or `target = ["broker-1", "broker-2"]`.
-pub struct OneOrMany(pub Vec<String>);
+pub(crate) struct OneOrMany(pub Vec<String>);
 
 impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -246,3 +380,42 @@ impl<'de> Deserialize<'de> for OneOrMany {
         d.deserialize_any(V)
     }
 }
+
+impl JsonSchema for OneOrMany {
+    fn schema_name() -> Cow<'static, str> {
+        "Hosts".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let one = json_schema!({
+            "type": "string",
+            "description": format!(
+                "A host name (broker-1, controller, node-1, producer-1, …) or a role: {}.",
+                ROLE_NAMES.join(", ")
+            ),
+        });
+        json_schema!({"anyOf": [one, {"type": "array", "items": one, "minItems": 1}]})
+    }
+}
+
+/// Declares a type that exists only for the schema: a string that is one of
+/// the names the parser accepts, from the list it checks against.
+macro_rules! name_schema {
+    ($name:ident, $title:literal, $names:expr) => {
+        struct $name;
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                $title.into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({"type": "string", "enum": $names})
+            }
+        }
+    };
+}
+
+name_schema!(SystemName, "System", SYSTEMS);
+name_schema!(ConditionName, "Condition", CONDITION_NAMES);
+name_schema!(KindName, "NemesisKind", KIND_NAMES);

@@ -1,181 +1,125 @@
 //! A JSON Schema of scenario files, for editors: with it, an editor's TOML
 //! support completes keys, shows what each means and flags unknown ones.
 //!
-//! The schema is built from the same lists the parser uses (settings,
-//! actions and their keys, roles, conditions, nemesis kinds), so the two
-//! cannot drift apart.
+//! The schema is derived with schemars from the types the parser reads a
+//! file into (`raw`, `log_config`, `queue_config`), so it lists the same keys
+//! and the same values as the parser, and their doc comments are its
+//! descriptions. Two things derivation cannot see are added here: which
+//! `[config]` table goes with which `system` (the parser's second pass), and
+//! each setting's default, from the table the reports print.
+
+use std::borrow::Cow;
 
 use broker_model::log::LogConfig;
-use serde_json::{json, Map, Value};
+use schemars::generate::SchemaSettings;
+use schemars::transform::{RecursiveTransform, Transform};
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde_json::{json, Value};
 
-use super::raw::RawAction;
-use super::Setting;
-use super::{log_config, queue_config};
-use crate::fault::ROLE_NAMES;
-use crate::random_nemesis::KIND_NAMES;
-use crate::trigger::CONDITION_NAMES;
+use super::log_config::RawLogConfig;
+use super::model::Setting;
+use super::queue_config::RawQueueConfig;
+use super::raw::RawScenario;
+use super::settings::{log_settings, queue_defaults};
 
-fn duration() -> Value {
-    json!({
-        "description": "A simulated duration: \"500ms\", \"2s\", \"1.5s\", \"1m\", or an integer of milliseconds.",
-        "anyOf": [
-            {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?(us|µs|ms|s|m|min)$"},
-            {"type": "integer", "minimum": 0}
-        ]
-    })
-}
+/// `[config]` among the keys every system shares: a table whose keys
+/// `system` decides.
+struct SystemConfig;
 
-fn targets() -> Value {
-    let one = json!({
-        "type": "string",
-        "description": format!("A host name (broker-1, controller, producer-1, …) or a role: {}.", ROLE_NAMES.join(", ")),
-    });
-    json!({"anyOf": [one, {"type": "array", "items": one, "minItems": 1}]})
-}
+impl JsonSchema for SystemConfig {
+    fn schema_name() -> Cow<'static, str> {
+        "Config".into()
+    }
 
-/// The schema of one setting, from its default.
-fn setting(key: &str, default: &Option<toml::Value>) -> Value {
-    match (key, default) {
-        ("acks", _) => json!({"enum": [0, 1, -1, "0", "1", "all", "-1"], "description": "acks"}),
-        ("auto.offset.reset", _) => json!({"enum": ["earliest", "latest"]}),
-        ("queue_type", _) => json!({"enum": ["classic", "mirrored", "quorum"]}),
-        ("publish_mode", _) => json!({"enum": ["fire-and-forget", "transaction", "confirm"]}),
-        ("ack", _) => json!({"enum": ["auto", "manual"]}),
-        ("cluster_partition_handling", _) => {
-            json!({"enum": ["ignore", "autoheal", "pause_minority"]})
-        }
-        ("ha-mode", _) => json!({"enum": ["all", "exactly"]}),
-        ("ha-sync-mode", _) => json!({"enum": ["manual", "automatic"]}),
-        ("ha-promote-on-failure" | "ha-promote-on-shutdown", _) => {
-            json!({"enum": ["always", "when-synced"]})
-        }
-        (_, Some(toml::Value::Boolean(_))) => json!({"type": "boolean"}),
-        (_, Some(toml::Value::String(_))) => json!({"type": "string"}),
-        _ => json!({"type": "integer", "minimum": 0}),
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "object"})
     }
 }
 
-fn config(settings: Vec<Setting>) -> Value {
-    let mut properties = Map::new();
-    for (key, default) in &settings {
-        let mut schema = setting(key, default);
-        let default_text = match default {
-            Some(v) => format!("Default: {v}."),
-            None => "Default: unset.".to_string(),
-        };
-        schema["description"] = Value::String(format!("`{key}`. {default_text}"));
-        properties.insert(key.to_string(), schema);
-    }
-    json!({"type": "object", "additionalProperties": false, "properties": properties})
-}
-
-fn fault() -> Value {
-    let actions: Vec<&str> = RawAction::ALL.iter().map(|a| a.name()).collect();
-    let needs: Vec<Value> = RawAction::ALL
-        .iter()
-        .map(|a| {
-            let (required, _) = a.keys();
-            json!({
-                "if": {"properties": {"action": {"const": a.name()}}},
-                "then": {"required": required}
-            })
-        })
-        .collect();
-    json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["action"],
-        "properties": {
-            "at": duration(),
-            "when": {"enum": CONDITION_NAMES, "description": "Fire when this condition holds instead of at a time."},
-            "after": duration(),
-            "times": {"type": "integer", "minimum": 1},
-            "action": {"enum": actions},
-            "target": targets(),
-            "peer": targets(),
-            "partition": {"type": "integer", "minimum": 0, "description": "The partition (or queue) roles refer to."},
-            "duration": duration(),
-            "restart_after": duration(),
-            "rate": {"type": "number", "minimum": 0, "maximum": 1},
-            "latency": duration()
-        },
-        "anyOf": [{"required": ["at"]}, {"required": ["when"]}],
-        "allOf": needs
-    })
-}
-
-fn nemesis() -> Value {
-    json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["kinds"],
-        "properties": {
-            "kinds": {"type": "array", "minItems": 1, "items": {"enum": KIND_NAMES}},
-            "interval": duration(),
-            "max_concurrent": {"type": "integer", "minimum": 1},
-            "targets": targets(),
-            "partition": {"type": "integer", "minimum": 0},
-            "min_duration": duration(),
-            "max_duration": duration(),
-            "start": duration(),
-            "stop": duration(),
-            "rate": {"type": "number", "minimum": 0, "maximum": 1},
-            "latency": duration()
-        }
-    })
-}
-
-/// The JSON Schema of scenario files.
+/// The JSON Schema of scenario files (draft 2020-12).
 pub fn schema() -> Value {
-    let systems = json!([
-        {
-            "if": {"properties": {"system": {"const": "log"}}},
-            "then": {"properties": {"config": config(log_config::describe(&LogConfig::default()))}}
-        },
-        {
-            "if": {"properties": {"system": {"const": "queue"}}},
-            "then": {"properties": {"config": config(queue_config::every_setting())}}
-        }
-    ]);
-    json!({
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "mqsim scenario",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["name", "system", "expect"],
-        "properties": {
-            "name": {"type": "string", "minLength": 1},
-            "description": {"type": "string"},
-            "system": {"enum": super::SYSTEMS},
-            "expect": {"enum": ["loss", "no-loss"], "description": "Compared with the verdict, never used to reach it."},
-            "seeds": {"anyOf": [
-                {"type": "integer", "minimum": 1, "maximum": 10000},
-                {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}}
-            ]},
-            "duration": duration(),
-            "drain": duration(),
-            "network": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {"min_latency": duration(), "max_latency": duration()}
-            },
-            "workload": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "producers": {"type": "integer", "minimum": 1, "maximum": 64},
-                    "consumers": {"type": "integer", "minimum": 1, "maximum": 64},
-                    "messages": {"type": "integer", "minimum": 1},
-                    "rate": {"type": "number", "exclusiveMinimum": 0},
-                    "processing_time": duration()
-                }
-            },
-            "config": {"type": "object"},
-            "faults": {"type": "array", "items": fault()},
-            "nemesis": nemesis()
-        },
-        "allOf": systems
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator();
+    let mut root = generator.root_schema_for::<RawScenario<SystemConfig>>();
+    root.insert("title".into(), "mqsim scenario".into());
+    let log = generator.subschema_for::<RawLogConfig>();
+    let queue = generator.subschema_for::<RawQueueConfig>();
+    let branches = [
+        (
+            "log",
+            with_defaults(log, log_settings(&LogConfig::default())),
+        ),
+        ("queue", with_defaults(queue, queue_defaults())),
+    ]
+    .into_iter()
+    .map(|(system, config)| {
+        json!({
+            "if": {"properties": {"system": {"const": system}}, "required": ["system"]},
+            "then": {"properties": {"config": config}}
+        })
     })
+    .collect();
+    root.insert("allOf".into(), Value::Array(branches));
+    RecursiveTransform(without_null).transform(&mut root);
+    RecursiveTransform(unwrapped_description).transform(&mut root);
+    root.to_value()
+}
+
+/// A `[config]` schema with each setting's default, as the reports show it.
+fn with_defaults(mut config: Schema, defaults: Vec<Setting>) -> Schema {
+    if let Some(Value::Object(properties)) = config.get_mut("properties") {
+        for (key, value) in defaults {
+            if let (Some(Value::Object(property)), Some(value)) = (properties.get_mut(key), value) {
+                let value = serde_json::to_value(value).expect("a setting converts to JSON");
+                property.insert("default".into(), value);
+            }
+        }
+    }
+    config
+}
+
+/// Drops the `null` schemars allows for every `Option` field: TOML has no
+/// null, so a file leaves an optional key out instead.
+fn without_null(schema: &mut Schema) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            object.insert("type".into(), only);
+        }
+    }
+    if let Some(Value::Array(values)) = object.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
+    if let Some(Value::Array(options)) = object.get_mut("anyOf") {
+        options.retain(|o| *o != json!({"type": "null"}));
+        if let [Value::Object(_)] = options.as_slice() {
+            let Some(Value::Object(only)) = options.pop() else {
+                return;
+            };
+            object.remove("anyOf");
+            for (key, value) in only {
+                object.entry(key).or_insert(value);
+            }
+        }
+    }
+}
+
+/// Joins the lines of a description that come from a wrapped doc comment,
+/// so that editors wrap it to their own width; blank lines still part
+/// paragraphs.
+fn unwrapped_description(schema: &mut Schema) {
+    if let Some(Value::String(text)) = schema.get_mut("description") {
+        *text = text
+            .split("\n\n")
+            .map(|paragraph| paragraph.replace('\n', " "))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Commented starter files for `mqsim new`: a scenario that runs as it is
 //! and says, key by key, what can be changed.
 
-/// The starter file for `system`, if mqsim models it.
+/// The starter file for `system`, if mqsim models it (every system in
+/// [`SYSTEMS`](super::SYSTEMS) has one).
 pub fn starter(system: &str) -> Option<&'static str> {
     match system {
         "log" => Some(LOG),
@@ -9,9 +10,6 @@ pub fn starter(system: &str) -> Option<&'static str> {
         _ => None,
     }
 }
-
-/// The systems `mqsim new` can start a file for.
-pub const SYSTEMS: &[&str] = &["log", "queue"];
 
 const LOG: &str = r#"# A scenario for the Kafka-like log. Run it with
 #   cargo run --release --bin mqsim -- run THIS_FILE
@@ -129,6 +127,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::scenario::model::SYSTEMS;
 
     #[test]
     fn every_starter_is_a_valid_scenario() {

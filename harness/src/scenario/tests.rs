@@ -1,4 +1,8 @@
+use std::path::Path;
+use std::time::Duration;
+
 use super::*;
+use crate::trigger::Condition;
 
 const GOOD: &str = r#"
 name = "acks1"

@@ -7,7 +7,7 @@ use std::time::Duration;
 use toml::Value;
 
 use super::duration::format_duration;
-use super::{dest_names, Network, Scenario};
+use super::model::{dest_names, Network, Scenario};
 use crate::fault::{Action, Fault, Selector, Target};
 use crate::random_nemesis::{Kind, RandomNemesis};
 

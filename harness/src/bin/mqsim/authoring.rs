@@ -3,17 +3,17 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use harness::scenario::{schema, starter};
+use harness::scenario::{self, starter, SYSTEMS};
 
 use crate::output::out;
 
 /// `mqsim new`: a commented starter file for `system`, printed or written
 /// to `path` (never over an existing file).
 pub fn new(system: &str, path: Option<&Path>) -> ExitCode {
-    let Some(text) = starter::starter(system) else {
+    let Some(text) = starter(system) else {
         eprintln!(
             "error: unknown system `{system}`; allowed: {}",
-            starter::SYSTEMS.join(", ")
+            SYSTEMS.join(", ")
         );
         return ExitCode::from(2);
     };
@@ -43,7 +43,7 @@ pub fn new(system: &str, path: Option<&Path>) -> ExitCode {
 
 /// `mqsim schema`: the JSON Schema of scenario files.
 pub fn print_schema() -> ExitCode {
-    let text = serde_json::to_string_pretty(&schema::schema()).expect("the schema serializes");
+    let text = serde_json::to_string_pretty(&scenario::schema()).expect("the schema serializes");
     out!("{text}");
     ExitCode::SUCCESS
 }

@@ -1,0 +1,325 @@
+//! A scenario's configuration as the reports show it: every `[config]`
+//! setting under the name scenario files use, defaults included.
+
+use std::time::Duration;
+
+use broker_model::log::{Acks, LogConfig, OffsetReset};
+use broker_model::queue::{
+    AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig, QueueType, SyncMode,
+};
+use toml::Value;
+
+use super::model::{Scenario, Setting, System};
+
+impl Scenario {
+    /// Every `[config]` setting, defaults included.
+    pub(crate) fn settings(&self) -> Vec<Setting> {
+        match &self.system {
+            System::Log(c) => log_settings(c),
+            System::Queue(c) => queue_settings(c),
+        }
+    }
+
+    /// The configuration as `key = value` text pairs, for reports.
+    pub(crate) fn config_lines(&self) -> Vec<(String, String)> {
+        self.settings()
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Some(toml::Value::String(s)) => s,
+                    Some(other) => other.to_string(),
+                    None => "unset".into(),
+                };
+                (k.to_string(), text)
+            })
+            .collect()
+    }
+
+    /// The configuration in one line: the system and the settings that
+    /// decide what survives a fault, then any other non-default setting.
+    pub(crate) fn configuration_label(&self) -> String {
+        match &self.system {
+            System::Log(c) => log_label(c),
+            System::Queue(c) => queue_label(c),
+        }
+    }
+}
+
+/// The configuration as settings named as in scenario files, defaults
+/// included; `None` for a setting left unset.
+pub(crate) fn log_settings(c: &LogConfig) -> Vec<Setting> {
+    let int = |n: u64| Some(Value::Integer(n as i64));
+    let ms = |d: Duration| int(d.as_millis() as u64);
+    let acks = match c.acks {
+        Acks::None => Value::Integer(0),
+        Acks::Leader => Value::Integer(1),
+        Acks::All => Value::String("all".into()),
+    };
+    let reset = match c.auto_offset_reset {
+        OffsetReset::Earliest => "earliest",
+        OffsetReset::Latest => "latest",
+    };
+    vec![
+        ("brokers", int(c.brokers.into())),
+        ("partitions", int(c.partitions.into())),
+        ("replication.factor", int(c.replication_factor.into())),
+        ("min.insync.replicas", int(c.min_insync_replicas.into())),
+        ("acks", Some(acks)),
+        ("retries", int(c.retries.into())),
+        ("request.timeout.ms", ms(c.request_timeout)),
+        ("retry.backoff.ms", ms(c.retry_backoff)),
+        (
+            "max.in.flight.requests.per.connection",
+            int(c.max_in_flight.into()),
+        ),
+        (
+            "enable.idempotence",
+            Some(Value::Boolean(c.enable_idempotence)),
+        ),
+        (
+            "unclean.leader.election.enable",
+            Some(Value::Boolean(c.unclean_leader_election)),
+        ),
+        (
+            "log.flush.interval.messages",
+            c.flush_interval_messages.and_then(int),
+        ),
+        ("log.flush.interval.ms", c.flush_interval.and_then(ms)),
+        ("replica.lag.time.max.ms", ms(c.replica_lag_time_max)),
+        ("replica.fetch.wait.max.ms", ms(c.replica_fetch_wait_max)),
+        ("broker.heartbeat.interval.ms", ms(c.heartbeat_interval)),
+        ("broker.session.timeout.ms", ms(c.session_timeout)),
+        (
+            "enable.auto.commit",
+            Some(Value::Boolean(c.enable_auto_commit)),
+        ),
+        ("auto.commit.interval.ms", ms(c.auto_commit_interval)),
+        ("auto.offset.reset", Some(Value::String(reset.into()))),
+        ("max.poll.records", int(c.max_poll_records.into())),
+        ("fetch.max.wait.ms", ms(c.fetch_max_wait)),
+    ]
+}
+
+/// The configuration in one line for the guarantee matrix: the settings
+/// that decide what survives a fault always (acks, replication, fsync
+/// policy, commit mode), then every other setting that differs from the
+/// default, so that two scenarios share a label only when they share a
+/// configuration.
+fn log_label(c: &LogConfig) -> String {
+    let acks = match c.acks {
+        Acks::None => "0",
+        Acks::Leader => "1",
+        Acks::All => "all",
+    };
+    let mut parts = vec![
+        "log".to_string(),
+        format!("acks={acks}"),
+        format!("RF={}", c.replication_factor),
+        format!("min.insync={}", c.min_insync_replicas),
+    ];
+    match (c.flush_interval_messages, c.flush_interval) {
+        (None, None) => parts.push("no fsync".into()),
+        (Some(1), _) => parts.push("fsync every message".into()),
+        (Some(n), _) => parts.push(format!("fsync every {n} messages")),
+        (None, Some(d)) => parts.push(format!("fsync every {}ms", d.as_millis())),
+    }
+    if let (Some(_), Some(d)) = (c.flush_interval_messages, c.flush_interval) {
+        parts.push(format!("and every {}ms", d.as_millis()));
+    }
+    parts.push(if c.enable_auto_commit {
+        "auto-commit".into()
+    } else {
+        "manual commit".into()
+    });
+    const SHOWN: &[&str] = &[
+        "acks",
+        "replication.factor",
+        "min.insync.replicas",
+        "log.flush.interval.messages",
+        "log.flush.interval.ms",
+        "enable.auto.commit",
+    ];
+    let defaults = log_settings(&LogConfig::default());
+    for ((key, value), (_, default)) in log_settings(c).into_iter().zip(defaults) {
+        if value != default && !SHOWN.contains(&key) {
+            let text = match value {
+                Some(Value::String(s)) => s,
+                Some(v) => v.to_string(),
+                None => "unset".into(),
+            };
+            parts.push(format!("{key}={text}"));
+        }
+    }
+    parts.join(" · ")
+}
+
+/// The configuration as settings named as in scenario files, defaults
+/// included, listing only the keys that apply to its publish mode, ack mode
+/// and queue type (the others are refused in files).
+fn queue_settings(c: &QueueConfig) -> Vec<Setting> {
+    let int = |n: u64| Some(Value::Integer(n as i64));
+    let ms = |d: Duration| int(d.as_millis() as u64);
+    let text = |t: &str| Some(Value::String(t.into()));
+    let promote = |p: Promote| match p {
+        Promote::Always => text("always"),
+        Promote::WhenSynced => text("when-synced"),
+    };
+    let mut lines = vec![
+        ("nodes", int(c.nodes.into())),
+        ("queues", int(c.queues.into())),
+        (
+            "queue_type",
+            text(match c.queue_type {
+                QueueType::Classic => "classic",
+                QueueType::Mirrored => "mirrored",
+                QueueType::Quorum => "quorum",
+            }),
+        ),
+        ("durable", Some(Value::Boolean(c.durable))),
+        ("persistent", Some(Value::Boolean(c.persistent))),
+        (
+            "publish_mode",
+            text(match c.publish_mode {
+                PublishMode::FireAndForget => "fire-and-forget",
+                PublishMode::Transaction => "transaction",
+                PublishMode::Confirm => "confirm",
+            }),
+        ),
+    ];
+    if c.publish_mode != PublishMode::FireAndForget {
+        lines.push(("confirm_timeout_ms", ms(c.confirm_timeout)));
+        lines.push(("retries", int(c.retries.into())));
+        lines.push(("retry_backoff_ms", ms(c.retry_backoff)));
+    }
+    if c.publish_mode == PublishMode::Confirm {
+        lines.push((
+            "max_outstanding_confirms",
+            int(c.max_outstanding_confirms.into()),
+        ));
+    }
+    lines.push((
+        "ack",
+        text(match c.ack {
+            AckMode::Auto => "auto",
+            AckMode::Manual => "manual",
+        }),
+    ));
+    if c.ack == AckMode::Manual {
+        lines.push(("prefetch", int(c.prefetch.into())));
+    }
+    lines.push(("heartbeat_ms", ms(c.heartbeat)));
+    lines.push(("net_ticktime_ms", ms(c.net_ticktime)));
+    lines.push((
+        "cluster_partition_handling",
+        text(match c.partition_handling {
+            PartitionHandling::Ignore => "ignore",
+            PartitionHandling::Autoheal => "autoheal",
+            PartitionHandling::PauseMinority => "pause_minority",
+        }),
+    ));
+    match c.queue_type {
+        QueueType::Mirrored => {
+            match c.ha_mode {
+                HaMode::All => lines.push(("ha-mode", text("all"))),
+                HaMode::Exactly(n) => {
+                    lines.push(("ha-mode", text("exactly")));
+                    lines.push(("ha-params", int(n.into())));
+                }
+            }
+            lines.push((
+                "ha-sync-mode",
+                text(match c.ha_sync_mode {
+                    SyncMode::Manual => "manual",
+                    SyncMode::Automatic => "automatic",
+                }),
+            ));
+            lines.push(("ha-promote-on-failure", promote(c.ha_promote_on_failure)));
+            lines.push(("ha-promote-on-shutdown", promote(c.ha_promote_on_shutdown)));
+        }
+        // Unset means every node, RabbitMQ's default.
+        QueueType::Quorum => lines.push((
+            "x-quorum-initial-group-size",
+            c.quorum_group_size.and_then(|n| int(n.into())),
+        )),
+        QueueType::Classic => {}
+    }
+    lines
+}
+
+/// Every setting a queue `[config]` may hold, with its default in the
+/// configuration that enables it, for the JSON Schema: the settings of the
+/// default configuration, then those only a mirrored queue with publisher
+/// confirms lists, then those only a quorum queue lists. `ha-params` has no
+/// default (it goes with `ha-mode = "exactly"`), so it is not among them.
+pub(crate) fn queue_defaults() -> Vec<Setting> {
+    let mirrored = QueueConfig {
+        queue_type: QueueType::Mirrored,
+        publish_mode: PublishMode::Confirm,
+        ..QueueConfig::default()
+    };
+    let quorum = QueueConfig {
+        queue_type: QueueType::Quorum,
+        ..QueueConfig::default()
+    };
+    let mut all: Vec<Setting> = Vec::new();
+    for c in [QueueConfig::default(), mirrored, quorum] {
+        for (k, v) in queue_settings(&c) {
+            if !all.iter().any(|(have, _)| *have == k) {
+                all.push((k, v));
+            }
+        }
+    }
+    all
+}
+
+/// The configuration in one line for the guarantee matrix: the settings
+/// that decide what survives a fault always (queue type, publish mode,
+/// durability, ack mode, the mirroring policy), then every other setting
+/// that differs from the default.
+fn queue_label(c: &QueueConfig) -> String {
+    let mut parts = vec!["queue".to_string()];
+    let shown_value = |key: &str| {
+        queue_settings(c)
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v)
+            .map(|v| match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            })
+    };
+    for key in ["queue_type", "publish_mode"] {
+        parts.extend(shown_value(key));
+    }
+    parts.push(match (c.durable, c.persistent) {
+        (true, true) => "durable+persistent".into(),
+        (true, false) => "durable, transient messages".into(),
+        (false, _) => "non-durable".into(),
+    });
+    parts.push(format!("{} ack", shown_value("ack").unwrap_or_default()));
+    const SHOWN: &[&str] = &["queue_type", "publish_mode", "durable", "persistent", "ack"];
+    // Defaults of the same modes, so that the keys only those modes have
+    // count as changed only when their values are.
+    let defaults = queue_settings(&QueueConfig {
+        queue_type: c.queue_type,
+        publish_mode: c.publish_mode,
+        ack: c.ack,
+        durable: c.durable,
+        ..QueueConfig::default()
+    });
+    for (key, value) in queue_settings(c) {
+        if SHOWN.contains(&key) {
+            continue;
+        }
+        let default = defaults.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        if default != Some(&value) {
+            let text = match value {
+                Some(Value::String(s)) => s,
+                Some(v) => v.to_string(),
+                None => "unset".into(),
+            };
+            parts.push(format!("{key}={text}"));
+        }
+    }
+    parts.join(" · ")
+}

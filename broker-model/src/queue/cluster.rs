@@ -145,14 +145,6 @@ impl Cluster {
         !p.up || !p.running || incarnation.is_some_and(|i| Some(i) != p.incarnation)
     }
 
-    /// The current run of `node`, if it is up.
-    pub fn incarnation_of(&self, node: NodeId) -> Option<Incarnation> {
-        self.peers
-            .get(&node)
-            .filter(|p| p.up)
-            .and_then(|p| p.incarnation)
-    }
-
     /// Whether this node sees more than half of the cluster, itself
     /// included. During the first `net_ticktime` after start, before peers
     /// could have ticked, it assumes it does.

@@ -58,6 +58,21 @@ pub struct Poll {
     pub dropped: Vec<Dropped>,
 }
 
+/// A consumer's request, as the queue's master or leader reads it.
+#[derive(Clone, Debug)]
+pub(crate) struct Subscription {
+    /// The subscription.
+    pub(crate) consumer: ConsumerId,
+    /// Its acknowledgement mode.
+    pub(crate) ack: AckMode,
+    /// Its prefetch count (0 = unlimited).
+    pub(crate) prefetch: u32,
+    /// The highest delivery tag it has received.
+    pub(crate) received: u64,
+    /// Every delivery tag up to this one is acknowledged.
+    pub(crate) acked: u64,
+}
+
 /// A queue's messages and consumers.
 #[derive(Clone, Debug, Default)]
 pub struct Fifo {
@@ -66,11 +81,6 @@ pub struct Fifo {
 }
 
 impl Fifo {
-    /// An empty queue.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// A queue holding `messages`, all ready.
     pub fn with_messages(messages: impl IntoIterator<Item = (u64, Stored)>) -> Self {
         Fifo {
@@ -79,12 +89,12 @@ impl Fifo {
         }
     }
 
-    /// Whether a request from `id`, which says it has received and
-    /// acknowledged up to these tags, belongs to a subscription this queue
-    /// knows or starts a new one. A request carrying tags the queue never
-    /// handed out comes from a subscription an earlier master or run held.
-    pub fn subscribed(&self, id: &ConsumerId, received: u64, acked: u64) -> bool {
-        self.consumers.contains_key(id) || (received == 0 && acked == 0)
+    /// Whether `sub`, which says it has received and acknowledged up to
+    /// its tags, belongs to a subscription this queue knows or starts a new
+    /// one. A request carrying tags the queue never handed out comes from a
+    /// subscription an earlier master or run held.
+    pub fn subscribed(&self, sub: &Subscription) -> bool {
+        self.consumers.contains_key(&sub.consumer) || (sub.received == 0 && sub.acked == 0)
     }
 
     /// Adds a message at position `seq`.
@@ -95,11 +105,6 @@ impl Fifo {
     /// Messages the queue holds: ready, or delivered and unacknowledged.
     pub fn len(&self) -> u64 {
         self.ready.len() as u64 + self.unacked(None)
-    }
-
-    /// True when the queue holds nothing.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn unacked(&self, except: Option<&ConsumerId>) -> u64 {
@@ -165,22 +170,15 @@ impl Fifo {
     /// earlier ones of the same consumer), applies its acknowledgements and
     /// receipts, and hands out deliveries: first any it did not receive,
     /// otherwise new ones within its prefetch window.
-    pub fn poll(
-        &mut self,
-        id: &ConsumerId,
-        ack: AckMode,
-        prefetch: u32,
-        received: u64,
-        acked: u64,
-        now: Duration,
-    ) -> Poll {
+    pub fn poll(&mut self, sub: &Subscription, now: Duration) -> Poll {
+        let id = &sub.consumer;
         let mut out = Poll {
-            dropped: self.register(id, ack, prefetch, now),
+            dropped: self.register(id, sub.ack, sub.prefetch, now),
             ..Poll::default()
         };
-        out.removed = self.ack(id, acked);
+        out.removed = self.ack(id, sub.acked);
         let c = self.consumers.get_mut(id).expect("registered above");
-        c.received = c.received.max(received.min(c.last_tag));
+        c.received = c.received.max(sub.received.min(c.last_tag));
         if c.ack == AckMode::Auto {
             let received = c.received;
             c.out.retain(|tag, _| *tag > received);
@@ -308,11 +306,6 @@ impl Fifo {
         self.ready.len() as u64 + self.unacked(Some(id))
     }
 
-    /// Whether a message is ready for delivery.
-    pub fn has_ready(&self) -> bool {
-        !self.ready.is_empty()
-    }
-
     /// Marks every message as possibly delivered before, as a new master
     /// must: it cannot know what the old one handed out.
     pub fn mark_all_redelivered(&mut self) {
@@ -349,20 +342,36 @@ mod tests {
 
     const T0: Duration = Duration::ZERO;
 
+    fn sub(
+        consumer: &ConsumerId,
+        ack: AckMode,
+        prefetch: u32,
+        received: u64,
+        acked: u64,
+    ) -> Subscription {
+        Subscription {
+            consumer: consumer.clone(),
+            ack,
+            prefetch,
+            received,
+            acked,
+        }
+    }
+
     #[test]
     fn manual_ack_respects_prefetch_and_keeps_unacked_in_the_queue() {
         let mut q = queue(10);
         let c = consumer(1);
-        let p = q.poll(&c, AckMode::Manual, 3, 0, 0, T0);
+        let p = q.poll(&sub(&c, AckMode::Manual, 3, 0, 0), T0);
         assert_eq!(p.deliveries.len(), 3);
         assert_eq!(p.deliveries[0].tag, 1);
         assert!(p.removed.is_empty());
         assert_eq!(q.len(), 10);
         // Received but not acked: nothing new fits.
-        let p = q.poll(&c, AckMode::Manual, 3, 3, 0, T0);
+        let p = q.poll(&sub(&c, AckMode::Manual, 3, 3, 0), T0);
         assert!(p.deliveries.is_empty());
         // Acking two frees two slots.
-        let p = q.poll(&c, AckMode::Manual, 3, 3, 2, T0);
+        let p = q.poll(&sub(&c, AckMode::Manual, 3, 3, 2), T0);
         assert_eq!(p.removed.len(), 2);
         assert_eq!(
             p.deliveries.iter().map(|d| d.tag).collect::<Vec<_>>(),
@@ -375,8 +384,8 @@ mod tests {
     fn deliveries_not_received_are_sent_again() {
         let mut q = queue(5);
         let c = consumer(1);
-        let first = q.poll(&c, AckMode::Manual, 2, 0, 0, T0);
-        let again = q.poll(&c, AckMode::Manual, 2, 0, 0, T0);
+        let first = q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
+        let again = q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
         assert_eq!(first.deliveries, again.deliveries);
     }
 
@@ -384,26 +393,26 @@ mod tests {
     fn auto_ack_removes_at_send_and_loses_unreceived_deliveries_on_close() {
         let mut q = queue(5);
         let c = consumer(1);
-        let p = q.poll(&c, AckMode::Auto, 2, 0, 0, T0);
+        let p = q.poll(&sub(&c, AckMode::Auto, 2, 0, 0), T0);
         assert_eq!(p.deliveries.len(), 5, "prefetch does not bound auto-ack");
         assert_eq!(p.removed.len(), 5);
-        assert!(q.is_empty());
+        assert_eq!(q.len(), 0);
         let d = q.drop_consumer(&c).unwrap();
         assert_eq!(d.lost_in_flight.len(), 5);
         assert!(d.requeued.is_empty());
-        assert!(q.is_empty());
+        assert_eq!(q.len(), 0);
     }
 
     #[test]
     fn a_dead_manual_consumer_has_its_deliveries_requeued_in_place() {
         let mut q = queue(4);
         let c = consumer(1);
-        q.poll(&c, AckMode::Manual, 2, 0, 0, T0);
+        q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
         let dropped = q.expire(Duration::from_secs(5), Duration::from_secs(1));
         assert_eq!(dropped.len(), 1);
         assert_eq!(dropped[0].requeued.len(), 2);
         let c2 = consumer(2);
-        let p = q.poll(&c2, AckMode::Manual, 1, 0, 0, T0);
+        let p = q.poll(&sub(&c2, AckMode::Manual, 1, 0, 0), T0);
         assert_eq!(p.deliveries[0].msg, MsgId::new(1, 0));
         assert!(p.deliveries[0].redelivered);
     }
@@ -411,9 +420,9 @@ mod tests {
     #[test]
     fn a_new_connection_closes_the_old_one() {
         let mut q = queue(3);
-        q.poll(&consumer(1), AckMode::Manual, 0, 0, 0, T0);
+        q.poll(&sub(&consumer(1), AckMode::Manual, 0, 0, 0), T0);
         assert_eq!(q.remaining_for(&consumer(2)), 3);
-        let p = q.poll(&consumer(2), AckMode::Manual, 0, 0, 0, T0);
+        let p = q.poll(&sub(&consumer(2), AckMode::Manual, 0, 0, 0), T0);
         assert_eq!(p.dropped.len(), 1);
         assert_eq!(p.deliveries.len(), 3);
         assert!(p.deliveries.iter().all(|d| d.redelivered));
@@ -423,7 +432,7 @@ mod tests {
     fn removal_finds_messages_held_by_consumers() {
         let mut q = queue(3);
         let c = consumer(1);
-        q.poll(&c, AckMode::Manual, 1, 0, 0, T0);
+        q.poll(&sub(&c, AckMode::Manual, 1, 0, 0), T0);
         assert_eq!(q.min_seq(), Some(0));
         let removed = q.remove(&[0, 2]);
         assert_eq!(removed.len(), 2);

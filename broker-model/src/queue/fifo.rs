@@ -14,7 +14,7 @@ use crate::queue::config::AckMode;
 use crate::queue::protocol::{ConsumerId, Delivery, Stored};
 
 /// The most deliveries one answer carries.
-pub const MAX_BATCH: usize = 100;
+pub(crate) const MAX_BATCH: usize = 100;
 
 #[derive(Clone, Debug)]
 struct Consumer {
@@ -36,26 +36,26 @@ struct Consumer {
 /// A consumer connection the queue gave up on, and what became of the
 /// deliveries it held.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Dropped {
+pub(crate) struct Dropped {
     /// The connection.
-    pub consumer: ConsumerId,
+    pub(crate) consumer: ConsumerId,
     /// Unacknowledged deliveries put back in the queue, marked redelivered.
-    pub requeued: Vec<MsgId>,
+    pub(crate) requeued: Vec<MsgId>,
     /// Auto-ack deliveries that had left the queue but were never confirmed
     /// received: gone with the connection.
-    pub lost_in_flight: Vec<MsgId>,
+    pub(crate) lost_in_flight: Vec<MsgId>,
 }
 
 /// What a consumer request produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Poll {
+pub(crate) struct Poll {
     /// Deliveries for the consumer (resent or new), in tag order.
-    pub deliveries: Vec<Delivery>,
+    pub(crate) deliveries: Vec<Delivery>,
     /// Messages that left the queue because of this request (acknowledged,
     /// or delivered with auto-ack), with their positions.
-    pub removed: Vec<(u64, Stored)>,
+    pub(crate) removed: Vec<(u64, Stored)>,
     /// Earlier connections of the same consumer, closed by this one.
-    pub dropped: Vec<Dropped>,
+    pub(crate) dropped: Vec<Dropped>,
 }
 
 /// A consumer's request, as the queue's master or leader reads it.
@@ -75,14 +75,14 @@ pub(crate) struct Subscription {
 
 /// A queue's messages and consumers.
 #[derive(Clone, Debug, Default)]
-pub struct Fifo {
+pub(crate) struct Fifo {
     ready: BTreeMap<u64, Stored>,
     consumers: BTreeMap<ConsumerId, Consumer>,
 }
 
 impl Fifo {
     /// A queue holding `messages`, all ready.
-    pub fn with_messages(messages: impl IntoIterator<Item = (u64, Stored)>) -> Self {
+    pub(crate) fn with_messages(messages: impl IntoIterator<Item = (u64, Stored)>) -> Self {
         Fifo {
             ready: messages.into_iter().collect(),
             consumers: BTreeMap::new(),
@@ -93,17 +93,17 @@ impl Fifo {
     /// its tags, belongs to a subscription this queue knows or starts a new
     /// one. A request carrying tags the queue never handed out comes from a
     /// subscription an earlier master or run held.
-    pub fn subscribed(&self, sub: &Subscription) -> bool {
+    pub(crate) fn subscribed(&self, sub: &Subscription) -> bool {
         self.consumers.contains_key(&sub.consumer) || (sub.received == 0 && sub.acked == 0)
     }
 
     /// Adds a message at position `seq`.
-    pub fn enqueue(&mut self, seq: u64, stored: Stored) {
+    pub(crate) fn enqueue(&mut self, seq: u64, stored: Stored) {
         self.ready.insert(seq, stored);
     }
 
     /// Messages the queue holds: ready, or delivered and unacknowledged.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.ready.len() as u64 + self.unacked(None)
     }
 
@@ -116,7 +116,7 @@ impl Fifo {
     }
 
     /// Every message the queue holds, in position order.
-    pub fn contents(&self) -> Vec<(u64, Stored)> {
+    pub(crate) fn contents(&self) -> Vec<(u64, Stored)> {
         let mut all: BTreeMap<u64, Stored> = self.ready.clone();
         for c in self.consumers.values() {
             if c.ack == AckMode::Manual {
@@ -127,7 +127,7 @@ impl Fifo {
     }
 
     /// The lowest position still held, if any.
-    pub fn min_seq(&self) -> Option<u64> {
+    pub(crate) fn min_seq(&self) -> Option<u64> {
         let ready = self.ready.keys().next().copied();
         let out = self
             .consumers
@@ -143,7 +143,7 @@ impl Fifo {
 
     /// Removes the messages at `seqs` wherever they are (ready or held by a
     /// consumer), returning those that were there.
-    pub fn remove(&mut self, seqs: &[u64]) -> Vec<(u64, Stored)> {
+    pub(crate) fn remove(&mut self, seqs: &[u64]) -> Vec<(u64, Stored)> {
         let mut removed = Vec::new();
         for seq in seqs {
             if let Some(s) = self.ready.remove(seq) {
@@ -170,7 +170,7 @@ impl Fifo {
     /// earlier ones of the same consumer), applies its acknowledgements and
     /// receipts, and hands out deliveries: first any it did not receive,
     /// otherwise new ones within its prefetch window.
-    pub fn poll(&mut self, sub: &Subscription, now: Duration) -> Poll {
+    pub(crate) fn poll(&mut self, sub: &Subscription, now: Duration) -> Poll {
         let id = &sub.consumer;
         let mut out = Poll {
             dropped: self.register(id, sub.ack, sub.prefetch, now),
@@ -252,7 +252,7 @@ impl Fifo {
 
     /// Applies `basic.ack` with `multiple`: every delivery up to `upto` of
     /// this connection leaves the queue. Returns what left.
-    pub fn ack(&mut self, id: &ConsumerId, upto: u64) -> Vec<(u64, Stored)> {
+    pub(crate) fn ack(&mut self, id: &ConsumerId, upto: u64) -> Vec<(u64, Stored)> {
         let Some(c) = self.consumers.get_mut(id) else {
             return Vec::new();
         };
@@ -267,7 +267,7 @@ impl Fifo {
     /// Closes a consumer connection: its unacknowledged deliveries go back
     /// to the queue marked redelivered; its unconfirmed auto-ack deliveries
     /// are gone.
-    pub fn drop_consumer(&mut self, id: &ConsumerId) -> Option<Dropped> {
+    pub(crate) fn drop_consumer(&mut self, id: &ConsumerId) -> Option<Dropped> {
         let c = self.consumers.remove(id)?;
         let mut d = Dropped {
             consumer: id.clone(),
@@ -288,7 +288,7 @@ impl Fifo {
     }
 
     /// Closes every consumer connection silent for longer than `timeout`.
-    pub fn expire(&mut self, now: Duration, timeout: Duration) -> Vec<Dropped> {
+    pub(crate) fn expire(&mut self, now: Duration, timeout: Duration) -> Vec<Dropped> {
         let dead: Vec<ConsumerId> = self
             .consumers
             .iter()
@@ -302,13 +302,13 @@ impl Fifo {
 
     /// Messages `id` could still be given: ready ones and those other
     /// connections hold unacknowledged.
-    pub fn remaining_for(&self, id: &ConsumerId) -> u64 {
+    pub(crate) fn remaining_for(&self, id: &ConsumerId) -> u64 {
         self.ready.len() as u64 + self.unacked(Some(id))
     }
 
     /// Marks every message as possibly delivered before, as a new master
     /// must: it cannot know what the old one handed out.
-    pub fn mark_all_redelivered(&mut self) {
+    pub(crate) fn mark_all_redelivered(&mut self) {
         for s in self.ready.values_mut() {
             s.redelivered = true;
         }

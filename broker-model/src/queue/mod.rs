@@ -36,7 +36,7 @@ use crate::deploy::{Deployment, HostRole, Instruments};
 use crate::workload::{consumer_host, producer_host, Workload};
 
 /// What every host of a queue cluster is given.
-pub type Context = crate::deploy::HostContext<QueueConfig>;
+pub(crate) type Context = crate::deploy::HostContext<QueueConfig>;
 
 /// Adds the nodes, publishers and consumers of a queue cluster to `sim`, in
 /// that order (turmoil steps hosts in registration order).

@@ -10,6 +10,7 @@ use crate::queue::config::{node_host, queue_name};
 use crate::queue::fifo::Fifo;
 use crate::queue::protocol::{Command, Location, NodeId, Reply, Request, RequestVote, VoteReply};
 use crate::queue::quorum::queue::QuorumQueue;
+use crate::queue::quorum::raft::{Tally, VoteOutcome};
 use crate::queue::quorum::state::QuorumState;
 
 impl QuorumQueue {
@@ -59,12 +60,10 @@ impl QuorumQueue {
         let Some(r) = &mut st.raft else {
             return;
         };
-        let (persist, elected) = r.on_vote_reply(peer, reply);
-        if persist {
-            self.io.store.borrow_mut().set_vote(q, r.term, r.voted_for);
-        }
-        if elected {
-            self.elected(&mut st);
+        match r.on_vote_reply(peer, reply) {
+            Tally::NewerTerm => self.io.store.borrow_mut().set_vote(q, r.term, r.voted_for),
+            Tally::Elected => self.elected(&mut st),
+            Tally::Unchanged => {}
         }
         self.after_raft(&mut st);
     }
@@ -131,7 +130,7 @@ impl QuorumQueue {
         let q = req.queue;
         let mut st = self.state.borrow_mut();
         let r = st.raft.as_mut()?;
-        let (reply, persist) = r.on_vote(&req);
+        let VoteOutcome { reply, persist } = r.on_vote(&req);
         if persist {
             self.io.store.borrow_mut().set_vote(q, r.term, r.voted_for);
         }

@@ -11,6 +11,7 @@ use crate::queue::protocol::{
     AppendEntries, AppendReply, Command, Location, NodeId, Reply, Request,
 };
 use crate::queue::quorum::queue::QuorumQueue;
+use crate::queue::quorum::raft::AckOutcome;
 use crate::queue::store::Entry;
 
 impl QuorumQueue {
@@ -56,7 +57,7 @@ impl QuorumQueue {
 
     fn on_append_reply(&self, peer: NodeId, term: u64, reply: &AppendReply) {
         let q = self.q;
-        let advanced = {
+        let outcome = {
             let mut st = self.state.borrow_mut();
             let Some(r) = &mut st.raft else {
                 return;
@@ -64,14 +65,14 @@ impl QuorumQueue {
             if r.term != term && reply.term <= r.term {
                 return;
             }
-            let (persist, advanced) = r.on_append_reply(peer, reply);
-            if persist {
+            let outcome = r.on_append_reply(peer, reply);
+            if outcome == AckOutcome::NewerTerm {
                 self.io.store.borrow_mut().set_vote(q, r.term, r.voted_for);
             }
             self.after_raft(&mut st);
-            advanced
+            outcome
         };
-        if advanced {
+        if outcome == AckOutcome::CommitAdvanced {
             self.io.changed.notify_waiters();
         }
     }

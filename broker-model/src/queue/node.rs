@@ -16,15 +16,15 @@ use std::rc::Rc;
 use tokio::sync::{mpsc, Notify};
 
 use crate::clock::now;
+use crate::deploy::HostContext;
 use crate::history::EventKind;
 use crate::queue::app::App;
 use crate::queue::cluster::{Cluster, Heard};
-use crate::queue::config::{node_host, PartitionHandling};
+use crate::queue::config::{node_host, PartitionHandling, QueueConfig};
 use crate::queue::protocol::ClientError;
 use crate::queue::protocol::{Incarnation, NodeId, NodeStatus, Reply, Request, Tick};
 use crate::queue::routing::error_reply;
 use crate::queue::runtime::Process;
-use crate::queue::Context;
 use crate::wire::{Endpoint, Incoming};
 
 struct Node {
@@ -35,7 +35,7 @@ struct Node {
 }
 
 /// Runs node `id` until the host is crashed.
-pub(crate) async fn run(ctx: Context, id: NodeId) -> turmoil::Result {
+pub(crate) async fn run(ctx: HostContext<QueueConfig>, id: NodeId) -> turmoil::Result {
     let host = node_host(id);
     ctx.processes.wait_until_started(&host).await;
     let started = now();

@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
+use crate::deploy::HostContext;
 use crate::history::EventKind;
 use crate::observe::ReplicaView;
 use crate::queue::cluster::Cluster;
@@ -25,7 +26,6 @@ use crate::queue::config::{node_host, queue_name, QueueConfig};
 use crate::queue::fifo::Dropped;
 use crate::queue::protocol::{ClientError, Incarnation, Location, NodeId, QueueId, Reply, Request};
 use crate::queue::store::Store;
-use crate::queue::Context;
 use crate::wire::Endpoint;
 
 /// How long a master holds a consumer request that finds nothing to deliver.
@@ -42,7 +42,7 @@ pub(crate) struct Process {
     /// The node id.
     pub(crate) id: NodeId,
     /// The cluster context.
-    pub(crate) ctx: Context,
+    pub(crate) ctx: HostContext<QueueConfig>,
     /// The socket.
     pub(crate) endpoint: Rc<Endpoint<Request, Reply>>,
     /// This process run.

@@ -22,6 +22,7 @@ mod mirror;
 mod promotion;
 mod queue;
 mod state;
+mod succession;
 
 use std::collections::BTreeSet;
 use std::rc::Rc;

@@ -7,7 +7,8 @@ use std::rc::Rc;
 
 use crate::queue::classic::membership::{Mirrors, Resolution};
 use crate::queue::classic::queue::ClassicQueue;
-use crate::queue::classic::state::{Role, Succession};
+use crate::queue::classic::state::Role;
+use crate::queue::classic::succession::Succession;
 use crate::queue::config::node_host;
 use crate::queue::protocol::{NodeId, Reply, Request};
 

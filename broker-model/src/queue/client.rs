@@ -12,18 +12,18 @@ use crate::queue::Context;
 use crate::wire::{CallError, Endpoint};
 
 /// A client's connection to the cluster.
-pub struct Connection {
+pub(crate) struct Connection {
     /// The client's socket.
-    pub endpoint: Rc<Endpoint<Request, Reply>>,
+    pub(crate) endpoint: Rc<Endpoint<Request, Reply>>,
     /// The cluster context.
-    pub ctx: Context,
+    pub(crate) ctx: Context,
     node: Cell<u32>,
     number: Cell<u32>,
 }
 
 impl Connection {
     /// A connection to node `first` (1-based).
-    pub fn new(endpoint: Rc<Endpoint<Request, Reply>>, ctx: Context, first: u32) -> Self {
+    pub(crate) fn new(endpoint: Rc<Endpoint<Request, Reply>>, ctx: Context, first: u32) -> Self {
         Connection {
             endpoint,
             ctx,
@@ -34,19 +34,19 @@ impl Connection {
 
     /// Counts connections made: a new number is a new AMQP connection, so
     /// delivery tags of the old one mean nothing any more.
-    pub fn number(&self) -> u32 {
+    pub(crate) fn number(&self) -> u32 {
         self.number.get()
     }
 
     /// Sends `op` to the connected node and waits up to `timeout`.
-    pub async fn call(&self, op: ClientOp, timeout: Duration) -> Result<Reply, CallError> {
+    pub(crate) async fn call(&self, op: ClientOp, timeout: Duration) -> Result<Reply, CallError> {
         self.endpoint
             .call(&node_host(self.node.get()), Request::Client(op), timeout)
             .await
     }
 
     /// Sends `op` to the connected node without waiting for anything.
-    pub async fn cast(&self, op: ClientOp) -> Result<(), CallError> {
+    pub(crate) async fn cast(&self, op: ClientOp) -> Result<(), CallError> {
         self.endpoint
             .cast(&node_host(self.node.get()), Request::Client(op))
             .await
@@ -54,7 +54,7 @@ impl Connection {
 
     /// Connects to the next node, unless connection `number` was already
     /// replaced (several requests may notice the same dead connection).
-    pub fn reconnect(&self, number: u32) {
+    pub(crate) fn reconnect(&self, number: u32) {
         if number != self.number.get() {
             return;
         }

@@ -24,7 +24,7 @@ struct Peer {
 
 /// What a tick changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Heard {
+pub(crate) enum Heard {
     /// Nothing a queue cares about.
     Nothing,
     /// A peer was heard of for the first time, or again after a restart, or
@@ -36,7 +36,7 @@ pub enum Heard {
 
 /// One node's view of the cluster.
 #[derive(Clone, Debug)]
-pub struct Cluster {
+pub(crate) struct Cluster {
     me: NodeId,
     nodes: u32,
     ticktime: Duration,
@@ -47,7 +47,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// The view of node `me` in a cluster of `nodes`, started at `now`.
-    pub fn new(me: NodeId, nodes: u32, ticktime: Duration, now: Duration) -> Self {
+    pub(crate) fn new(me: NodeId, nodes: u32, ticktime: Duration, now: Duration) -> Self {
         Cluster {
             me,
             nodes,
@@ -59,12 +59,12 @@ impl Cluster {
     }
 
     /// Every other node.
-    pub fn peers(&self) -> Vec<NodeId> {
+    pub(crate) fn peers(&self) -> Vec<NodeId> {
         (1..=self.nodes).filter(|n| *n != self.me).collect()
     }
 
     /// Takes in a peer's tick.
-    pub fn heard(&mut self, tick: &Tick, now: Duration) -> Heard {
+    pub(crate) fn heard(&mut self, tick: &Tick, now: Duration) -> Heard {
         let Some(p) = self.peers.get_mut(&tick.node) else {
             self.peers.insert(
                 tick.node,
@@ -102,7 +102,7 @@ impl Cluster {
 
     /// Marks down every peer silent for `net_ticktime` (including peers
     /// never heard from since this node started); returns them.
-    pub fn expire(&mut self, now: Duration) -> Vec<NodeId> {
+    pub(crate) fn expire(&mut self, now: Duration) -> Vec<NodeId> {
         let mut down = Vec::new();
         if now.saturating_sub(self.started) > self.ticktime {
             for n in self.peers() {
@@ -128,14 +128,14 @@ impl Cluster {
     }
 
     /// Whether `node` is up as far as this node knows (itself always is).
-    pub fn is_up(&self, node: NodeId) -> bool {
+    pub(crate) fn is_up(&self, node: NodeId) -> bool {
         node == self.me || self.peers.get(&node).is_some_and(|p| p.up)
     }
 
     /// Whether the run `incarnation` of `node`'s application is known to be
     /// gone: the node is down, restarted, or its application stopped. A
     /// node never heard of is not known to be gone.
-    pub fn known_lost(&self, node: NodeId, incarnation: Option<Incarnation>) -> bool {
+    pub(crate) fn known_lost(&self, node: NodeId, incarnation: Option<Incarnation>) -> bool {
         if node == self.me {
             return false;
         }
@@ -145,18 +145,10 @@ impl Cluster {
         !p.up || !p.running || incarnation.is_some_and(|i| Some(i) != p.incarnation)
     }
 
-    /// The current run of `node`, if it is up.
-    pub fn incarnation_of(&self, node: NodeId) -> Option<Incarnation> {
-        self.peers
-            .get(&node)
-            .filter(|p| p.up)
-            .and_then(|p| p.incarnation)
-    }
-
     /// Whether this node sees more than half of the cluster, itself
     /// included. During the first `net_ticktime` after start, before peers
     /// could have ticked, it assumes it does.
-    pub fn sees_majority(&self, now: Duration) -> bool {
+    pub(crate) fn sees_majority(&self, now: Duration) -> bool {
         if now.saturating_sub(self.started) <= self.ticktime {
             return true;
         }
@@ -166,7 +158,7 @@ impl Cluster {
 
     /// The peers this node has found itself partitioned from and that have
     /// not restarted since.
-    pub fn partitioned(&self) -> &BTreeSet<NodeId> {
+    pub(crate) fn partitioned(&self) -> &BTreeSet<NodeId> {
         &self.partitioned
     }
 
@@ -177,7 +169,7 @@ impl Cluster {
     /// from) and the rest; the larger side wins, and a tie goes to the side
     /// holding the lowest node. (RabbitMQ first compares client connections;
     /// the model compares only sizes.)
-    pub fn autoheal_verdict(&self) -> Option<bool> {
+    pub(crate) fn autoheal_verdict(&self) -> Option<bool> {
         if self.partitioned.is_empty() || !self.peers().iter().all(|n| self.is_up(*n)) {
             return None;
         }
@@ -190,7 +182,7 @@ impl Cluster {
 
     /// Forgets the partitions seen: called when this node restarts its
     /// application to heal.
-    pub fn clear_partitions(&mut self) {
+    pub(crate) fn clear_partitions(&mut self) {
         self.partitioned.clear();
     }
 }

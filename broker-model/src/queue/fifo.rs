@@ -14,7 +14,7 @@ use crate::queue::config::AckMode;
 use crate::queue::protocol::{ConsumerId, Delivery, Stored};
 
 /// The most deliveries one answer carries.
-pub const MAX_BATCH: usize = 100;
+pub(crate) const MAX_BATCH: usize = 100;
 
 #[derive(Clone, Debug)]
 struct Consumer {
@@ -36,70 +36,75 @@ struct Consumer {
 /// A consumer connection the queue gave up on, and what became of the
 /// deliveries it held.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Dropped {
+pub(crate) struct Dropped {
     /// The connection.
-    pub consumer: ConsumerId,
+    pub(crate) consumer: ConsumerId,
     /// Unacknowledged deliveries put back in the queue, marked redelivered.
-    pub requeued: Vec<MsgId>,
+    pub(crate) requeued: Vec<MsgId>,
     /// Auto-ack deliveries that had left the queue but were never confirmed
     /// received: gone with the connection.
-    pub lost_in_flight: Vec<MsgId>,
+    pub(crate) lost_in_flight: Vec<MsgId>,
 }
 
 /// What a consumer request produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Poll {
+pub(crate) struct Poll {
     /// Deliveries for the consumer (resent or new), in tag order.
-    pub deliveries: Vec<Delivery>,
+    pub(crate) deliveries: Vec<Delivery>,
     /// Messages that left the queue because of this request (acknowledged,
     /// or delivered with auto-ack), with their positions.
-    pub removed: Vec<(u64, Stored)>,
+    pub(crate) removed: Vec<(u64, Stored)>,
     /// Earlier connections of the same consumer, closed by this one.
-    pub dropped: Vec<Dropped>,
+    pub(crate) dropped: Vec<Dropped>,
+}
+
+/// A consumer's request, as the queue's master or leader reads it.
+#[derive(Clone, Debug)]
+pub(crate) struct Subscription {
+    /// The subscription.
+    pub(crate) consumer: ConsumerId,
+    /// Its acknowledgement mode.
+    pub(crate) ack: AckMode,
+    /// Its prefetch count (0 = unlimited).
+    pub(crate) prefetch: u32,
+    /// The highest delivery tag it has received.
+    pub(crate) received: u64,
+    /// Every delivery tag up to this one is acknowledged.
+    pub(crate) acked: u64,
 }
 
 /// A queue's messages and consumers.
 #[derive(Clone, Debug, Default)]
-pub struct Fifo {
+pub(crate) struct Fifo {
     ready: BTreeMap<u64, Stored>,
     consumers: BTreeMap<ConsumerId, Consumer>,
 }
 
 impl Fifo {
-    /// An empty queue.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// A queue holding `messages`, all ready.
-    pub fn with_messages(messages: impl IntoIterator<Item = (u64, Stored)>) -> Self {
+    pub(crate) fn with_messages(messages: impl IntoIterator<Item = (u64, Stored)>) -> Self {
         Fifo {
             ready: messages.into_iter().collect(),
             consumers: BTreeMap::new(),
         }
     }
 
-    /// Whether a request from `id`, which says it has received and
-    /// acknowledged up to these tags, belongs to a subscription this queue
-    /// knows or starts a new one. A request carrying tags the queue never
-    /// handed out comes from a subscription an earlier master or run held.
-    pub fn subscribed(&self, id: &ConsumerId, received: u64, acked: u64) -> bool {
-        self.consumers.contains_key(id) || (received == 0 && acked == 0)
+    /// Whether `sub`, which says it has received and acknowledged up to
+    /// its tags, belongs to a subscription this queue knows or starts a new
+    /// one. A request carrying tags the queue never handed out comes from a
+    /// subscription an earlier master or run held.
+    pub(crate) fn subscribed(&self, sub: &Subscription) -> bool {
+        self.consumers.contains_key(&sub.consumer) || (sub.received == 0 && sub.acked == 0)
     }
 
     /// Adds a message at position `seq`.
-    pub fn enqueue(&mut self, seq: u64, stored: Stored) {
+    pub(crate) fn enqueue(&mut self, seq: u64, stored: Stored) {
         self.ready.insert(seq, stored);
     }
 
     /// Messages the queue holds: ready, or delivered and unacknowledged.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.ready.len() as u64 + self.unacked(None)
-    }
-
-    /// True when the queue holds nothing.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn unacked(&self, except: Option<&ConsumerId>) -> u64 {
@@ -111,7 +116,7 @@ impl Fifo {
     }
 
     /// Every message the queue holds, in position order.
-    pub fn contents(&self) -> Vec<(u64, Stored)> {
+    pub(crate) fn contents(&self) -> Vec<(u64, Stored)> {
         let mut all: BTreeMap<u64, Stored> = self.ready.clone();
         for c in self.consumers.values() {
             if c.ack == AckMode::Manual {
@@ -122,7 +127,7 @@ impl Fifo {
     }
 
     /// The lowest position still held, if any.
-    pub fn min_seq(&self) -> Option<u64> {
+    pub(crate) fn min_seq(&self) -> Option<u64> {
         let ready = self.ready.keys().next().copied();
         let out = self
             .consumers
@@ -138,7 +143,7 @@ impl Fifo {
 
     /// Removes the messages at `seqs` wherever they are (ready or held by a
     /// consumer), returning those that were there.
-    pub fn remove(&mut self, seqs: &[u64]) -> Vec<(u64, Stored)> {
+    pub(crate) fn remove(&mut self, seqs: &[u64]) -> Vec<(u64, Stored)> {
         let mut removed = Vec::new();
         for seq in seqs {
             if let Some(s) = self.ready.remove(seq) {
@@ -165,22 +170,15 @@ impl Fifo {
     /// earlier ones of the same consumer), applies its acknowledgements and
     /// receipts, and hands out deliveries: first any it did not receive,
     /// otherwise new ones within its prefetch window.
-    pub fn poll(
-        &mut self,
-        id: &ConsumerId,
-        ack: AckMode,
-        prefetch: u32,
-        received: u64,
-        acked: u64,
-        now: Duration,
-    ) -> Poll {
+    pub(crate) fn poll(&mut self, sub: &Subscription, now: Duration) -> Poll {
+        let id = &sub.consumer;
         let mut out = Poll {
-            dropped: self.register(id, ack, prefetch, now),
+            dropped: self.register(id, sub.ack, sub.prefetch, now),
             ..Poll::default()
         };
-        out.removed = self.ack(id, acked);
+        out.removed = self.ack(id, sub.acked);
         let c = self.consumers.get_mut(id).expect("registered above");
-        c.received = c.received.max(received.min(c.last_tag));
+        c.received = c.received.max(sub.received.min(c.last_tag));
         if c.ack == AckMode::Auto {
             let received = c.received;
             c.out.retain(|tag, _| *tag > received);
@@ -254,7 +252,7 @@ impl Fifo {
 
     /// Applies `basic.ack` with `multiple`: every delivery up to `upto` of
     /// this connection leaves the queue. Returns what left.
-    pub fn ack(&mut self, id: &ConsumerId, upto: u64) -> Vec<(u64, Stored)> {
+    pub(crate) fn ack(&mut self, id: &ConsumerId, upto: u64) -> Vec<(u64, Stored)> {
         let Some(c) = self.consumers.get_mut(id) else {
             return Vec::new();
         };
@@ -269,7 +267,7 @@ impl Fifo {
     /// Closes a consumer connection: its unacknowledged deliveries go back
     /// to the queue marked redelivered; its unconfirmed auto-ack deliveries
     /// are gone.
-    pub fn drop_consumer(&mut self, id: &ConsumerId) -> Option<Dropped> {
+    pub(crate) fn drop_consumer(&mut self, id: &ConsumerId) -> Option<Dropped> {
         let c = self.consumers.remove(id)?;
         let mut d = Dropped {
             consumer: id.clone(),
@@ -290,7 +288,7 @@ impl Fifo {
     }
 
     /// Closes every consumer connection silent for longer than `timeout`.
-    pub fn expire(&mut self, now: Duration, timeout: Duration) -> Vec<Dropped> {
+    pub(crate) fn expire(&mut self, now: Duration, timeout: Duration) -> Vec<Dropped> {
         let dead: Vec<ConsumerId> = self
             .consumers
             .iter()
@@ -304,18 +302,13 @@ impl Fifo {
 
     /// Messages `id` could still be given: ready ones and those other
     /// connections hold unacknowledged.
-    pub fn remaining_for(&self, id: &ConsumerId) -> u64 {
+    pub(crate) fn remaining_for(&self, id: &ConsumerId) -> u64 {
         self.ready.len() as u64 + self.unacked(Some(id))
-    }
-
-    /// Whether a message is ready for delivery.
-    pub fn has_ready(&self) -> bool {
-        !self.ready.is_empty()
     }
 
     /// Marks every message as possibly delivered before, as a new master
     /// must: it cannot know what the old one handed out.
-    pub fn mark_all_redelivered(&mut self) {
+    pub(crate) fn mark_all_redelivered(&mut self) {
         for s in self.ready.values_mut() {
             s.redelivered = true;
         }
@@ -349,20 +342,36 @@ mod tests {
 
     const T0: Duration = Duration::ZERO;
 
+    fn sub(
+        consumer: &ConsumerId,
+        ack: AckMode,
+        prefetch: u32,
+        received: u64,
+        acked: u64,
+    ) -> Subscription {
+        Subscription {
+            consumer: consumer.clone(),
+            ack,
+            prefetch,
+            received,
+            acked,
+        }
+    }
+
     #[test]
     fn manual_ack_respects_prefetch_and_keeps_unacked_in_the_queue() {
         let mut q = queue(10);
         let c = consumer(1);
-        let p = q.poll(&c, AckMode::Manual, 3, 0, 0, T0);
+        let p = q.poll(&sub(&c, AckMode::Manual, 3, 0, 0), T0);
         assert_eq!(p.deliveries.len(), 3);
         assert_eq!(p.deliveries[0].tag, 1);
         assert!(p.removed.is_empty());
         assert_eq!(q.len(), 10);
         // Received but not acked: nothing new fits.
-        let p = q.poll(&c, AckMode::Manual, 3, 3, 0, T0);
+        let p = q.poll(&sub(&c, AckMode::Manual, 3, 3, 0), T0);
         assert!(p.deliveries.is_empty());
         // Acking two frees two slots.
-        let p = q.poll(&c, AckMode::Manual, 3, 3, 2, T0);
+        let p = q.poll(&sub(&c, AckMode::Manual, 3, 3, 2), T0);
         assert_eq!(p.removed.len(), 2);
         assert_eq!(
             p.deliveries.iter().map(|d| d.tag).collect::<Vec<_>>(),
@@ -375,8 +384,8 @@ mod tests {
     fn deliveries_not_received_are_sent_again() {
         let mut q = queue(5);
         let c = consumer(1);
-        let first = q.poll(&c, AckMode::Manual, 2, 0, 0, T0);
-        let again = q.poll(&c, AckMode::Manual, 2, 0, 0, T0);
+        let first = q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
+        let again = q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
         assert_eq!(first.deliveries, again.deliveries);
     }
 
@@ -384,26 +393,26 @@ mod tests {
     fn auto_ack_removes_at_send_and_loses_unreceived_deliveries_on_close() {
         let mut q = queue(5);
         let c = consumer(1);
-        let p = q.poll(&c, AckMode::Auto, 2, 0, 0, T0);
+        let p = q.poll(&sub(&c, AckMode::Auto, 2, 0, 0), T0);
         assert_eq!(p.deliveries.len(), 5, "prefetch does not bound auto-ack");
         assert_eq!(p.removed.len(), 5);
-        assert!(q.is_empty());
+        assert_eq!(q.len(), 0);
         let d = q.drop_consumer(&c).unwrap();
         assert_eq!(d.lost_in_flight.len(), 5);
         assert!(d.requeued.is_empty());
-        assert!(q.is_empty());
+        assert_eq!(q.len(), 0);
     }
 
     #[test]
     fn a_dead_manual_consumer_has_its_deliveries_requeued_in_place() {
         let mut q = queue(4);
         let c = consumer(1);
-        q.poll(&c, AckMode::Manual, 2, 0, 0, T0);
+        q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
         let dropped = q.expire(Duration::from_secs(5), Duration::from_secs(1));
         assert_eq!(dropped.len(), 1);
         assert_eq!(dropped[0].requeued.len(), 2);
         let c2 = consumer(2);
-        let p = q.poll(&c2, AckMode::Manual, 1, 0, 0, T0);
+        let p = q.poll(&sub(&c2, AckMode::Manual, 1, 0, 0), T0);
         assert_eq!(p.deliveries[0].msg, MsgId::new(1, 0));
         assert!(p.deliveries[0].redelivered);
     }
@@ -411,9 +420,9 @@ mod tests {
     #[test]
     fn a_new_connection_closes_the_old_one() {
         let mut q = queue(3);
-        q.poll(&consumer(1), AckMode::Manual, 0, 0, 0, T0);
+        q.poll(&sub(&consumer(1), AckMode::Manual, 0, 0, 0), T0);
         assert_eq!(q.remaining_for(&consumer(2)), 3);
-        let p = q.poll(&consumer(2), AckMode::Manual, 0, 0, 0, T0);
+        let p = q.poll(&sub(&consumer(2), AckMode::Manual, 0, 0, 0), T0);
         assert_eq!(p.dropped.len(), 1);
         assert_eq!(p.deliveries.len(), 3);
         assert!(p.deliveries.iter().all(|d| d.redelivered));
@@ -423,7 +432,7 @@ mod tests {
     fn removal_finds_messages_held_by_consumers() {
         let mut q = queue(3);
         let c = consumer(1);
-        q.poll(&c, AckMode::Manual, 1, 0, 0, T0);
+        q.poll(&sub(&c, AckMode::Manual, 1, 0, 0), T0);
         assert_eq!(q.min_seq(), Some(0));
         let removed = q.remove(&[0, 2]);
         assert_eq!(removed.len(), 2);

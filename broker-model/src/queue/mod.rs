@@ -11,20 +11,22 @@
 //! each other's failures by ticks and handle partitions as
 //! `cluster_partition_handling` says.
 
-pub mod client;
-pub mod cluster;
+mod app;
+mod classic;
+mod client;
+mod cluster;
 pub mod config;
-pub mod consumer;
-pub mod delivery;
-pub mod fifo;
-pub mod mirrored;
-pub mod mirrors;
-pub mod node;
-pub mod protocol;
-pub mod publisher;
-pub mod quorum;
-pub mod raft;
-pub mod store;
+mod consumer;
+mod delivery;
+mod fifo;
+mod node;
+mod protocol;
+mod publisher;
+mod quorum;
+mod replica;
+mod routing;
+mod runtime;
+mod store;
 
 pub use config::{
     AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig, QueueType, SyncMode,
@@ -34,7 +36,7 @@ use crate::deploy::{Deployment, HostRole, Installer, Instruments};
 use crate::workload::Workload;
 
 /// What every host of a queue cluster is given.
-pub type Context = crate::deploy::HostContext<QueueConfig>;
+pub(crate) type Context = crate::deploy::HostContext<QueueConfig>;
 
 /// Adds the nodes, publishers and consumers of a queue cluster to `sim`, in
 /// that order (turmoil steps hosts in registration order).

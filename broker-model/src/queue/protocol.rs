@@ -12,58 +12,58 @@ use crate::history::MsgId;
 use crate::queue::config::AckMode;
 
 /// A node's 1-based id.
-pub type NodeId = u32;
+pub(crate) type NodeId = u32;
 /// A queue's 0-based index (`q0`, `q1`, …).
-pub type QueueId = u32;
+pub(crate) type QueueId = u32;
 
 /// One run of a node's software. `vm` changes when the process restarts;
 /// `app` changes when the broker application restarts inside a running
 /// process (as `pause_minority` and `autoheal` do). Peers use it to tell a
 /// restart from a partition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Incarnation {
+pub(crate) struct Incarnation {
     /// Simulated time the process started, in microseconds.
-    pub vm: u64,
+    pub(crate) vm: u64,
     /// Count of application starts within this process.
-    pub app: u32,
+    pub(crate) app: u32,
 }
 
 /// A message as a publisher sends it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
+pub(crate) struct Message {
     /// The message.
-    pub msg: MsgId,
+    pub(crate) msg: MsgId,
     /// `delivery_mode = 2`.
-    pub persistent: bool,
+    pub(crate) persistent: bool,
 }
 
 /// A message held by a queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stored {
+pub(crate) struct Stored {
     /// The message.
-    pub msg: MsgId,
+    pub(crate) msg: MsgId,
     /// Whether it is written to disk.
-    pub persistent: bool,
+    pub(crate) persistent: bool,
     /// Whether it may have been delivered before (AMQP's `redelivered`).
-    pub redelivered: bool,
+    pub(crate) redelivered: bool,
 }
 
 /// Where a queue's master (or leader) is, as the cluster records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Location {
+pub(crate) struct Location {
     /// Bumped at every change of master; Raft's term for quorum queues.
-    pub epoch: u32,
+    pub(crate) epoch: u32,
     /// The node.
-    pub node: NodeId,
+    pub(crate) node: NodeId,
     /// The application run of that node that is master, when known.
-    pub incarnation: Option<Incarnation>,
+    pub(crate) incarnation: Option<Incarnation>,
 }
 
 impl Location {
     /// Whether this record supersedes `other`: a newer epoch, or the same
     /// epoch on a higher node (two sides of a split can reach the same
     /// epoch; the order only has to be total).
-    pub fn newer_than(&self, other: &Location) -> bool {
+    pub(crate) fn newer_than(&self, other: &Location) -> bool {
         (self.epoch, self.node) > (other.epoch, other.node)
     }
 }
@@ -71,22 +71,22 @@ impl Location {
 /// A consumer's identity: one subscription (`basic.consume`) on one AMQP
 /// connection of one consumer process.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ConsumerId {
+pub(crate) struct ConsumerId {
     /// The consumer's host.
-    pub host: String,
+    pub(crate) host: String,
     /// Its process run.
-    pub incarnation: u64,
+    pub(crate) incarnation: u64,
     /// Its connection count within that run.
-    pub connection: u32,
+    pub(crate) connection: u32,
     /// Its subscription count on that connection (it subscribes again when
     /// the queue cancels it).
-    pub subscription: u32,
+    pub(crate) subscription: u32,
 }
 
 impl ConsumerId {
     /// Whether `self` is a later subscription of the same consumer host,
     /// which means the broker may close `earlier`.
-    pub fn supersedes(&self, earlier: &ConsumerId) -> bool {
+    pub(crate) fn supersedes(&self, earlier: &ConsumerId) -> bool {
         self.host == earlier.host
             && (self.incarnation, self.connection, self.subscription)
                 > (
@@ -99,28 +99,28 @@ impl ConsumerId {
 
 /// One `basic.deliver`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     /// The delivery tag, counting from 1 per connection and queue.
-    pub tag: u64,
+    pub(crate) tag: u64,
     /// The message.
-    pub msg: MsgId,
+    pub(crate) msg: MsgId,
     /// AMQP's `redelivered` flag.
-    pub redelivered: bool,
+    pub(crate) redelivered: bool,
 }
 
 /// What a consumer operation returns.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Batch {
+pub(crate) struct Batch {
     /// New deliveries, tags contiguous from the consumer's `received + 1`.
-    pub deliveries: Vec<Delivery>,
+    pub(crate) deliveries: Vec<Delivery>,
     /// Messages in the queue that are neither in this batch nor held
     /// unacknowledged by this consumer.
-    pub remaining: u64,
+    pub(crate) remaining: u64,
 }
 
 /// An operation a client asks of the node it is connected to.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum ClientOp {
+pub(crate) enum ClientOp {
     /// `basic.publish`; with `reply`, the answer is the confirm (or the
     /// `tx.commit-ok`).
     Publish {
@@ -163,7 +163,7 @@ pub enum ClientOp {
 
 impl ClientOp {
     /// The queue the operation is for.
-    pub fn queue(&self) -> QueueId {
+    pub(crate) fn queue(&self) -> QueueId {
         match self {
             ClientOp::Publish { queue, .. }
             | ClientOp::Consume { queue, .. }
@@ -174,7 +174,7 @@ impl ClientOp {
 
 /// Why a client operation failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ClientError {
+pub(crate) enum ClientError {
     /// The node is not serving clients (stopped application, paused
     /// minority): the connection is refused, so reconnect elsewhere.
     Unavailable,
@@ -194,14 +194,14 @@ pub enum ClientError {
 
 impl ClientError {
     /// Whether the message may have been stored despite the error.
-    pub fn maybe_stored(&self) -> bool {
+    pub(crate) fn maybe_stored(&self) -> bool {
         matches!(self, ClientError::Nack(_))
     }
 }
 
 /// One change a mirrored queue's master makes, replayed by mirrors in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Op {
+pub(crate) enum Op {
     /// A message joined the queue.
     Enqueue {
         /// Its position in the queue.
@@ -218,41 +218,41 @@ pub enum Op {
 
 /// A mirror as its master lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MemberInfo {
+pub(crate) struct MemberInfo {
     /// The node.
-    pub node: NodeId,
+    pub(crate) node: NodeId,
     /// When it joined the group: lower is older.
-    pub order: u64,
+    pub(crate) order: u64,
     /// Whether it holds every message in the queue.
-    pub synced: bool,
+    pub(crate) synced: bool,
     /// The application run that joined; `None` for a mirror declared with
     /// the queue that has not joined yet.
-    pub incarnation: Option<Incarnation>,
+    pub(crate) incarnation: Option<Incarnation>,
 }
 
 /// A mirror's request for the master's changes from `from` on.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct MirrorFetch {
+pub(crate) struct MirrorFetch {
     /// The queue.
-    pub queue: QueueId,
+    pub(crate) queue: QueueId,
     /// The master's epoch the mirror follows.
-    pub epoch: u32,
+    pub(crate) epoch: u32,
     /// The mirror's node.
-    pub node: NodeId,
+    pub(crate) node: NodeId,
     /// The mirror's application run.
-    pub incarnation: Incarnation,
+    pub(crate) incarnation: Incarnation,
     /// The membership the master granted, or `None` to join.
-    pub member: Option<u64>,
+    pub(crate) member: Option<u64>,
     /// The next change the mirror needs (it holds every one before).
-    pub from: u64,
+    pub(crate) from: u64,
     /// Set when joining: the epoch this mirror was a member of without
     /// interruption, so a promoted master can keep it synchronised.
-    pub carry_from: Option<u32>,
+    pub(crate) carry_from: Option<u32>,
 }
 
 /// The master's answer to a mirror.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum MirrorReply {
+pub(crate) enum MirrorReply {
     /// The mirror joined. With a snapshot it now holds the whole queue;
     /// without one it starts empty.
     Joined {
@@ -280,7 +280,7 @@ pub enum MirrorReply {
 
 /// A node's state of a mirrored queue, as it tells a starting peer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum QueueStatus {
+pub(crate) enum QueueStatus {
     /// Not yet decided; `record` is its last known placement.
     Starting {
         /// The last master it knew of.
@@ -304,16 +304,16 @@ pub enum QueueStatus {
 
 /// What a node tells a starting peer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct NodeStatus {
+pub(crate) struct NodeStatus {
     /// Whether its application is running.
-    pub running: bool,
+    pub(crate) running: bool,
     /// Its state of every mirrored queue.
-    pub queues: Vec<(QueueId, QueueStatus)>,
+    pub(crate) queues: Vec<(QueueId, QueueStatus)>,
 }
 
 /// A Raft command of a quorum queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Command {
+pub(crate) enum Command {
     /// A message joins the queue; its log index becomes its position.
     Enqueue(Message),
     /// Messages leave the queue.
@@ -324,82 +324,82 @@ pub enum Command {
 
 /// One entry of a quorum queue's Raft log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogEntry {
+pub(crate) struct LogEntry {
     /// The term it was proposed in.
-    pub term: u64,
+    pub(crate) term: u64,
     /// What it does.
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Raft's AppendEntries.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct AppendEntries {
+pub(crate) struct AppendEntries {
     /// The queue.
-    pub queue: QueueId,
+    pub(crate) queue: QueueId,
     /// The leader's term.
-    pub term: u64,
+    pub(crate) term: u64,
     /// The leader.
-    pub leader: NodeId,
+    pub(crate) leader: NodeId,
     /// The index of the entry before `entries`.
-    pub prev_index: u64,
+    pub(crate) prev_index: u64,
     /// Its term.
-    pub prev_term: u64,
+    pub(crate) prev_term: u64,
     /// Entries to store.
-    pub entries: Vec<LogEntry>,
+    pub(crate) entries: Vec<LogEntry>,
     /// The leader's commit index.
-    pub commit: u64,
+    pub(crate) commit: u64,
 }
 
 /// Raft's answer to AppendEntries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppendReply {
+pub(crate) struct AppendReply {
     /// The follower's term.
-    pub term: u64,
+    pub(crate) term: u64,
     /// Whether the entries were stored (and fsynced).
-    pub success: bool,
+    pub(crate) success: bool,
     /// On success, the last index now matching the leader; on failure, a
     /// hint: the follower's log holds at most this many entries.
-    pub match_index: u64,
+    pub(crate) match_index: u64,
 }
 
 /// Raft's RequestVote.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RequestVote {
+pub(crate) struct RequestVote {
     /// The queue.
-    pub queue: QueueId,
+    pub(crate) queue: QueueId,
     /// The candidate's term.
-    pub term: u64,
+    pub(crate) term: u64,
     /// The candidate.
-    pub candidate: NodeId,
+    pub(crate) candidate: NodeId,
     /// The index of its last entry.
-    pub last_index: u64,
+    pub(crate) last_index: u64,
     /// The term of its last entry.
-    pub last_term: u64,
+    pub(crate) last_term: u64,
 }
 
 /// Raft's answer to RequestVote.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VoteReply {
+pub(crate) struct VoteReply {
     /// The voter's term.
-    pub term: u64,
+    pub(crate) term: u64,
     /// Whether it voted for the candidate.
-    pub granted: bool,
+    pub(crate) granted: bool,
 }
 
 /// A node's periodic "I am here" (Erlang distribution's tick).
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct Tick {
+pub(crate) struct Tick {
     /// The sender.
-    pub node: NodeId,
+    pub(crate) node: NodeId,
     /// Its current run.
-    pub incarnation: Incarnation,
+    pub(crate) incarnation: Incarnation,
     /// Whether its application is running (not paused or restarting).
-    pub running: bool,
+    pub(crate) running: bool,
 }
 
 /// Every request of the queue protocol.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum Request {
+pub(crate) enum Request {
     /// From a client to its node.
     Client(ClientOp),
     /// From a node to the queue's master or leader, on a client's behalf.
@@ -434,7 +434,7 @@ pub enum Request {
 
 /// Every reply of the queue protocol.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// The confirm or commit of a publish.
     Publish(Result<(), ClientError>),
     /// Deliveries.

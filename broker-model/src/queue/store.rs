@@ -19,7 +19,7 @@ use crate::queue::protocol::{Command, Location, LogEntry, NodeId, QueueId, Store
 
 /// One journal entry; a node's queues are the replay of these.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum Entry {
+pub(crate) enum Entry {
     /// A persistent message joined a durable queue.
     Enqueue {
         /// The queue.
@@ -61,22 +61,22 @@ pub enum Entry {
 
 /// What a node finds on its disk when it starts.
 #[derive(Clone, Debug, Default)]
-pub struct Recovered {
+pub(crate) struct Recovered {
     /// Journal entries read.
-    pub entries: u64,
+    pub(crate) entries: u64,
     /// The messages of each classic or mirrored queue.
-    pub messages: BTreeMap<QueueId, BTreeMap<u64, Stored>>,
+    pub(crate) messages: BTreeMap<QueueId, BTreeMap<u64, Stored>>,
     /// The Raft log of each quorum queue.
-    pub logs: BTreeMap<QueueId, Vec<LogEntry>>,
+    pub(crate) logs: BTreeMap<QueueId, Vec<LogEntry>>,
     /// The last known master of each mirrored queue.
-    pub records: BTreeMap<QueueId, Location>,
+    pub(crate) records: BTreeMap<QueueId, Location>,
     /// Each Raft member's term and vote.
-    pub votes: BTreeMap<QueueId, (u64, Option<NodeId>)>,
+    pub(crate) votes: BTreeMap<QueueId, (u64, Option<NodeId>)>,
 }
 
 impl Recovered {
     /// Every workload message found, for the history.
-    pub fn msgs(&self) -> Vec<MsgId> {
+    pub(crate) fn msgs(&self) -> Vec<MsgId> {
         let stored = self
             .messages
             .values()
@@ -95,7 +95,7 @@ type Records = Vec<(QueueId, Location)>;
 type Votes = Vec<(QueueId, u64, Option<NodeId>)>;
 
 /// A node's disk.
-pub struct Store {
+pub(crate) struct Store {
     host: String,
     history: History,
     observer: Observer,
@@ -111,7 +111,11 @@ pub struct Store {
 
 impl Store {
     /// Opens the disk of `host` and replays it.
-    pub fn open(host: &str, history: History, observer: Observer) -> io::Result<(Self, Recovered)> {
+    pub(crate) fn open(
+        host: &str,
+        history: History,
+        observer: Observer,
+    ) -> io::Result<(Self, Recovered)> {
         let (journal, entries) = Journal::<Entry>::open("queues")?;
         let (records_doc, records) = Document::<Records>::open("directory")?;
         let (votes_doc, votes) = Document::<Votes>::open("raft")?;
@@ -174,19 +178,19 @@ impl Store {
     }
 
     /// Writes an entry to the page cache.
-    pub fn append(&mut self, entry: &Entry) {
+    pub(crate) fn append(&mut self, entry: &Entry) {
         self.journal.append(entry).expect("journal write");
         self.publish();
     }
 
     /// Notes that a message was confirmed without being on disk.
-    pub fn acked_unsynced(&mut self) {
+    pub(crate) fn acked_unsynced(&mut self) {
         self.acked_unsynced += 1;
         self.publish();
     }
 
     /// Makes everything written so far durable.
-    pub fn sync(&mut self) {
+    pub(crate) fn sync(&mut self) {
         self.acked_unsynced = 0;
         let entries = self.journal.sync().expect("fsync");
         if entries > 0 {
@@ -197,7 +201,7 @@ impl Store {
     }
 
     /// Records where a mirrored queue's master is, durably.
-    pub fn set_record(&mut self, queue: QueueId, location: Location) {
+    pub(crate) fn set_record(&mut self, queue: QueueId, location: Location) {
         if self.records.get(&queue) == Some(&location) {
             return;
         }
@@ -207,7 +211,7 @@ impl Store {
     }
 
     /// Records a Raft member's term and vote, durably.
-    pub fn set_vote(&mut self, queue: QueueId, term: u64, vote: Option<NodeId>) {
+    pub(crate) fn set_vote(&mut self, queue: QueueId, term: u64, vote: Option<NodeId>) {
         if self.votes.get(&queue) == Some(&(term, vote)) {
             return;
         }

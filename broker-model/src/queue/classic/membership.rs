@@ -28,16 +28,34 @@ struct Member {
 
 /// How a mirror joined.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Joined {
+pub(crate) struct Joined {
     /// Its membership id.
-    pub member: u64,
+    pub(crate) member: u64,
     /// Whether it is given a copy of the whole queue.
-    pub snapshot: bool,
+    pub(crate) snapshot: bool,
+}
+
+/// What a master learnt from a mirror's fetch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fetch {
+    /// A current member: its progress is recorded.
+    Member,
+    /// Not a member (any more) under the id it gave: it must join.
+    Stranger,
+}
+
+/// Whether a look at the queue's oldest message synchronised any mirror.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SyncRefresh {
+    /// No mirror changed.
+    Unchanged,
+    /// At least one mirror that joined empty is now synchronised.
+    Synchronised,
 }
 
 /// A master's mirrors.
 #[derive(Clone, Debug, Default)]
-pub struct Mirrors {
+pub(crate) struct Mirrors {
     members: BTreeMap<NodeId, Member>,
     next_id: u64,
     next_order: u64,
@@ -49,7 +67,7 @@ pub struct Mirrors {
 impl Mirrors {
     /// No mirrors. `successors` are the previous master's other mirrors
     /// when this master was promoted (none when it started from disk).
-    pub fn new(successors: &[MemberInfo]) -> Self {
+    pub(crate) fn new(successors: &[MemberInfo]) -> Self {
         let successors: BTreeMap<NodeId, u64> =
             successors.iter().map(|m| (m.node, m.order)).collect();
         let next_order = successors.values().max().map_or(1, |o| o + 1);
@@ -65,7 +83,7 @@ impl Mirrors {
     /// of declaring it, so they count (and confirms wait for them) before
     /// they have fetched anything, and they join holding the whole (empty)
     /// queue.
-    pub fn declared(nodes: &[NodeId]) -> Self {
+    pub(crate) fn declared(nodes: &[NodeId]) -> Self {
         let members: Vec<MemberInfo> = nodes
             .iter()
             .enumerate()
@@ -103,7 +121,7 @@ impl Mirrors {
     /// age. Any other mirror joins young: with `ha-sync-mode = automatic`
     /// it is handed the queue, with `manual` it starts empty and becomes
     /// synchronised only once the older messages are consumed.
-    pub fn join(
+    pub(crate) fn join(
         &mut self,
         req: &MirrorFetch,
         epoch: u32,
@@ -143,25 +161,25 @@ impl Mirrors {
         }
     }
 
-    /// The membership `id` of `node` asked for changes from `from`. Returns
-    /// false when it is not (or no longer) a member under that id.
-    pub fn fetched(&mut self, node: NodeId, id: u64, from: u64) -> bool {
+    /// The membership `id` of `node` asked for changes from `from`: it
+    /// holds every change before.
+    pub(crate) fn fetched(&mut self, node: NodeId, id: u64, from: u64) -> Fetch {
         let Some(m) = self
             .members
             .get_mut(&node)
             .filter(|m| m.id == id && m.incarnation.is_some())
         else {
-            return false;
+            return Fetch::Stranger;
         };
         m.progress = Some(m.progress.map_or(from, |p| p.max(from)));
         if m.sync_mark.is_none() {
             m.synced = true;
         }
-        true
+        Fetch::Member
     }
 
     /// Whether every mirror holds change `index`, or joined after it.
-    pub fn cover(&self, index: u64) -> bool {
+    pub(crate) fn cover(&self, index: u64) -> bool {
         self.members
             .values()
             .all(|m| m.joined_at > index || m.progress.is_some_and(|p| p > index))
@@ -169,13 +187,13 @@ impl Mirrors {
 
     /// Marks synchronised the mirrors that joined empty once nothing older
     /// than their joining remains (`oldest` is the oldest position held).
-    pub fn refresh_sync(&mut self, oldest: Option<u64>) -> bool {
-        let mut changed = false;
+    pub(crate) fn refresh_sync(&mut self, oldest: Option<u64>) -> SyncRefresh {
+        let mut changed = SyncRefresh::Unchanged;
         for m in self.members.values_mut() {
             if let (false, Some(mark)) = (m.synced, m.sync_mark) {
                 if oldest.is_none_or(|o| o >= mark) {
                     m.synced = true;
-                    changed = true;
+                    changed = SyncRefresh::Synchronised;
                 }
             }
         }
@@ -183,7 +201,10 @@ impl Mirrors {
     }
 
     /// Drops the mirrors `lost` says are gone; returns their nodes.
-    pub fn prune(&mut self, lost: impl Fn(NodeId, Option<Incarnation>) -> bool) -> Vec<NodeId> {
+    pub(crate) fn prune(
+        &mut self,
+        lost: impl Fn(NodeId, Option<Incarnation>) -> bool,
+    ) -> Vec<NodeId> {
         let gone: Vec<NodeId> = self
             .members
             .iter()
@@ -197,7 +218,7 @@ impl Mirrors {
     }
 
     /// Every mirror, as mirrors are told.
-    pub fn list(&self) -> Vec<MemberInfo> {
+    pub(crate) fn list(&self) -> Vec<MemberInfo> {
         self.members
             .iter()
             .map(|(n, m)| MemberInfo {
@@ -214,7 +235,7 @@ impl Mirrors {
 /// alive that has joined, provided `policy` lets it (`when-synced` passes
 /// over mirrors that are not synchronised). `None` leaves the queue without
 /// a master.
-pub fn successor(
+pub(crate) fn successor(
     members: &[MemberInfo],
     master: NodeId,
     alive: impl Fn(&MemberInfo) -> bool,
@@ -230,7 +251,7 @@ pub fn successor(
 
 /// What a node whose mirrored queue has no master it knows of should do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Resolution {
+pub(crate) enum Resolution {
     /// Follow this master.
     Follow(Location),
     /// Become master, in this epoch, with what its disk holds.
@@ -250,7 +271,7 @@ pub enum Resolution {
 /// record resumes as master from its disk (the first start counts the home
 /// node as named), and everyone else waits for it: a queue whose last master
 /// is away stays unavailable, as RabbitMQ's does.
-pub fn resolve(
+pub(crate) fn resolve(
     me: NodeId,
     home: NodeId,
     record: Option<Location>,
@@ -324,12 +345,13 @@ mod tests {
         let mut m = Mirrors::new(&[]);
         let j = m.join(&req(2, None), 1, 10, SyncMode::Manual, 40);
         assert!(!j.snapshot);
-        assert!(m.fetched(2, j.member, 10));
+        assert_eq!(m.fetched(2, j.member, 10), Fetch::Member);
         assert!(!m.list()[0].synced);
-        m.refresh_sync(Some(39));
+        assert_eq!(m.refresh_sync(Some(39)), SyncRefresh::Unchanged);
         assert!(!m.list()[0].synced);
-        m.refresh_sync(Some(40));
+        assert_eq!(m.refresh_sync(Some(40)), SyncRefresh::Synchronised);
         assert!(m.list()[0].synced);
+        assert_eq!(m.refresh_sync(None), SyncRefresh::Unchanged, "already");
     }
 
     #[test]
@@ -355,7 +377,7 @@ mod tests {
         m.fetched(2, a.member, 6);
         assert!(m.cover(5));
         m.prune(|n, _| n == 3);
-        assert!(!m.fetched(3, b.member, 7));
+        assert_eq!(m.fetched(3, b.member, 7), Fetch::Stranger);
     }
 
     #[test]

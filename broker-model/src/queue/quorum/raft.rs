@@ -14,11 +14,11 @@ use crate::queue::protocol::{
 };
 
 /// The most entries one AppendEntries carries.
-pub const MAX_ENTRIES: usize = 200;
+pub(crate) const MAX_ENTRIES: usize = 200;
 
 /// What a member is doing.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RaftRole {
+pub(crate) enum RaftRole {
     /// Following `leader`, when it knows one.
     Follower {
         /// The leader of the current term, once heard from.
@@ -40,42 +40,91 @@ pub enum RaftRole {
 
 /// What a follower did with an AppendEntries.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppendOutcome {
+pub(crate) struct AppendOutcome {
     /// The answer, to send once the changes below are durable.
-    pub reply: AppendReply,
+    pub(crate) reply: AppendReply,
     /// Whether term or vote changed and must be persisted first.
-    pub persist: bool,
+    pub(crate) persist: bool,
     /// Entries removed from the log end because they conflicted with the
     /// leader's: `(first removed index, entries)`.
-    pub truncated: Option<(u64, Vec<LogEntry>)>,
+    pub(crate) truncated: Option<(u64, Vec<LogEntry>)>,
     /// Entries added, with their indexes.
-    pub appended: Vec<(u64, LogEntry)>,
+    pub(crate) appended: Vec<(u64, LogEntry)>,
+}
+
+/// What a member did with a candidate's request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct VoteOutcome {
+    /// The answer, to send once the changes below are durable.
+    pub(crate) reply: VoteReply,
+    /// Whether term or vote changed and must be persisted first.
+    pub(crate) persist: bool,
+}
+
+/// What a candidate made of a vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tally {
+    /// The voter is in a newer term: this member follows in it now, and
+    /// the term must be persisted.
+    NewerTerm,
+    /// The vote made a majority: this member now leads.
+    Elected,
+    /// Nothing changed: a refusal, a stale vote, or not yet a majority.
+    Unchanged,
+}
+
+/// What a leader made of a follower's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AckOutcome {
+    /// The follower is in a newer term: this member follows in it now, and
+    /// the term must be persisted.
+    NewerTerm,
+    /// More entries are committed.
+    CommitAdvanced,
+    /// The commit index did not move.
+    Unchanged,
+}
+
+/// Whether a term heard of moved this member on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TermSeen {
+    /// It was newer: this member follows in it without a vote.
+    Newer,
+    /// It was not newer.
+    Known,
+}
+
+/// Whether the commit index moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Commit {
+    Advanced,
+    Unchanged,
 }
 
 /// One member of a quorum queue's Raft group.
 #[derive(Clone, Debug)]
-pub struct Raft {
+pub(crate) struct Raft {
     /// The queue.
-    pub queue: QueueId,
+    pub(crate) queue: QueueId,
     /// This member.
-    pub me: NodeId,
+    pub(crate) me: NodeId,
     /// Every member, this one included.
-    pub members: Vec<NodeId>,
+    pub(crate) members: Vec<NodeId>,
     /// The current term.
-    pub term: u64,
+    pub(crate) term: u64,
     /// Whom it voted for in the current term.
-    pub voted_for: Option<NodeId>,
+    pub(crate) voted_for: Option<NodeId>,
     /// The log; entry `i` is at index `i + 1`.
-    pub log: Vec<LogEntry>,
+    pub(crate) log: Vec<LogEntry>,
     /// Entries up to this index are committed.
-    pub commit: u64,
+    pub(crate) commit: u64,
     /// What it is doing.
-    pub role: RaftRole,
+    pub(crate) role: RaftRole,
 }
 
 impl Raft {
     /// A member restarting from its persisted term, vote and log.
-    pub fn new(
+    pub(crate) fn new(
         queue: QueueId,
         me: NodeId,
         members: Vec<NodeId>,
@@ -96,17 +145,17 @@ impl Raft {
     }
 
     /// The index of the last entry (0 when empty).
-    pub fn last_index(&self) -> u64 {
+    pub(crate) fn last_index(&self) -> u64 {
         self.log.len() as u64
     }
 
     /// The term of the last entry (0 when empty).
-    pub fn last_term(&self) -> u64 {
+    pub(crate) fn last_term(&self) -> u64 {
         self.term_at(self.last_index())
     }
 
     /// The term of the entry at `index` (0 for index 0 or beyond the log).
-    pub fn term_at(&self, index: u64) -> u64 {
+    pub(crate) fn term_at(&self, index: u64) -> u64 {
         if index == 0 {
             return 0;
         }
@@ -114,17 +163,17 @@ impl Raft {
     }
 
     /// The entry at `index`.
-    pub fn entry(&self, index: u64) -> Option<&LogEntry> {
+    pub(crate) fn entry(&self, index: u64) -> Option<&LogEntry> {
         index.checked_sub(1).and_then(|i| self.log.get(i as usize))
     }
 
     /// Whether this member leads.
-    pub fn is_leader(&self) -> bool {
+    pub(crate) fn is_leader(&self) -> bool {
         matches!(self.role, RaftRole::Leader { .. })
     }
 
     /// The leader this member knows of in its term (itself when leading).
-    pub fn leader(&self) -> Option<NodeId> {
+    pub(crate) fn leader(&self) -> Option<NodeId> {
         match &self.role {
             RaftRole::Leader { .. } => Some(self.me),
             RaftRole::Follower { leader } => *leader,
@@ -140,22 +189,22 @@ impl Raft {
         self.members.iter().copied().filter(|m| *m != self.me)
     }
 
-    /// Moves to `term` if it is newer, as a follower without a vote.
-    /// Returns whether anything changed (and must be persisted).
-    fn observe_term(&mut self, term: u64) -> bool {
+    /// Moves to `term` if it is newer, as a follower without a vote (a
+    /// change that must be persisted).
+    fn observe_term(&mut self, term: u64) -> TermSeen {
         if term <= self.term {
-            return false;
+            return TermSeen::Known;
         }
         self.term = term;
         self.voted_for = None;
         self.role = RaftRole::Follower { leader: None };
-        true
+        TermSeen::Newer
     }
 
     /// Starts an election: a new term, a vote for itself. Term and vote
     /// must be persisted before the returned request is sent. A group of
     /// one elects itself at once.
-    pub fn start_election(&mut self) -> RequestVote {
+    pub(crate) fn start_election(&mut self) -> RequestVote {
         self.term += 1;
         self.voted_for = Some(self.me);
         self.role = RaftRole::Candidate {
@@ -173,10 +222,9 @@ impl Raft {
         }
     }
 
-    /// Answers a candidate. Returns the reply and whether term or vote
-    /// changed (and must be persisted before replying).
-    pub fn on_vote(&mut self, req: &RequestVote) -> (VoteReply, bool) {
-        let mut persist = self.observe_term(req.term);
+    /// Answers a candidate.
+    pub(crate) fn on_vote(&mut self, req: &RequestVote) -> VoteOutcome {
+        let mut persist = self.observe_term(req.term) == TermSeen::Newer;
         let up_to_date = (req.last_term, req.last_index) >= (self.last_term(), self.last_index());
         let granted = req.term == self.term
             && up_to_date
@@ -185,34 +233,33 @@ impl Raft {
             self.voted_for = Some(req.candidate);
             persist = true;
         }
-        (
-            VoteReply {
+        VoteOutcome {
+            reply: VoteReply {
                 term: self.term,
                 granted,
             },
             persist,
-        )
+        }
     }
 
-    /// Counts a vote. Returns `(persist, elected)`: whether the term changed
-    /// (a newer term was seen) and whether this member just became leader.
-    pub fn on_vote_reply(&mut self, from: NodeId, reply: &VoteReply) -> (bool, bool) {
-        if self.observe_term(reply.term) {
-            return (true, false);
+    /// Counts a vote.
+    pub(crate) fn on_vote_reply(&mut self, from: NodeId, reply: &VoteReply) -> Tally {
+        if self.observe_term(reply.term) == TermSeen::Newer {
+            return Tally::NewerTerm;
         }
         let majority = self.majority();
         let RaftRole::Candidate { votes } = &mut self.role else {
-            return (false, false);
+            return Tally::Unchanged;
         };
         if reply.term != self.term || !reply.granted {
-            return (false, false);
+            return Tally::Unchanged;
         }
         votes.insert(from);
         if votes.len() >= majority {
             self.become_leader();
-            return (false, true);
+            return Tally::Elected;
         }
-        (false, false)
+        Tally::Unchanged
     }
 
     fn become_leader(&mut self) {
@@ -225,7 +272,7 @@ impl Raft {
 
     /// Appends a command as leader; returns its index. The caller makes it
     /// durable before anything counts on it.
-    pub fn propose(&mut self, command: Command) -> Option<u64> {
+    pub(crate) fn propose(&mut self, command: Command) -> Option<u64> {
         if !self.is_leader() {
             return None;
         }
@@ -238,7 +285,7 @@ impl Raft {
     }
 
     /// The AppendEntries a leader sends `peer` now.
-    pub fn append_for(&self, peer: NodeId) -> Option<AppendEntries> {
+    pub(crate) fn append_for(&self, peer: NodeId) -> Option<AppendEntries> {
         let RaftRole::Leader { next, .. } = &self.role else {
             return None;
         };
@@ -257,7 +304,7 @@ impl Raft {
     }
 
     /// Handles a leader's AppendEntries as a follower.
-    pub fn on_append(&mut self, req: &AppendEntries) -> AppendOutcome {
+    pub(crate) fn on_append(&mut self, req: &AppendEntries) -> AppendOutcome {
         let mut out = AppendOutcome {
             reply: AppendReply {
                 term: self.term,
@@ -271,7 +318,7 @@ impl Raft {
         if req.term < self.term {
             return out;
         }
-        out.persist = self.observe_term(req.term);
+        out.persist = self.observe_term(req.term) == TermSeen::Newer;
         self.role = RaftRole::Follower {
             leader: Some(req.leader),
         };
@@ -303,22 +350,21 @@ impl Raft {
         out
     }
 
-    /// Handles a follower's answer as leader. Returns `(persist,
-    /// commit_advanced)`.
-    pub fn on_append_reply(&mut self, from: NodeId, reply: &AppendReply) -> (bool, bool) {
-        if self.observe_term(reply.term) {
-            return (true, false);
+    /// Handles a follower's answer as leader.
+    pub(crate) fn on_append_reply(&mut self, from: NodeId, reply: &AppendReply) -> AckOutcome {
+        if self.observe_term(reply.term) == TermSeen::Newer {
+            return AckOutcome::NewerTerm;
         }
         let last = self.last_index();
         let term = self.term;
         let RaftRole::Leader { next, matched } = &mut self.role else {
-            return (false, false);
+            return AckOutcome::Unchanged;
         };
         if reply.term != term {
-            return (false, false);
+            return AckOutcome::Unchanged;
         }
         let (Some(n), Some(m)) = (next.get_mut(&from), matched.get_mut(&from)) else {
-            return (false, false);
+            return AckOutcome::Unchanged;
         };
         if reply.success {
             *m = (*m).max(reply.match_index.min(last));
@@ -326,12 +372,15 @@ impl Raft {
         } else {
             *n = (*n - 1).min(reply.match_index + 1).max(1);
         }
-        (false, self.advance_commit())
+        match self.advance_commit() {
+            Commit::Advanced => AckOutcome::CommitAdvanced,
+            Commit::Unchanged => AckOutcome::Unchanged,
+        }
     }
 
     /// Whether `peer` may need entries or a heartbeat it has not yet been
     /// sent: its next index is at or below the log end.
-    pub fn behind(&self, peer: NodeId) -> bool {
+    pub(crate) fn behind(&self, peer: NodeId) -> bool {
         match &self.role {
             RaftRole::Leader { next, .. } => {
                 next.get(&peer).is_some_and(|n| *n <= self.last_index())
@@ -342,9 +391,9 @@ impl Raft {
 
     /// Commits, as leader, the highest entry of its own term that a
     /// majority stores (itself included).
-    fn advance_commit(&mut self) -> bool {
+    fn advance_commit(&mut self) -> Commit {
         let RaftRole::Leader { matched, .. } = &self.role else {
-            return false;
+            return Commit::Unchanged;
         };
         let majority = self.majority();
         for n in (self.commit + 1..=self.last_index()).rev() {
@@ -354,10 +403,10 @@ impl Raft {
             let holders = 1 + matched.values().filter(|m| **m >= n).count();
             if holders >= majority {
                 self.commit = n;
-                return true;
+                return Commit::Advanced;
             }
         }
-        false
+        Commit::Unchanged
     }
 }
 
@@ -382,9 +431,12 @@ mod tests {
     fn elected() -> (Raft, Raft, Raft) {
         let (mut a, mut b, c) = (member(1), member(2), member(3));
         let req = a.start_election();
-        let (vote, persist) = b.on_vote(&req);
+        let VoteOutcome {
+            reply: vote,
+            persist,
+        } = b.on_vote(&req);
         assert!(vote.granted && persist);
-        assert_eq!(a.on_vote_reply(2, &vote), (false, true));
+        assert_eq!(a.on_vote_reply(2, &vote), Tally::Elected);
         assert!(a.is_leader());
         (a, b, c)
     }
@@ -400,7 +452,7 @@ mod tests {
             last_index: 0,
             last_term: 0,
         };
-        assert!(!b.on_vote(&rival).0.granted, "one vote per term");
+        assert!(!b.on_vote(&rival).reply.granted, "one vote per term");
     }
 
     #[test]
@@ -412,8 +464,7 @@ mod tests {
         let out = b.on_append(&req);
         assert!(out.reply.success);
         assert_eq!(out.appended.len(), 1);
-        let (_, advanced) = a.on_append_reply(2, &out.reply);
-        assert!(advanced);
+        assert_eq!(a.on_append_reply(2, &out.reply), AckOutcome::CommitAdvanced);
         assert_eq!(a.commit, idx);
     }
 
@@ -424,7 +475,7 @@ mod tests {
         // Node 1 is cut off; node 3 wins term 2 with node 2's vote.
         c.term = 1;
         let req = c.start_election();
-        let (vote, _) = b.on_vote(&req);
+        let vote = b.on_vote(&req).reply;
         assert!(vote.granted);
         c.on_vote_reply(2, &vote);
         assert!(c.is_leader());
@@ -465,7 +516,7 @@ mod tests {
         let mut c = member(3);
         c.term = 1;
         let req = c.start_election();
-        assert!(!b.on_vote(&req).0.granted);
+        assert!(!b.on_vote(&req).reply.granted);
     }
 
     #[test]

@@ -1,0 +1,178 @@
+//! The master's side of a classic queue: taking messages in, confirming
+//! them once the broker is responsible for them, and serving consumers.
+//! Every change is appended to the list mirrors pull; persistent messages
+//! of a durable queue are journaled.
+
+use std::time::Duration;
+
+use crate::clock::now;
+use crate::history::{EventKind, MsgId};
+use crate::queue::classic::queue::ClassicQueue;
+use crate::queue::classic::state::{ClassicState, Master, Role};
+use crate::queue::config::{queue_name, QueueType};
+use crate::queue::fifo::{Dropped, Poll, Subscription};
+use crate::queue::protocol::{ClientError, ConsumerId, Message, Op, Reply, Stored};
+use crate::queue::store::Entry;
+
+/// A message taken in by a master, not yet confirmed.
+struct Pending {
+    epoch: u32,
+    index: Option<u64>,
+    journaled: bool,
+}
+
+impl ClassicQueue {
+    /// Publishes as master of the queue; with `reply`, answers once the
+    /// broker has taken responsibility.
+    pub(super) async fn publish_message(&self, message: Message, reply: bool) -> Option<Reply> {
+        let pending = {
+            let mut st = self.state.borrow_mut();
+            self.enqueue(&mut st, message.msg, message.persistent)
+        };
+        let pending = match pending {
+            Ok(p) => p,
+            Err(e) => return reply.then_some(Reply::Publish(Err(e))),
+        };
+        self.io.changed.notify_waiters();
+        if !reply {
+            return None;
+        }
+        Some(Reply::Publish(self.taken(pending).await))
+    }
+
+    /// As master, answers a consumer's request from the queue's delivery
+    /// state; what left the queue is settled here.
+    pub(super) fn poll_master(&self, sub: &Subscription) -> Result<(Poll, u64), ClientError> {
+        let mut st = self.state.borrow_mut();
+        let location = st.location();
+        let Role::Master(m) = &mut st.role else {
+            return Err(ClientError::NotMaster(location));
+        };
+        if !m.fifo.subscribed(sub) {
+            return Err(ClientError::Cancelled);
+        }
+        let poll = m.fifo.poll(sub, now());
+        let remaining = m.fifo.remaining_for(&sub.consumer);
+        self.settle_removed(m, &poll.removed);
+        self.report_view(&st);
+        Ok((poll, remaining))
+    }
+
+    /// As master, applies a consumer's acknowledgement.
+    pub(super) fn ack_master(&self, consumer: &ConsumerId, upto: u64) {
+        let mut st = self.state.borrow_mut();
+        if let Role::Master(m) = &mut st.role {
+            let removed = m.fifo.ack(consumer, upto);
+            self.settle_removed(m, &removed);
+            self.report_view(&st);
+        }
+    }
+
+    /// As master, closes consumer connections silent for `timeout`.
+    pub(super) fn expire_master(&self, timeout: Duration) -> Vec<Dropped> {
+        match &mut self.state.borrow_mut().role {
+            Role::Master(m) => m.fifo.expire(now(), timeout),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Takes a message in as master.
+    fn enqueue(
+        &self,
+        st: &mut ClassicState,
+        msg: MsgId,
+        persistent: bool,
+    ) -> Result<Pending, ClientError> {
+        let location = st.location();
+        let (q, mirrored, durable) = (st.q, st.mirrored, st.durable);
+        let Role::Master(m) = &mut st.role else {
+            return Err(ClientError::NotMaster(location));
+        };
+        let seq = m.next_seq;
+        m.next_seq += 1;
+        let stored = Stored {
+            msg,
+            persistent,
+            redelivered: false,
+        };
+        m.fifo.enqueue(seq, stored);
+        let index = mirrored.then(|| {
+            m.ops.push(Op::Enqueue { seq, stored });
+            m.ops.len() as u64 - 1
+        });
+        let journaled = durable && persistent;
+        if journaled {
+            self.io.store.borrow_mut().append(&Entry::Enqueue {
+                queue: q,
+                seq,
+                stored,
+            });
+        }
+        let epoch = m.location.epoch;
+        self.io.record(EventKind::Append {
+            dest: queue_name(q),
+            offset: seq,
+            epoch,
+            msgs: vec![msg],
+        });
+        self.report_view(st);
+        Ok(Pending {
+            epoch,
+            index,
+            journaled,
+        })
+    }
+
+    /// Waits until the broker has taken responsibility for a message: on
+    /// disk if it is persistent in a durable queue, and held by every
+    /// mirror. A master lost on the way leaves the outcome unknown.
+    async fn taken(&self, pending: Pending) -> Result<(), ClientError> {
+        if pending.journaled {
+            self.io.store.borrow_mut().sync();
+        }
+        let late = "the mirrors did not all take the message in time";
+        self.io
+            .confirm_when(late, || {
+                let mut st = self.state.borrow_mut();
+                match &mut st.role {
+                    Role::Master(m) if m.location.epoch == pending.epoch => {
+                        if !pending.index.is_none_or(|i| m.mirrors.cover(i)) {
+                            return None;
+                        }
+                        m.confirmed += 1;
+                        self.report_view(&st);
+                        if !pending.journaled {
+                            self.io.store.borrow_mut().acked_unsynced();
+                        }
+                        Some(Ok(()))
+                    }
+                    _ => Some(Err("the master changed before confirming")),
+                }
+            })
+            .await
+    }
+
+    /// Records that messages left the queue: in the change list for the
+    /// mirrors and, for persistent ones of a durable queue, on disk.
+    pub(super) fn settle_removed(&self, m: &mut Master, removed: &[(u64, Stored)]) {
+        if removed.is_empty() {
+            return;
+        }
+        let seqs: Vec<u64> = removed.iter().map(|(s, _)| *s).collect();
+        if self.io.config().queue_type == QueueType::Mirrored {
+            m.ops.push(Op::Remove { seqs: seqs.clone() });
+        }
+        let on_disk: Vec<u64> = removed
+            .iter()
+            .filter(|(_, s)| s.persistent)
+            .map(|(seq, _)| *seq)
+            .collect();
+        if self.io.config().durable && !on_disk.is_empty() {
+            self.io.store.borrow_mut().append(&Entry::Remove {
+                queue: self.q,
+                seqs: on_disk,
+            });
+        }
+        m.mirrors.refresh_sync(m.fifo.min_seq());
+    }
+}

@@ -1,0 +1,463 @@
+//! One node's state of one classic queue, and the decisions taken on it
+//! alone: what it reports, which news of a master it follows, and how a
+//! mirror's copy changes with what its master sends (who masters the queue
+//! next is in `succession.rs`). Kept free of I/O so they can be tested on
+//! their own.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::history::MsgId;
+use crate::observe::ReplicaView;
+use crate::queue::classic::membership::{self, Mirrors};
+use crate::queue::config::{Promote, QueueConfig, QueueType};
+use crate::queue::fifo::Fifo;
+use crate::queue::protocol::{Location, MemberInfo, NodeId, Op, QueueId, QueueStatus, Stored};
+use crate::queue::store::Entry;
+
+/// A master's state of its queue.
+pub(crate) struct Master {
+    pub(crate) location: Location,
+    pub(crate) fifo: Fifo,
+    /// Every change of this epoch, in order (mirrored queues only).
+    pub(crate) ops: Vec<Op>,
+    pub(crate) mirrors: Mirrors,
+    pub(crate) next_seq: u64,
+    pub(crate) confirmed: u64,
+    /// The end of the changes sent to at least one mirror.
+    pub(crate) sent_ops: u64,
+}
+
+/// A mirror's state of its queue (the messages are in `held`).
+pub(crate) struct Mirror {
+    pub(crate) following: Location,
+    /// Its membership id in the master's group, once joined.
+    pub(crate) member: Option<u64>,
+    /// The next change it asks for.
+    pub(crate) next: u64,
+    /// The group as the master last described it.
+    pub(crate) members: Vec<MemberInfo>,
+    /// The epoch of the group it was a member of before, uninterrupted.
+    pub(crate) carry_from: Option<u32>,
+    /// The master announced an orderly stop.
+    pub(crate) master_stopping: bool,
+}
+
+/// What this node is for a queue.
+pub(crate) enum Role {
+    /// Just started; deciding.
+    Starting,
+    /// No live master it can follow, and it may not become one.
+    Waiting,
+    /// Not a member: it only routes to the master.
+    Absent,
+    /// The master.
+    Master(Master),
+    /// A mirror.
+    Mirror(Mirror),
+}
+
+/// One node's state of one classic or mirrored queue.
+pub(crate) struct ClassicState {
+    pub(crate) q: QueueId,
+    pub(crate) home: NodeId,
+    pub(crate) mirrored: bool,
+    pub(crate) member: bool,
+    pub(crate) durable: bool,
+    pub(crate) role: Role,
+    /// Where the cluster last recorded the master.
+    pub(crate) record: Option<Location>,
+    /// What this node holds while not master: its mirror copy, or what the
+    /// disk returned at start.
+    pub(crate) held: BTreeMap<u64, Stored>,
+    /// The epoch whose group this run has been a member of, uninterrupted.
+    pub(crate) member_of: Option<u32>,
+}
+
+/// What a mirror's copy lost when it joined a master's group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Adopted {
+    /// Messages it held before that the master's copy does not have.
+    pub(crate) dropped: Vec<MsgId>,
+    /// Whether it was given the master's copy (or starts empty).
+    pub(crate) synchronised: bool,
+}
+
+/// What a mirror's copy gained from a batch of its master's changes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Applied {
+    /// The messages enqueued, in order.
+    pub(crate) added: Vec<MsgId>,
+    /// The position of the first of them.
+    pub(crate) first: Option<u64>,
+    /// What to write to the journal, in order.
+    pub(crate) journal: Vec<Entry>,
+    /// Whether an enqueue was journaled (and must be fsynced).
+    pub(crate) journaled_enqueue: bool,
+}
+
+impl ClassicState {
+    /// The state after a start: what the disk kept, not yet decided.
+    pub(crate) fn new(
+        config: &QueueConfig,
+        me: NodeId,
+        q: QueueId,
+        held: BTreeMap<u64, Stored>,
+        record: Option<Location>,
+    ) -> Self {
+        let mirrored = config.queue_type == QueueType::Mirrored;
+        let home = config.home(q);
+        let member = config.members(q).contains(&me);
+        let (role, record) = if mirrored || member {
+            (Role::Starting, record)
+        } else {
+            let home_location = Location {
+                epoch: 1,
+                node: home,
+                incarnation: None,
+            };
+            (Role::Absent, Some(home_location))
+        };
+        ClassicState {
+            q,
+            home,
+            mirrored,
+            member,
+            durable: config.durable,
+            role,
+            record,
+            held,
+            member_of: None,
+        }
+    }
+
+    /// Where this node believes the master is.
+    pub(crate) fn location(&self) -> Option<Location> {
+        match &self.role {
+            Role::Master(m) => Some(m.location),
+            Role::Mirror(m) => Some(m.following),
+            Role::Starting | Role::Waiting | Role::Absent => self.record,
+        }
+    }
+
+    /// Notes that the master `location` is stopping in an orderly way.
+    pub(crate) fn master_stopping(&mut self, location: Location) {
+        if let Role::Mirror(m) = &mut self.role {
+            if m.following.node == location.node && m.following.epoch == location.epoch {
+                m.master_stopping = true;
+            }
+        }
+    }
+
+    /// The mirrors to tell when this node, as master, stops.
+    pub(crate) fn mirror_nodes(&self) -> Vec<(NodeId, Location)> {
+        match &self.role {
+            Role::Master(m) => m
+                .mirrors
+                .list()
+                .into_iter()
+                .map(|i| (i.node, m.location))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// What this node tells a starting peer; `promotable` says whether a
+    /// joined mirror is the one that would take over from its master.
+    pub(crate) fn status(&self, promotable: impl Fn(&Mirror) -> bool) -> QueueStatus {
+        match &self.role {
+            Role::Starting => QueueStatus::Starting {
+                record: self.record,
+            },
+            Role::Waiting | Role::Absent => QueueStatus::Waiting {
+                record: self.record,
+            },
+            Role::Master(m) => QueueStatus::Master(m.location),
+            Role::Mirror(m) => QueueStatus::Mirror {
+                following: m.following,
+                promotable: m.member.is_some() && promotable(m),
+            },
+        }
+    }
+
+    /// What node `me` publishes of its replica. A mirror is in sync when
+    /// its master's last word says it holds every message.
+    pub(crate) fn view(&self, me: NodeId) -> Option<ReplicaView> {
+        if !self.member {
+            return None;
+        }
+        Some(match &self.role {
+            Role::Master(m) => ReplicaView {
+                leader: true,
+                epoch: m.location.epoch,
+                log_end: m.fifo.len(),
+                high_watermark: 0,
+                acked_end: m.confirmed,
+                unreplicated: if self.mirrored {
+                    (m.ops.len() as u64).saturating_sub(m.sent_ops)
+                } else {
+                    0
+                },
+                in_sync: true,
+            },
+            other => ReplicaView {
+                leader: false,
+                epoch: match other {
+                    Role::Mirror(m) => m.following.epoch,
+                    _ => self.record.map_or(0, |r| r.epoch),
+                },
+                log_end: self.held.len() as u64,
+                high_watermark: 0,
+                acked_end: 0,
+                unreplicated: 0,
+                // A node still deciding, waiting, merely routing, or not yet
+                // joined to the master's group is not a mirror, so it is no
+                // unsynchronised mirror either.
+                in_sync: match other {
+                    Role::Mirror(m) if m.member.is_some() => {
+                        m.members.iter().any(|i| i.node == me && i.synced)
+                    }
+                    _ => true,
+                },
+            },
+        })
+    }
+
+    /// Whether news of the master at `location` is worth following, and if
+    /// so, the epoch of the group this node carries its messages from.
+    /// `None`: ignore it. `Some(carry)`: follow it.
+    pub(crate) fn news(&self, location: Location) -> Option<Option<u32>> {
+        if !self.mirrored {
+            return None;
+        }
+        let undecided = matches!(self.role, Role::Starting | Role::Waiting);
+        let news = match self.location() {
+            None => true,
+            Some(known) => location.newer_than(&known) || (location == known && undecided),
+        };
+        if !news {
+            return None;
+        }
+        Some(match &self.role {
+            Role::Master(m) if m.location.node == location.node => return None,
+            Role::Master(_) => None,
+            Role::Mirror(m) => m.carry(),
+            Role::Starting | Role::Waiting => self.member_of,
+            Role::Absent => None,
+        })
+    }
+
+    /// Replaces a joining mirror's copy with the master's (`None`: it
+    /// starts empty), returning what it lost.
+    pub(crate) fn adopt(&mut self, snapshot: Option<Vec<(u64, Stored)>>) -> Adopted {
+        let synchronised = snapshot.is_some();
+        let copy: BTreeMap<u64, Stored> = snapshot.unwrap_or_default().into_iter().collect();
+        let kept: BTreeSet<MsgId> = copy.values().map(|s| s.msg).collect();
+        let old = std::mem::replace(&mut self.held, copy);
+        let dropped = old
+            .values()
+            .map(|s| s.msg)
+            .filter(|m| !kept.contains(m))
+            .collect();
+        Adopted {
+            dropped,
+            synchronised,
+        }
+    }
+
+    /// Applies a master's changes to this mirror's copy.
+    pub(crate) fn apply(&mut self, ops: &[Op]) -> Applied {
+        let (q, durable) = (self.q, self.durable);
+        let mut out = Applied::default();
+        for op in ops {
+            match op {
+                Op::Enqueue { seq, stored } => {
+                    self.held.insert(*seq, *stored);
+                    out.first.get_or_insert(*seq);
+                    out.added.push(stored.msg);
+                    if durable && stored.persistent {
+                        out.journal.push(Entry::Enqueue {
+                            queue: q,
+                            seq: *seq,
+                            stored: *stored,
+                        });
+                        out.journaled_enqueue = true;
+                    }
+                }
+                Op::Remove { seqs } => {
+                    let mut on_disk = Vec::new();
+                    for s in seqs {
+                        if self.held.remove(s).is_some_and(|m| m.persistent) {
+                            on_disk.push(*s);
+                        }
+                    }
+                    if durable && !on_disk.is_empty() {
+                        out.journal.push(Entry::Remove {
+                            queue: q,
+                            seqs: on_disk,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Mirror {
+    /// The epoch of the group whose messages this mirror carries: the one
+    /// it has joined, or the one it carried from before joining.
+    pub(crate) fn carry(&self) -> Option<u32> {
+        match self.member {
+            Some(_) => Some(self.following.epoch),
+            None => self.carry_from,
+        }
+    }
+
+    /// The mirror that would take over from this mirror's master under
+    /// `policy`; `alive` says which members are still up.
+    pub(crate) fn successor(
+        &self,
+        policy: Promote,
+        alive: impl Fn(&MemberInfo) -> bool,
+    ) -> Option<NodeId> {
+        membership::successor(&self.members, self.following.node, alive, policy)
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::queue::config::HaMode;
+    use crate::queue::protocol::Incarnation;
+
+    const INC: Incarnation = Incarnation { vm: 1, app: 1 };
+
+    pub(crate) fn loc(epoch: u32, node: NodeId) -> Location {
+        Location {
+            epoch,
+            node,
+            incarnation: None,
+        }
+    }
+
+    pub(crate) fn info(node: NodeId, order: u64, synced: bool) -> MemberInfo {
+        MemberInfo {
+            node,
+            order,
+            synced,
+            incarnation: Some(INC),
+        }
+    }
+
+    fn stored(seq: u32, persistent: bool) -> Stored {
+        Stored {
+            msg: MsgId::new(1, seq),
+            persistent,
+            redelivered: false,
+        }
+    }
+
+    /// Node `me`'s state of a durable queue mirrored on nodes 1 and 2 (or,
+    /// with `ha: 3`, on all three), homed on node 1.
+    pub(crate) fn state(me: NodeId, ha: u32) -> ClassicState {
+        let config = QueueConfig {
+            queue_type: QueueType::Mirrored,
+            ha_mode: HaMode::Exactly(ha),
+            durable: true,
+            ..QueueConfig::default()
+        };
+        ClassicState::new(&config, me, 0, BTreeMap::new(), None)
+    }
+
+    /// Node `me`, a mirror of node 1 in `epoch` that joined the group
+    /// described by `members` (or has not joined, with `None`).
+    pub(crate) fn mirror(me: NodeId, epoch: u32, members: Option<Vec<MemberInfo>>) -> ClassicState {
+        let mut st = state(me, 3);
+        st.role = Role::Mirror(Mirror {
+            following: loc(epoch, 1),
+            member: members.as_ref().map(|_| 7),
+            next: 0,
+            members: members.unwrap_or_default(),
+            carry_from: Some(epoch - 1),
+            master_stopping: false,
+        });
+        st
+    }
+
+    pub(crate) fn all_alive(_: &MemberInfo) -> bool {
+        true
+    }
+
+    #[test]
+    fn news_of_a_newer_master_is_followed_carrying_the_group_it_joined() {
+        let joined = mirror(2, 1, Some(vec![info(2, 1, true)]));
+        assert_eq!(joined.news(loc(2, 3)), Some(Some(1)));
+        assert_eq!(joined.news(loc(1, 1)), None, "the master it follows");
+        let unjoined = mirror(2, 3, None);
+        assert_eq!(unjoined.news(loc(4, 3)), Some(Some(2)));
+        let mut starting = state(2, 3);
+        starting.record = Some(loc(1, 1));
+        starting.member_of = Some(1);
+        assert_eq!(
+            starting.news(loc(1, 1)),
+            Some(Some(1)),
+            "a deciding node follows the master it already knew of"
+        );
+        let classic = ClassicState::new(&QueueConfig::default(), 1, 0, BTreeMap::new(), None);
+        assert_eq!(classic.news(loc(9, 2)), None);
+    }
+
+    #[test]
+    fn a_joining_mirror_keeps_only_what_the_masters_copy_holds() {
+        let mut st = mirror(2, 1, None);
+        st.held = [(0, stored(0, true)), (1, stored(1, true))].into();
+        let adopted = st.adopt(Some(vec![(1, stored(1, true)), (2, stored(2, false))]));
+        assert_eq!(adopted.dropped, vec![MsgId::new(1, 0)]);
+        assert!(adopted.synchronised);
+        assert_eq!(st.held.keys().copied().collect::<Vec<_>>(), vec![1, 2]);
+        let empty = st.adopt(None);
+        assert!(!empty.synchronised);
+        assert_eq!(empty.dropped.len(), 2);
+        assert!(st.held.is_empty());
+    }
+
+    #[test]
+    fn a_mirror_applies_its_masters_changes_and_journals_persistent_messages() {
+        let mut st = mirror(2, 1, Some(Vec::new()));
+        let ops = [
+            Op::Enqueue {
+                seq: 5,
+                stored: stored(5, false),
+            },
+            Op::Enqueue {
+                seq: 6,
+                stored: stored(6, true),
+            },
+            Op::Remove {
+                seqs: vec![5, 6, 9],
+            },
+        ];
+        let applied = st.apply(&ops);
+        assert_eq!(applied.first, Some(5));
+        assert_eq!(applied.added, vec![MsgId::new(1, 5), MsgId::new(1, 6)]);
+        assert!(applied.journaled_enqueue);
+        assert!(matches!(
+            applied.journal.as_slice(),
+            [Entry::Enqueue { seq: 6, .. }, Entry::Remove { seqs, .. }] if seqs == &[6]
+        ));
+        assert!(st.held.is_empty());
+    }
+
+    #[test]
+    fn a_mirror_is_in_sync_once_its_master_says_so() {
+        let me = 2;
+        let unsynced = mirror(me, 1, Some(vec![info(2, 1, false)]));
+        assert!(!unsynced.view(me).unwrap().in_sync);
+        let synced = mirror(me, 1, Some(vec![info(2, 1, true)]));
+        assert!(synced.view(me).unwrap().in_sync);
+        assert!(
+            mirror(me, 1, None).view(me).unwrap().in_sync,
+            "not yet a mirror, so no unsynchronised one"
+        );
+    }
+}

@@ -44,6 +44,8 @@ impl Received for Item {
 
 struct Consumer {
     client: Client,
+    /// The partitions this consumer reads.
+    assigned: Vec<PartitionId>,
     positions: RefCell<BTreeMap<PartitionId, Position>>,
     app: Application<Item>,
 }
@@ -64,6 +66,7 @@ pub(crate) async fn run(ctx: Context, index: u32) -> turmoil::Result {
     );
     let consumer = Rc::new(Consumer {
         client: Client::new(endpoint, ctx),
+        assigned: assigned.clone(),
         positions: RefCell::new(BTreeMap::new()),
         app,
     });
@@ -94,8 +97,15 @@ impl Consumer {
         &self.client.ctx
     }
 
+    /// Whether every assigned partition has been read to its high
+    /// watermark. A partition whose starting position is not known yet (the
+    /// group coordinator has not answered since a restart) is not: a
+    /// consumer that cannot reach the cluster has not read everything.
     fn caught_up(&self) -> bool {
-        self.positions.borrow().values().all(|p| p.caught_up)
+        let positions = self.positions.borrow();
+        self.assigned
+            .iter()
+            .all(|p| positions.get(p).is_some_and(|pos| pos.caught_up))
     }
 
     fn publish(&self) {

@@ -194,9 +194,16 @@ impl Consumer {
                 return;
             }
             let dest = queue_name(q);
+            // A batch holds, in order, every delivery of this subscription
+            // the queue still has out beyond `received`. Tags may skip: a
+            // quorum queue's new leader delivers again what was unsettled,
+            // and a settlement made under the previous leader, applied
+            // later, takes the message back out of this consumer's window
+            // before it arrived. AMQP delivery tags rise on a channel; they
+            // need not be consecutive.
             for d in &batch.deliveries {
-                if d.tag != c.received + 1 {
-                    break;
+                if d.tag <= c.received {
+                    continue;
                 }
                 c.received = d.tag;
                 self.ctx().history.record(

@@ -145,6 +145,21 @@ impl Cluster {
         !p.up || !p.running || incarnation.is_some_and(|i| Some(i) != p.incarnation)
     }
 
+    /// Whether news from `node`'s run `incarnation` would cross a split:
+    /// this node declared that very run down (it is down now, or came back
+    /// as the same run: a partition) and neither side has restarted since.
+    /// RabbitMQ keeps queue records in Mnesia, whose copies part when each
+    /// node declares the other down and never merge again: "the split will
+    /// continue even after network connectivity is restored" (RabbitMQ's
+    /// partitions guide) until one side restarts and takes the other's.
+    pub(crate) fn split_from(&self, node: NodeId, incarnation: Option<Incarnation>) -> bool {
+        let Some(p) = self.peers.get(&node) else {
+            return false;
+        };
+        let same_run = incarnation.is_some() && incarnation == p.incarnation;
+        same_run && (!p.up || self.partitioned.contains(&node))
+    }
+
     /// Whether this node sees more than half of the cluster, itself
     /// included. During the first `net_ticktime` after start, before peers
     /// could have ticked, it assumes it does.
@@ -231,6 +246,22 @@ mod tests {
         assert_eq!(c.autoheal_verdict(), None, "node-3 is still unreachable");
         assert_eq!(c.heard(&tick(3, 6, 1), ms(910)), Heard::Partition);
         assert_eq!(c.autoheal_verdict(), Some(true), "one node loses to two");
+    }
+
+    #[test]
+    fn news_from_a_run_declared_down_crosses_a_split_until_it_restarts() {
+        let mut c = Cluster::new(1, 3, ms(600), ms(0));
+        let run = |app| Some(Incarnation { vm: 5, app });
+        c.heard(&tick(2, 5, 1), ms(10));
+        assert!(!c.split_from(2, run(1)), "a peer that is up is not split");
+        c.expire(ms(700));
+        assert!(c.split_from(2, run(1)), "declared down");
+        c.heard(&tick(2, 5, 1), ms(900));
+        assert!(c.split_from(2, run(1)), "back as the same run: a partition");
+        assert!(!c.split_from(2, run(2)), "a new run is no longer split");
+        c.heard(&tick(2, 5, 2), ms(950));
+        assert!(!c.split_from(2, run(2)), "the restart ended the split");
+        assert!(!c.split_from(3, run(1)), "never heard of is not split");
     }
 
     #[test]

@@ -179,6 +179,9 @@ impl Node {
                     visible: self.visible(),
                 },
             );
+            // Resuming restarts Mnesia too, which takes the majority's
+            // records: whatever split this node saw is over for it.
+            self.process.cluster.borrow_mut().clear_partitions();
             self.start_app(None);
         }
     }

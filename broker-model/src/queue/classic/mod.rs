@@ -89,6 +89,14 @@ impl QueueReplica for ClassicQueue {
     }
 
     fn learn(&self, location: Location) {
+        if location.node != self.io.me()
+            && self
+                .io
+                .cluster()
+                .split_from(location.node, location.incarnation)
+        {
+            return;
+        }
         {
             let mut st = self.state.borrow_mut();
             let Some(carry) = st.news(location) else {

@@ -7,7 +7,7 @@ mod lifecycle;
 mod series;
 mod spans;
 
-use broker_model::{EventKind, HostRole};
+use broker_model::EventKind;
 use reports::{Host, LostMessage, ScenarioReport, SeedReport, Verdict};
 
 pub use lifecycle::lifecycle;
@@ -66,16 +66,6 @@ pub fn seed_report(run: &RunOutput) -> SeedReport {
     }
 }
 
-/// The name of a host role in reports.
-fn role_name(role: HostRole) -> &'static str {
-    match role {
-        HostRole::Controller => "controller",
-        HostRole::Broker => "broker",
-        HostRole::Producer => "producer",
-        HostRole::Consumer => "consumer",
-    }
-}
-
 /// The command that replays one seed of a scenario file.
 pub fn replay_command(scenario: &Scenario, seed: u64) -> String {
     format!(
@@ -106,7 +96,7 @@ pub fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> ScenarioRepor
                     .iter()
                     .map(|(name, role)| Host {
                         name: name.clone(),
-                        role: role_name(*role).to_string(),
+                        role: *role,
                     })
                     .collect()
             })

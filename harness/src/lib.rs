@@ -3,8 +3,7 @@
 //! acknowledged messages that were lost.
 //!
 //! The pieces, in the order a run uses them: [`scenario`] reads a file,
-//! [`runner`] builds the simulation and drives [`nemesis`] to inject the
-//! [`fault`]s, [`checker`] judges the history, [`summary`] turns runs into
+//! [`runner`] builds the simulation and injects the [`fault`]s, [`checker`] judges the history, [`summary`] turns runs into
 //! the report document, and [`suite`] runs many seeds at once.
 
 pub mod checker;
@@ -12,8 +11,6 @@ pub mod fault;
 pub mod guarantees;
 pub mod junit;
 pub mod logging;
-pub mod nemesis;
-pub mod random_nemesis;
 pub mod runner;
 pub mod scenario;
 pub mod shard;
@@ -21,4 +18,6 @@ pub mod shrink;
 pub mod suite;
 pub mod summary;
 pub mod testing;
-pub mod trigger;
+
+#[cfg(test)]
+mod test_history;

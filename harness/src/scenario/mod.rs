@@ -27,9 +27,9 @@ use toml::Spanned;
 
 pub use error::ScenarioError;
 
+use crate::fault::random::{Kind, RandomNemesis, KIND_NAMES};
+use crate::fault::trigger::{Condition, Trigger};
 use crate::fault::{Action, Fault, Selector, Target};
-use crate::random_nemesis::{Kind, RandomNemesis, KIND_NAMES};
-use crate::trigger::{Condition, Trigger};
 use log_config::RawLogConfig;
 use queue_config::RawQueueConfig;
 use raw::{OneOrMany, RawAction, RawExpect, RawHead, RawScenario};

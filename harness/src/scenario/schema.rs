@@ -11,9 +11,9 @@ use serde_json::{json, Map, Value};
 use super::raw::RawAction;
 use super::Setting;
 use super::{log_config, queue_config};
+use crate::fault::random::KIND_NAMES;
+use crate::fault::trigger::CONDITION_NAMES;
 use crate::fault::ROLE_NAMES;
-use crate::random_nemesis::KIND_NAMES;
-use crate::trigger::CONDITION_NAMES;
 
 fn duration() -> Value {
     json!({

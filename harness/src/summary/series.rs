@@ -77,27 +77,10 @@ pub fn series(events: &[Event], end_us: u64, bucket_ms: u64) -> Series {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_history::{self, ok, processed, send};
 
     fn ev(at_ms: u64, kind: EventKind) -> Event {
-        Event {
-            at_us: at_ms * 1000,
-            host: "producer-1".into(),
-            kind,
-        }
-    }
-
-    fn send(seq: u32) -> EventKind {
-        EventKind::Send {
-            msg: MsgId::new(1, seq),
-            dest: "p0".into(),
-        }
-    }
-
-    fn ok(seq: u32) -> EventKind {
-        EventKind::SendOk {
-            msg: MsgId::new(1, seq),
-            offset: None,
-        }
+        test_history::ev(at_ms, "producer-1", kind)
     }
 
     #[test]
@@ -110,12 +93,7 @@ mod tests {
             ev(41, ok(2)),
             ev(250, ok(1)),
             ev(260, ok(1)),
-            ev(
-                270,
-                EventKind::Processed {
-                    msg: MsgId::new(1, 0),
-                },
-            ),
+            ev(270, processed(1, 0)),
         ];
         let s = series(&h, 300_000, 100);
         assert_eq!(s.buckets.len(), 4);

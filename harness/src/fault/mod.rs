@@ -1,11 +1,24 @@
-//! Faults as scenario files describe them.
+//! Faults as scenario files describe them: whom a fault hits, what it does,
+//! when it fires, and the class of fault a guarantee-matrix column groups
+//! by.
+//!
+//! The rest of the folder turns these descriptions into a run's events:
+//! [`trigger`] fires a fault by what the simulation is doing rather than by
+//! the clock, [`random`] draws a seeded schedule from a scenario's
+//! `[nemesis]`, and [`apply`] injects faults with turmoil's own machinery
+//! and undoes them when their time is up.
+
+pub(crate) mod apply;
+pub mod random;
+pub mod trigger;
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use trigger::{Condition, Trigger};
+
 use crate::scenario::duration::format_duration;
-use crate::trigger::Trigger;
 
 /// Whom a fault hits: a host by name, or a role resolved when the fault
 /// fires (the leader *then*, not the leader at the start).
@@ -199,6 +212,47 @@ impl Action {
             Action::Crash { .. } => "crash",
             Action::PowerLoss { .. } => "power_loss",
             Action::Heal => "heal",
+        }
+    }
+
+    /// How long the fault lasts before it is undone: a link fault's
+    /// `duration`, a crash's or power loss's `restart_after`. `None` for a
+    /// fault that lasts until the final heal, and for `heal` itself.
+    pub fn duration(&self) -> Option<Duration> {
+        match self {
+            Action::Partition { duration, .. }
+            | Action::Drop { duration, .. }
+            | Action::Delay { duration, .. }
+            | Action::Hold { duration, .. }
+            | Action::Crash {
+                restart_after: duration,
+                ..
+            }
+            | Action::PowerLoss {
+                restart_after: duration,
+                ..
+            } => *duration,
+            Action::Heal => None,
+        }
+    }
+
+    /// The setting [`Action::duration`] reads, to change it; `None` for
+    /// `heal`, which has none.
+    pub fn duration_mut(&mut self) -> Option<&mut Option<Duration>> {
+        match self {
+            Action::Partition { duration, .. }
+            | Action::Drop { duration, .. }
+            | Action::Delay { duration, .. }
+            | Action::Hold { duration, .. }
+            | Action::Crash {
+                restart_after: duration,
+                ..
+            }
+            | Action::PowerLoss {
+                restart_after: duration,
+                ..
+            } => Some(duration),
+            Action::Heal => None,
         }
     }
 }

@@ -14,20 +14,33 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use turmoil::Sim;
 
-use crate::fault::{Action, Fault, Selector, Target};
+use super::{Action, Fault, Selector, Target};
 use crate::scenario::Network;
 
 /// The fault injector's name in histories.
-pub const NEMESIS: &str = "nemesis";
+pub(crate) const NEMESIS: &str = "nemesis";
 
 type Pair = (String, String);
 
+/// How a host is down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Down {
     /// The process is stopped; the machine and its page cache are up.
     Process,
     /// The machine lost power.
     Power,
+}
+
+impl Down {
+    /// Whether taking a host down this way does anything to it, when it is
+    /// `already` down (or not): a stopped process cannot be stopped again,
+    /// but its machine can still lose power.
+    fn hits(self, already: Option<Down>) -> bool {
+        match self {
+            Down::Process => already.is_none(),
+            Down::Power => already != Some(Down::Power),
+        }
+    }
 }
 
 /// What a link fault does to a link, and so how to mend it.
@@ -49,6 +62,120 @@ impl LinkKind {
             LinkKind::Delay => "restore latency",
         }
     }
+
+    /// Mends the link between `a` and `b`.
+    fn mend(self, sim: &mut Sim<'_>, a: &str, b: &str, network: &Network) {
+        match self {
+            LinkKind::Partition => sim.repair(a, b),
+            LinkKind::Hold => sim.release(a, b),
+            LinkKind::Drop => sim.set_link_fail_rate(a, b, 0.0),
+            LinkKind::Delay => {
+                sim.set_link_latency(a, b, network.min_latency);
+                sim.set_link_max_message_latency(a, b, network.max_latency);
+            }
+        }
+    }
+}
+
+/// What a link fault does to each link it covers.
+#[derive(Clone, Copy, Debug)]
+enum LinkEffect {
+    Partition,
+    Hold,
+    Drop { rate: f64 },
+    Delay { latency: Duration },
+}
+
+impl LinkEffect {
+    fn kind(self) -> LinkKind {
+        match self {
+            LinkEffect::Partition => LinkKind::Partition,
+            LinkEffect::Hold => LinkKind::Hold,
+            LinkEffect::Drop { .. } => LinkKind::Drop,
+            LinkEffect::Delay { .. } => LinkKind::Delay,
+        }
+    }
+
+    /// Breaks the link between `a` and `b` this way.
+    fn cut(self, sim: &mut Sim<'_>, a: &str, b: &str) {
+        match self {
+            LinkEffect::Partition => sim.partition(a, b),
+            LinkEffect::Hold => sim.hold(a, b),
+            LinkEffect::Drop { rate } => sim.set_link_fail_rate(a, b, rate),
+            LinkEffect::Delay { latency } => sim.set_link_latency(a, b, latency),
+        }
+    }
+}
+
+/// What firing an action comes down to: breaking links, taking hosts down,
+/// or ending every fault.
+enum Injection<'a> {
+    Links {
+        effect: LinkEffect,
+        target: &'a Selector,
+        peer: &'a Option<Selector>,
+        lasting: Option<Duration>,
+    },
+    TakeDown {
+        how: Down,
+        target: &'a Selector,
+        lasting: Option<Duration>,
+    },
+    HealAll,
+}
+
+impl<'a> Injection<'a> {
+    fn of(action: &'a Action) -> Self {
+        let links = |effect, target, peer, lasting: &Option<Duration>| Injection::Links {
+            effect,
+            target,
+            peer,
+            lasting: *lasting,
+        };
+        let take_down = |how, target, lasting: &Option<Duration>| Injection::TakeDown {
+            how,
+            target,
+            lasting: *lasting,
+        };
+        match action {
+            Action::Partition {
+                target,
+                peer,
+                duration,
+            } => links(LinkEffect::Partition, target, peer, duration),
+            Action::Hold {
+                target,
+                peer,
+                duration,
+            } => links(LinkEffect::Hold, target, peer, duration),
+            Action::Drop {
+                target,
+                peer,
+                rate,
+                duration,
+            } => links(LinkEffect::Drop { rate: *rate }, target, peer, duration),
+            Action::Delay {
+                target,
+                peer,
+                latency,
+                duration,
+            } => links(
+                LinkEffect::Delay { latency: *latency },
+                target,
+                peer,
+                duration,
+            ),
+            Action::Crash {
+                target,
+                restart_after,
+            } => take_down(Down::Process, target, restart_after),
+            Action::PowerLoss {
+                target,
+                restart_after,
+            } => take_down(Down::Power, target, restart_after),
+            Action::Heal => Injection::HealAll,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -58,7 +185,7 @@ enum Undo {
 }
 
 /// Applies faults to one simulation and remembers how to undo them.
-pub struct Nemesis {
+pub(crate) struct Injector {
     deployment: Deployment,
     observer: Observer,
     processes: ProcessTable,
@@ -79,16 +206,16 @@ fn pair(a: &str, b: &str) -> Pair {
     }
 }
 
-impl Nemesis {
+impl Injector {
     /// A fault injector for a deployed cluster; `seed` drives its choices
     /// among hosts (`any-broker`, `follower`, …).
-    pub fn new(
+    pub(crate) fn new(
         deployment: Deployment,
         instruments: &broker_model::Instruments,
         network: Network,
         seed: u64,
     ) -> Self {
-        Nemesis {
+        Injector {
             deployment,
             observer: instruments.observer.clone(),
             processes: instruments.processes.clone(),
@@ -102,13 +229,8 @@ impl Nemesis {
     }
 
     /// The cluster this injector works on.
-    pub fn deployment(&self) -> &Deployment {
+    pub(crate) fn deployment(&self) -> &Deployment {
         &self.deployment
-    }
-
-    /// Hosts that are down right now.
-    pub fn down_hosts(&self) -> Vec<String> {
-        self.down.keys().cloned().collect()
     }
 
     /// One of `hosts`, chosen by the seeded RNG; among `prefer` (the
@@ -133,7 +255,7 @@ impl Nemesis {
 
     /// The hosts `selector` means right now, in deployment order. Roles
     /// that name one host pick among `prefer` when they can.
-    pub fn resolve(&mut self, selector: &Selector, prefer: &[String]) -> Vec<String> {
+    fn resolve(&mut self, selector: &Selector, prefer: &[String]) -> Vec<String> {
         let dest = &selector.dest;
         let replicas = self.deployment.dests.get(dest).cloned().unwrap_or_default();
         let leader = self.observer.leader_of(dest);
@@ -214,98 +336,28 @@ impl Nemesis {
     }
 
     /// Fires `fault` now; `prefer` are the witnesses of its trigger, if any.
-    pub fn apply(&mut self, sim: &mut Sim<'_>, fault: &Fault, now: Duration, prefer: &[String]) {
+    pub(crate) fn apply(
+        &mut self,
+        sim: &mut Sim<'_>,
+        fault: &Fault,
+        now: Duration,
+        prefer: &[String],
+    ) {
         let detail = fault.to_string();
         let name = fault.action.name().to_string();
-        let hosts = match &fault.action {
-            Action::Partition {
+        let hosts = match Injection::of(&fault.action) {
+            Injection::Links {
+                effect,
                 target,
                 peer,
-                duration,
-            } => self.break_links(
-                sim,
-                LinkKind::Partition,
-                (target, peer, prefer),
-                now,
-                *duration,
-                |sim, a, b| sim.partition(a, b),
-            ),
-            Action::Hold {
+                lasting,
+            } => self.break_links(sim, effect, (target, peer, prefer), now, lasting),
+            Injection::TakeDown {
+                how,
                 target,
-                peer,
-                duration,
-            } => self.break_links(
-                sim,
-                LinkKind::Hold,
-                (target, peer, prefer),
-                now,
-                *duration,
-                |sim, a, b| sim.hold(a, b),
-            ),
-            Action::Drop {
-                target,
-                peer,
-                rate,
-                duration,
-            } => self.break_links(
-                sim,
-                LinkKind::Drop,
-                (target, peer, prefer),
-                now,
-                *duration,
-                |sim, a, b| sim.set_link_fail_rate(a, b, *rate),
-            ),
-            Action::Delay {
-                target,
-                peer,
-                latency,
-                duration,
-            } => self.break_links(
-                sim,
-                LinkKind::Delay,
-                (target, peer, prefer),
-                now,
-                *duration,
-                |sim, a, b| sim.set_link_latency(a, b, *latency),
-            ),
-            Action::Crash {
-                target,
-                restart_after,
-            } => {
-                let hosts = self.resolve(target, prefer);
-                let hit: Vec<String> = hosts
-                    .iter()
-                    .filter(|h| !self.down.contains_key(*h))
-                    .cloned()
-                    .collect();
-                for h in &hit {
-                    self.processes.stop(h);
-                    sim.bounce(h.as_str());
-                    self.observer.forget_host(h);
-                    self.down.insert(h.clone(), Down::Process);
-                }
-                self.later(now, *restart_after, Undo::Restart(hit));
-                hosts
-            }
-            Action::PowerLoss {
-                target,
-                restart_after,
-            } => {
-                let hosts = self.resolve(target, prefer);
-                let hit: Vec<String> = hosts
-                    .iter()
-                    .filter(|h| self.down.get(*h) != Some(&Down::Power))
-                    .cloned()
-                    .collect();
-                for h in &hit {
-                    sim.crash(h.as_str());
-                    self.observer.forget_host(h);
-                    self.down.insert(h.clone(), Down::Power);
-                }
-                self.later(now, *restart_after, Undo::Restart(hit));
-                hosts
-            }
-            Action::Heal => {
+                lasting,
+            } => self.take_down(sim, how, (target, prefer), now, lasting),
+            Injection::HealAll => {
                 self.heal_all(sim, now);
                 Vec::new()
             }
@@ -331,18 +383,50 @@ impl Nemesis {
     fn break_links(
         &mut self,
         sim: &mut Sim<'_>,
-        kind: LinkKind,
+        effect: LinkEffect,
         (target, peer, prefer): (&Selector, &Option<Selector>, &[String]),
         now: Duration,
         lasting: Option<Duration>,
-        apply: impl Fn(&mut Sim<'_>, &str, &str),
     ) -> Vec<String> {
+        let kind = effect.kind();
         let (hosts, pairs) = self.sides(target, peer, prefer);
         for p in &pairs {
             *self.links.entry((kind, p.clone())).or_default() += 1;
-            apply(sim, p.0.as_str(), p.1.as_str());
+            effect.cut(sim, p.0.as_str(), p.1.as_str());
         }
         self.later(now, lasting, Undo::Links(kind, pairs));
+        hosts
+    }
+
+    /// Stops the process of, or cuts the power to, every host `target`
+    /// means that is not already down that way, and schedules starting
+    /// them again after `lasting`. Returns the hosts meant.
+    fn take_down(
+        &mut self,
+        sim: &mut Sim<'_>,
+        how: Down,
+        (target, prefer): (&Selector, &[String]),
+        now: Duration,
+        lasting: Option<Duration>,
+    ) -> Vec<String> {
+        let hosts = self.resolve(target, prefer);
+        let hit: Vec<String> = hosts
+            .iter()
+            .filter(|h| how.hits(self.down.get(*h).copied()))
+            .cloned()
+            .collect();
+        for h in &hit {
+            match how {
+                Down::Process => {
+                    self.processes.stop(h);
+                    sim.bounce(h.as_str());
+                }
+                Down::Power => sim.crash(h.as_str()),
+            }
+            self.observer.forget_host(h);
+            self.down.insert(h.clone(), how);
+        }
+        self.later(now, lasting, Undo::Restart(hit));
         hosts
     }
 
@@ -359,16 +443,7 @@ impl Nemesis {
             }
             None => return,
         }
-        let (a, b) = (p.0.as_str(), p.1.as_str());
-        match kind {
-            LinkKind::Partition => sim.repair(a, b),
-            LinkKind::Hold => sim.release(a, b),
-            LinkKind::Drop => sim.set_link_fail_rate(a, b, 0.0),
-            LinkKind::Delay => {
-                sim.set_link_latency(a, b, self.network.min_latency);
-                sim.set_link_max_message_latency(a, b, self.network.max_latency);
-            }
-        }
+        kind.mend(sim, p.0.as_str(), p.1.as_str(), &self.network);
     }
 
     fn later(&mut self, now: Duration, after: Option<Duration>, undo: Undo) {
@@ -380,7 +455,7 @@ impl Nemesis {
     }
 
     /// Undoes the faults whose time is up.
-    pub fn tick(&mut self, sim: &mut Sim<'_>, now: Duration) {
+    pub(crate) fn tick(&mut self, sim: &mut Sim<'_>, now: Duration) {
         let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.undo)
             .into_iter()
             .partition(|(at, _)| *at <= now);
@@ -423,7 +498,7 @@ impl Nemesis {
 
     /// Ends every fault: repairs, releases and restores every link and
     /// restarts every host that is down.
-    pub fn heal_all(&mut self, sim: &mut Sim<'_>, now: Duration) {
+    pub(crate) fn heal_all(&mut self, sim: &mut Sim<'_>, now: Duration) {
         let pending: Vec<Undo> = std::mem::take(&mut self.undo)
             .into_iter()
             .map(|(_, u)| u)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::fault::{Action, Fault, Selector, Target};
+use super::{Action, Fault, Selector, Target};
 
 /// The kinds of fault a random nemesis may inject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,13 +228,7 @@ mod tests {
             let mut last_end = Duration::ZERO;
             for f in &faults {
                 assert!(f.at >= Duration::from_secs(1) && f.at < Duration::from_secs(10));
-                let lasting = match &f.action {
-                    Action::Crash { restart_after, .. } => restart_after.unwrap(),
-                    Action::Partition { duration, .. } | Action::Drop { duration, .. } => {
-                        duration.unwrap()
-                    }
-                    other => panic!("unexpected kind {other:?}"),
-                };
+                let lasting = f.action.duration().expect("a drawn fault ends");
                 assert!(
                     f.at + Duration::from_millis(1) >= last_end,
                     "seed {seed}: overlap"

@@ -18,7 +18,7 @@ use crate::fault::Fault;
 use crate::scenario::{Scenario, System};
 
 /// How long every client must have been done before the drain ends.
-pub const QUIET: Duration = Duration::from_secs(1);
+const QUIET: Duration = Duration::from_secs(1);
 
 /// What one seed of a scenario produced.
 #[derive(Clone, Debug)]

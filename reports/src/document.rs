@@ -28,7 +28,7 @@ pub struct Counts {
 
 impl Counts {
     /// Adds another run's counts.
-    pub fn add(&mut self, other: &Counts) {
+    pub(crate) fn add(&mut self, other: &Counts) {
         self.sent += other.sent;
         self.acknowledged += other.acknowledged;
         self.failed += other.failed;

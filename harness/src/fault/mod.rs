@@ -10,7 +10,7 @@
 
 pub(crate) mod apply;
 pub mod random;
-pub mod trigger;
+pub(crate) mod trigger;
 
 use std::fmt;
 use std::str::FromStr;
@@ -51,7 +51,7 @@ pub enum Target {
 }
 
 /// The role names a target may use, for error messages.
-pub const ROLE_NAMES: &[&str] = &[
+pub(crate) const ROLE_NAMES: &[&str] = &[
     "leader",
     "follower",
     "followers",
@@ -202,7 +202,7 @@ pub enum Action {
 
 impl Action {
     /// The action's name in scenario files.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Action::Partition { peer: None, .. } => "isolate",
             Action::Partition { .. } => "partition",
@@ -218,7 +218,7 @@ impl Action {
     /// How long the fault lasts before it is undone: a link fault's
     /// `duration`, a crash's or power loss's `restart_after`. `None` for a
     /// fault that lasts until the final heal, and for `heal` itself.
-    pub fn duration(&self) -> Option<Duration> {
+    pub(crate) fn duration(&self) -> Option<Duration> {
         match self {
             Action::Partition { duration, .. }
             | Action::Drop { duration, .. }
@@ -238,7 +238,7 @@ impl Action {
 
     /// The setting [`Action::duration`] reads, to change it; `None` for
     /// `heal`, which has none.
-    pub fn duration_mut(&mut self) -> Option<&mut Option<Duration>> {
+    pub(crate) fn duration_mut(&mut self) -> Option<&mut Option<Duration>> {
         match self {
             Action::Partition { duration, .. }
             | Action::Drop { duration, .. }
@@ -296,7 +296,7 @@ impl Fault {
     /// column of the guarantee matrix groups by (`partition (leader |
     /// followers)`, `process crash of consumer`, `power loss of all
     /// brokers`). `None` for `heal`, which injects nothing.
-    pub fn class(&self) -> Option<String> {
+    pub(crate) fn class(&self) -> Option<String> {
         let sides = |target: &Selector, peer: &Option<Selector>, sep: &str| match peer {
             Some(p) => format!("({} {sep} {})", target.whom(), p.whom()),
             None => format!("({} {sep} everyone else)", target.whom()),
@@ -330,7 +330,7 @@ impl Fault {
 
 /// The fault class of a whole schedule: the classes of its faults in the
 /// order they fire, each once, joined by `→`; `no faults` for none.
-pub fn schedule_class(faults: &[Fault]) -> String {
+pub(crate) fn schedule_class(faults: &[Fault]) -> String {
     let mut ordered: Vec<&Fault> = faults.iter().collect();
     ordered.sort_by_key(|f| f.at);
     let mut classes: Vec<String> = Vec::new();

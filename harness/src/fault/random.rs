@@ -30,7 +30,7 @@ pub enum Kind {
 }
 
 /// Every kind's name, for error messages.
-pub const KIND_NAMES: &[&str] = &[
+pub(crate) const KIND_NAMES: &[&str] = &[
     "crash",
     "power_loss",
     "partition",
@@ -94,7 +94,7 @@ pub struct RandomNemesis {
 
 impl RandomNemesis {
     /// The faults seed `seed` draws, within a run of `duration`.
-    pub fn generate(&self, seed: u64, duration: Duration) -> Vec<Fault> {
+    pub(crate) fn generate(&self, seed: u64, duration: Duration) -> Vec<Fault> {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x7377_697a_7a6c_6521);
         let stop = self.stop.unwrap_or(duration).min(duration);
         let mut faults = Vec::new();

@@ -24,7 +24,7 @@ use broker_model::{Event, EventKind, MsgId};
 ///   forgot it: unsynced writes lost with the power);
 /// - for each consumer that received it, the first commit of its
 ///   destination past its offset (the group moved on without processing it).
-pub fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
+pub(super) fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
     let mentions: Vec<usize> = events
         .iter()
         .enumerate()

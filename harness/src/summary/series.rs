@@ -8,15 +8,15 @@ use reports::{Bucket, Series};
 /// The bucket length of a run's series: fine enough to show a fault of a few
 /// hundred milliseconds, coarse enough that a bucket holds several sends at
 /// the bundled rates.
-pub const BUCKET_MS: u64 = 100;
+const BUCKET_MS: u64 = 100;
 
 /// The most buckets a series holds; longer runs get longer buckets, so the
 /// report stays small and the plot readable.
-pub const MAX_BUCKETS: u64 = 600;
+const MAX_BUCKETS: u64 = 600;
 
 /// The bucket length for a run of `end_us`: [`BUCKET_MS`], or a round
 /// multiple of it that keeps the series within [`MAX_BUCKETS`].
-pub fn bucket_ms_for(end_us: u64) -> u64 {
+pub(super) fn bucket_ms_for(end_us: u64) -> u64 {
     let mut scale = BUCKET_MS;
     loop {
         for m in [1, 2, 5] {
@@ -31,7 +31,7 @@ pub fn bucket_ms_for(end_us: u64) -> u64 {
 
 /// The client events of `events` in buckets of `bucket_ms`, from time zero
 /// to `end_us`.
-pub fn series(events: &[Event], end_us: u64, bucket_ms: u64) -> Series {
+pub(super) fn series(events: &[Event], end_us: u64, bucket_ms: u64) -> Series {
     let bucket_us = bucket_ms.max(1) * 1000;
     let last_at = events.iter().map(|e| e.at_us).max().unwrap_or(0);
     let count = (end_us.max(last_at) / bucket_us + 1) as usize;

@@ -19,7 +19,12 @@ const LAT_H: f64 = 100.0;
 const AXIS: f64 = 28.0;
 
 /// Draws one run's plot; `label` names it for assistive technology.
-pub fn render(series: &Series, spans: &[FaultSpan], phases: &[Phase], label: &str) -> String {
+pub(crate) fn render(
+    series: &Series,
+    spans: &[FaultSpan],
+    phases: &[Phase],
+    label: &str,
+) -> String {
     let bucket_us = series.bucket_ms.max(1) * 1000;
     let n = series.buckets.len().max(1);
     let end_us = phases
@@ -246,7 +251,7 @@ fn decade(d: i32) -> String {
 }
 
 /// The key of every plot.
-pub fn key() -> Vec<KeyItem> {
+pub(crate) fn key() -> Vec<KeyItem> {
     let line = |class: &str| {
         let mut svg = Svg::icon();
         svg.line(0.0, 8.0, 16.0, 8.0, &format!("series {class}"));

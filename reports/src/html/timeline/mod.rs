@@ -22,28 +22,28 @@ use crate::document::{FaultSpan, Host, LostMessage};
 
 /// One row of the event table under a timeline.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventRow {
+pub(crate) struct EventRow {
     /// Simulated time.
-    pub at: String,
+    pub(crate) at: String,
     /// The host that recorded it.
-    pub host: String,
+    pub(crate) host: String,
     /// The event in one line.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// A drawn timeline with the facts and events it shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Timeline {
+pub(crate) struct Timeline {
     /// The SVG markup.
-    pub svg: String,
+    pub(crate) svg: String,
     /// What became of the message, as (what, when/where) pairs.
-    pub facts: Vec<(String, String)>,
+    pub(crate) facts: Vec<(String, String)>,
     /// Every event of the lifecycle, in order.
-    pub rows: Vec<EventRow>,
+    pub(crate) rows: Vec<EventRow>,
 }
 
 /// Draws the lifecycle of `lost` with the faults of its run.
-pub fn render(lost: &LostMessage, spans: &[FaultSpan], hosts: &[Host]) -> Timeline {
+pub(crate) fn render(lost: &LostMessage, spans: &[FaultSpan], hosts: &[Host]) -> Timeline {
     let id: MsgId = lost.id.parse().unwrap_or(MsgId::new(0, 0));
     let (lo, hi) = window(lost, spans);
     let visible: Vec<&FaultSpan> = spans
@@ -170,7 +170,7 @@ fn facts(lost: &LostMessage, id: MsgId) -> Vec<(String, String)> {
 }
 
 /// The key of every timeline: each marker, then the bands and lines.
-pub fn key() -> Vec<KeyItem> {
+pub(crate) fn key() -> Vec<KeyItem> {
     let mut items: Vec<KeyItem> = marks::LEGEND
         .iter()
         .map(|(shape, class, text)| KeyItem {

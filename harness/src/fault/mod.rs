@@ -3,9 +3,9 @@
 //! by.
 //!
 //! The rest of the folder turns these descriptions into a run's events:
-//! [`trigger`] fires a fault by what the simulation is doing rather than by
+//! `trigger` fires a fault by what the simulation is doing rather than by
 //! the clock, [`random`] draws a seeded schedule from a scenario's
-//! `[nemesis]`, and [`apply`] injects faults with turmoil's own machinery
+//! `[nemesis]`, and `apply` injects faults with turmoil's own machinery
 //! and undoes them when their time is up.
 
 pub(crate) mod apply;

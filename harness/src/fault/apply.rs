@@ -9,18 +9,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use broker_model::{Deployment, EventKind, History, HostRole, Observer, ProcessTable};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use broker_model::{Deployment, EventKind, History, Observer, ProcessTable};
 use turmoil::Sim;
 
-use super::{Action, Fault, Selector, Target};
+use super::resolve::{Pair, Resolver};
+use super::{Action, Fault, Selector};
 use crate::scenario::Network;
 
 /// The fault injector's name in histories.
 pub(crate) const NEMESIS: &str = "nemesis";
-
-type Pair = (String, String);
 
 /// How a host is down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,24 +183,15 @@ enum Undo {
 
 /// Applies faults to one simulation and remembers how to undo them.
 pub(crate) struct Injector {
-    deployment: Deployment,
+    resolver: Resolver,
     observer: Observer,
     processes: ProcessTable,
     history: History,
     network: Network,
-    rng: StdRng,
     down: BTreeMap<String, Down>,
     /// How many faults of each kind hold each link.
     links: BTreeMap<(LinkKind, Pair), u32>,
     undo: Vec<(Duration, Undo)>,
-}
-
-fn pair(a: &str, b: &str) -> Pair {
-    if a < b {
-        (a.to_string(), b.to_string())
-    } else {
-        (b.to_string(), a.to_string())
-    }
 }
 
 impl Injector {
@@ -216,12 +204,11 @@ impl Injector {
         seed: u64,
     ) -> Self {
         Injector {
-            deployment,
+            resolver: Resolver::new(deployment, instruments.observer.clone(), seed),
             observer: instruments.observer.clone(),
             processes: instruments.processes.clone(),
             history: instruments.history.clone(),
             network,
-            rng: StdRng::seed_from_u64(seed ^ 0x6e65_6d65_7369_7300),
             down: BTreeMap::new(),
             links: BTreeMap::new(),
             undo: Vec::new(),
@@ -230,105 +217,7 @@ impl Injector {
 
     /// The cluster this injector works on.
     pub(crate) fn deployment(&self) -> &Deployment {
-        &self.deployment
-    }
-
-    /// One of `hosts`, chosen by the seeded RNG; among `prefer` (the
-    /// witnesses of a trigger) when any of them qualifies.
-    fn pick(&mut self, hosts: Vec<String>, prefer: &[String]) -> Vec<String> {
-        let preferred: Vec<String> = hosts
-            .iter()
-            .filter(|h| prefer.contains(h))
-            .cloned()
-            .collect();
-        let mut hosts = if preferred.is_empty() {
-            hosts
-        } else {
-            preferred
-        };
-        if hosts.is_empty() {
-            return hosts;
-        }
-        let i = self.rng.random_range(0..hosts.len());
-        vec![hosts.swap_remove(i)]
-    }
-
-    /// The hosts `selector` means right now, in deployment order. Roles
-    /// that name one host pick among `prefer` when they can.
-    fn resolve(&mut self, selector: &Selector, prefer: &[String]) -> Vec<String> {
-        let dest = &selector.dest;
-        let replicas = self.deployment.dests.get(dest).cloned().unwrap_or_default();
-        let leader = self.observer.leader_of(dest);
-        let followers: Vec<String> = replicas
-            .iter()
-            .filter(|h| Some(*h) != leader.as_ref())
-            .cloned()
-            .collect();
-        let mut chosen = BTreeSet::new();
-        for t in &selector.targets {
-            let hosts = match t {
-                Target::Host(h) => vec![h.clone()],
-                Target::Leader => leader.iter().cloned().collect(),
-                Target::Follower => self.pick(followers.clone(), prefer),
-                Target::Followers => followers.clone(),
-                Target::Replicas => replicas.clone(),
-                Target::Controller => self.deployment.with_role(HostRole::Controller),
-                Target::AnyBroker => {
-                    let all = self.deployment.with_role(HostRole::Broker);
-                    self.pick(all, prefer)
-                }
-                Target::Brokers => self.deployment.with_role(HostRole::Broker),
-                Target::Producer => {
-                    let all = self.deployment.with_role(HostRole::Producer);
-                    self.pick(all, prefer)
-                }
-                Target::Producers => self.deployment.with_role(HostRole::Producer),
-                Target::Consumer => {
-                    let all = self.deployment.with_role(HostRole::Consumer);
-                    self.pick(all, prefer)
-                }
-                Target::Consumers => self.deployment.with_role(HostRole::Consumer),
-            };
-            chosen.extend(hosts);
-        }
-        self.deployment
-            .names()
-            .into_iter()
-            .filter(|h| chosen.contains(h))
-            .collect()
-    }
-
-    fn sides(
-        &mut self,
-        target: &Selector,
-        peer: &Option<Selector>,
-        prefer: &[String],
-    ) -> (Vec<String>, Vec<Pair>) {
-        let a = self.resolve(target, prefer);
-        let b = match peer {
-            Some(p) => self.resolve(p, &[]),
-            None => self
-                .deployment
-                .names()
-                .into_iter()
-                .filter(|h| !a.contains(h))
-                .collect(),
-        };
-        let mut pairs = BTreeSet::new();
-        for x in &a {
-            for y in &b {
-                if x != y {
-                    pairs.insert(pair(x, y));
-                }
-            }
-        }
-        let mut hosts = a;
-        hosts.extend(
-            b.into_iter()
-                .filter(|h| !hosts.contains(h))
-                .collect::<Vec<_>>(),
-        );
-        (hosts, pairs.into_iter().collect())
+        self.resolver.deployment()
     }
 
     fn record(&self, now: Duration, kind: EventKind) {
@@ -389,7 +278,7 @@ impl Injector {
         lasting: Option<Duration>,
     ) -> Vec<String> {
         let kind = effect.kind();
-        let (hosts, pairs) = self.sides(target, peer, prefer);
+        let (hosts, pairs) = self.resolver.sides(target, peer, prefer);
         for p in &pairs {
             *self.links.entry((kind, p.clone())).or_default() += 1;
             effect.cut(sim, p.0.as_str(), p.1.as_str());
@@ -409,7 +298,7 @@ impl Injector {
         now: Duration,
         lasting: Option<Duration>,
     ) -> Vec<String> {
-        let hosts = self.resolve(target, prefer);
+        let hosts = self.resolver.resolve(target, prefer);
         let hit: Vec<String> = hosts
             .iter()
             .filter(|h| how.hits(self.down.get(*h).copied()))

@@ -6,10 +6,12 @@
 //! `trigger` fires a fault by what the simulation is doing rather than by
 //! the clock, [`random`] draws a seeded schedule from a scenario's
 //! `[nemesis]`, and `apply` injects faults with turmoil's own machinery
-//! and undoes them when their time is up.
+//! and undoes them when their time is up, hitting the hosts `resolve` finds
+//! for a selector at that moment.
 
 pub(crate) mod apply;
 pub mod random;
+mod resolve;
 pub(crate) mod trigger;
 
 use std::fmt;

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::history::History;
 use crate::observe::Observer;
 use crate::process::ProcessTable;
@@ -68,8 +70,9 @@ impl<C> Clone for HostContext<C> {
     }
 }
 
-/// What a host is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// What a host is for. Reports name it in lower case (`broker`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum HostRole {
     /// Stores messages.
     Broker,

@@ -12,9 +12,8 @@ use std::time::{Duration, Instant};
 
 use broker_model::log::{Acks, LogConfig};
 use broker_model::{Event, EventKind, Instruments, MsgId, Workload};
-use harness::fault::{Action, Fault, Selector, Target};
+use harness::fault::{Action, Condition, Fault, Selector, Target, Trigger};
 use harness::scenario::{Scenario, System};
-use harness::trigger::{Condition, Trigger};
 use harness::{checker, runner, suite};
 
 fn faulted() -> Scenario {

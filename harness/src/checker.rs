@@ -97,32 +97,14 @@ pub fn trail(events: &[Event], id: MsgId) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_history::{ev, ok, processed, send};
 
-    fn ev(at_ms: u64, host: &str, kind: EventKind) -> Event {
-        Event {
-            at_us: at_ms * 1000,
-            host: host.into(),
-            kind,
-        }
-    }
-
-    fn send(seq: u32) -> EventKind {
-        EventKind::Send {
+    /// Producer 1 gave up on message `seq`, not knowing whether it is
+    /// stored.
+    fn timed_out(seq: u32) -> EventKind {
+        EventKind::SendUnknown {
             msg: MsgId::new(1, seq),
-            dest: "p0".into(),
-        }
-    }
-
-    fn ok(seq: u32) -> EventKind {
-        EventKind::SendOk {
-            msg: MsgId::new(1, seq),
-            offset: Some(seq.into()),
-        }
-    }
-
-    fn processed(producer: u32, seq: u32) -> EventKind {
-        EventKind::Processed {
-            msg: MsgId::new(producer, seq),
+            error: "timeout".into(),
         }
     }
 
@@ -181,14 +163,7 @@ mod tests {
     fn an_unacknowledged_message_that_vanishes_is_not_lost() {
         let h = vec![
             ev(1, "producer-1", send(0)),
-            ev(
-                2,
-                "producer-1",
-                EventKind::SendUnknown {
-                    msg: MsgId::new(1, 0),
-                    error: "timeout".into(),
-                },
-            ),
+            ev(2, "producer-1", timed_out(0)),
         ];
         let a = check(&h);
         assert!(a.lost.is_empty());
@@ -207,14 +182,7 @@ mod tests {
     fn a_late_success_after_a_timeout_counts_as_acknowledged() {
         let h = vec![
             ev(1, "producer-1", send(0)),
-            ev(
-                2,
-                "producer-1",
-                EventKind::SendUnknown {
-                    msg: MsgId::new(1, 0),
-                    error: "timeout".into(),
-                },
-            ),
+            ev(2, "producer-1", timed_out(0)),
             ev(3, "producer-1", ok(0)),
         ];
         let a = check(&h);

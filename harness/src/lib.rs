@@ -3,22 +3,23 @@
 //! acknowledged messages that were lost.
 //!
 //! The pieces, in the order a run uses them: [`scenario`] reads a file,
-//! [`runner`] builds the simulation and drives [`nemesis`] to inject the
-//! [`fault`]s, [`checker`] judges the history, [`summary`] turns runs into
-//! the report document, and [`suite`] runs many seeds at once.
+//! [`runner`] builds the simulation and injects the [`fault`]s, [`checker`]
+//! judges the history, and [`suite`] runs many seeds at once and turns the
+//! runs into the report document. [`shrink`] cuts a losing run down to a
+//! minimal scenario; [`testing`] gives your own tests one-line assertions.
 
 pub mod checker;
 pub mod fault;
 pub mod guarantees;
 pub mod junit;
 pub mod logging;
-pub mod nemesis;
-pub mod random_nemesis;
 pub mod runner;
 pub mod scenario;
 pub mod shard;
 pub mod shrink;
 pub mod suite;
-pub mod summary;
+pub(crate) mod summary;
 pub mod testing;
-pub mod trigger;
+
+#[cfg(test)]
+mod test_history;

@@ -12,13 +12,13 @@ use std::time::{Duration, UNIX_EPOCH};
 use broker_model::{Event, EventKind, HostRole, Instruments};
 
 use crate::checker::{self, Analysis};
+use crate::fault::apply::{Injector, NEMESIS};
+use crate::fault::trigger::Watch;
 use crate::fault::Fault;
-use crate::nemesis::{Nemesis, NEMESIS};
 use crate::scenario::{Scenario, System};
-use crate::trigger::Watch;
 
 /// How long every client must have been done before the drain ends.
-pub const QUIET: Duration = Duration::from_secs(1);
+const QUIET: Duration = Duration::from_secs(1);
 
 /// What one seed of a scenario produced.
 #[derive(Clone, Debug)]
@@ -38,12 +38,27 @@ pub struct RunOutput {
 }
 
 /// A run that could not finish.
-#[derive(Debug)]
-pub struct RunError(pub String);
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// A host's task returned an error or panicked, which turmoil reports
+    /// from the step that ran it. The models' hosts do not fail, so this is
+    /// a bug in a model rather than an outcome of a fault.
+    HostFailed {
+        /// The seed of the run.
+        seed: u64,
+        /// What turmoil reported (its error is not `Send`, so it travels
+        /// as text out of the thread that ran the seed).
+        error: String,
+    },
+}
 
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            RunError::HostFailed { seed, error } => {
+                write!(f, "seed {seed}: a host failed: {error}")
+            }
+        }
     }
 }
 
@@ -92,7 +107,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
         .filter(|(_, r)| matches!(r, HostRole::Producer | HostRole::Consumer))
         .map(|(h, _)| h.clone())
         .collect();
-    let mut nemesis = Nemesis::new(deployment, &instruments, scenario.network, seed);
+    let mut injector = Injector::new(deployment, &instruments, scenario.network, seed);
     let history = instruments.history.clone();
     let phase = |sim: &turmoil::Sim<'_>, name: &str| {
         history.record_at(
@@ -104,9 +119,10 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
         )
     };
     let step = |sim: &mut turmoil::Sim<'_>| -> Result<(), RunError> {
-        sim.step()
-            .map(|_| ())
-            .map_err(|e| RunError(format!("seed {seed}: a host failed: {e}")))
+        sim.step().map(|_| ()).map_err(|e| RunError::HostFailed {
+            seed,
+            error: e.to_string(),
+        })
     };
 
     let faults = schedule(scenario, seed);
@@ -119,25 +135,25 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
     while sim.elapsed() < scenario.duration {
         let now = sim.elapsed();
         while next < timed.len() && timed[next].at <= now {
-            nemesis.apply(&mut sim, timed[next], now, &[]);
+            injector.apply(&mut sim, timed[next], now, &[]);
             next += 1;
         }
         for (fault, watch) in triggered.iter().zip(&mut watches) {
             let trigger = fault.trigger.as_ref().expect("partitioned on trigger");
             let fired = instruments
                 .observer
-                .with(|o| watch.poll(trigger, fault.at, now, o, nemesis.deployment()));
+                .with(|o| watch.poll(trigger, fault.at, now, o, injector.deployment()));
             if let Some(witnesses) = fired {
-                nemesis.apply(&mut sim, fault, now, &witnesses);
+                injector.apply(&mut sim, fault, now, &witnesses);
             }
         }
-        nemesis.tick(&mut sim, now);
+        injector.tick(&mut sim, now);
         step(&mut sim)?;
     }
 
     phase(&sim, "heal");
     let now = sim.elapsed();
-    nemesis.heal_all(&mut sim, now);
+    injector.heal_all(&mut sim, now);
 
     phase(&sim, "drain");
     let deadline = sim.elapsed() + scenario.drain;

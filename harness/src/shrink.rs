@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use crate::fault::Action;
 use crate::runner::{self, RunError};
 use crate::scenario::{Expect, Scenario};
 
@@ -99,27 +98,10 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
         out.push(c);
     }
     for i in 0..s.faults.len() {
-        let lasting = match &s.faults[i].action {
-            Action::Partition { duration, .. }
-            | Action::Drop { duration, .. }
-            | Action::Delay { duration, .. }
-            | Action::Hold { duration, .. } => *duration,
-            Action::Crash { restart_after, .. } | Action::PowerLoss { restart_after, .. } => {
-                *restart_after
-            }
-            Action::Heal => None,
-        };
-        if let Some(shorter) = lasting.and_then(halve) {
+        if let Some(shorter) = s.faults[i].action.duration().and_then(halve) {
             let mut c = s.clone();
-            match &mut c.faults[i].action {
-                Action::Partition { duration, .. }
-                | Action::Drop { duration, .. }
-                | Action::Delay { duration, .. }
-                | Action::Hold { duration, .. } => *duration = Some(shorter),
-                Action::Crash { restart_after, .. } | Action::PowerLoss { restart_after, .. } => {
-                    *restart_after = Some(shorter)
-                }
-                Action::Heal => {}
+            if let Some(duration) = c.faults[i].action.duration_mut() {
+                *duration = Some(shorter);
             }
             out.push(c);
         }

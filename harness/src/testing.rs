@@ -12,12 +12,55 @@
 //! On failure the panic message names the losing seeds, the report file and
 //! the command that replays the first losing seed.
 
+use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use reports::{Report, ScenarioReport, Verdict};
 
+use crate::runner::RunError;
 use crate::scenario::{self, Scenario};
 use crate::suite;
+
+/// Why [`run`] has no report to give.
+#[derive(Debug)]
+pub enum TestingError {
+    /// A seed's run could not finish.
+    Run(RunError),
+    /// The report could not be written.
+    Write {
+        /// The report file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for TestingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TestingError::Run(e) => e.fmt(f),
+            TestingError::Write { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for TestingError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TestingError::Run(e) => Some(e),
+            TestingError::Write { source, .. } => Some(source),
+        }
+    }
+}
+
+impl From<RunError> for TestingError {
+    fn from(e: RunError) -> Self {
+        TestingError::Run(e)
+    }
+}
 
 /// Where reports of library runs go: `$CARGO_TARGET_DIR/mqsim/<name>/`, or
 /// `target/mqsim/<name>/` under the current directory.
@@ -30,16 +73,17 @@ pub fn report_dir(name: &str) -> PathBuf {
 
 /// Runs every seed of `scenario`, writes its report, and returns the
 /// report and the path of the written JSON.
-pub fn run(scenario: &Scenario) -> Result<(ScenarioReport, PathBuf), String> {
-    let (report, _) = suite::run(scenario).map_err(|e| e.to_string())?;
+pub fn run(scenario: &Scenario) -> Result<(ScenarioReport, PathBuf), TestingError> {
+    let (report, _) = suite::run(scenario)?;
     let dir = report_dir(&scenario.name);
     let path = dir.join("report.json");
     let document = Report {
         scenarios: vec![report.clone()],
         ..Report::new()
     };
-    reports::json::write(&document, &path)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    if let Err(source) = reports::json::write(&document, &path) {
+        return Err(TestingError::Write { path, source });
+    }
     Ok((report, path))
 }
 

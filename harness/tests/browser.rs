@@ -9,13 +9,23 @@
 //! The browser is `MQSIM_CHROMIUM` or the first of `chromium`,
 //! `chromium-browser`, `google-chrome` on `PATH`. Without one, both tests
 //! are reported as ignored and a line says how to install it.
-
-#[path = "browser/cdp.rs"]
-mod cdp;
+//!
+//! The test drives the browser over the DevTools protocol with
+//! `headless_chrome` (its browser download is a feature left off): the
+//! protocol tells an uncaught exception, a `console.error` and a failed load
+//! apart from a log line, which Chromium's `--enable-logging` output does
+//! not.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::Log::LogEntryLevel;
+use headless_chrome::protocol::cdp::Runtime::ConsoleAPICalledEventTypeOption;
+use headless_chrome::protocol::cdp::Runtime::RemoteObject;
+use headless_chrome::{Browser, LaunchOptions, Tab};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 const BROWSERS: &[&str] = &[
@@ -72,11 +82,123 @@ fn write_report(dir: &Path) -> Result<PathBuf, Failed> {
     Ok(dir.join("index.html"))
 }
 
+/// The longest any one step may take; a hung browser fails the test
+/// instead of hanging it.
+const STEP: Duration = Duration::from_secs(30);
+
+/// Starts `exe` headless with a fresh profile; the browser is killed and its
+/// profile removed when the value is dropped.
+fn launch(exe: &Path) -> Result<Browser, Failed> {
+    let options = LaunchOptions::default_builder()
+        .path(Some(exe.to_path_buf()))
+        .sandbox(false)
+        .idle_browser_timeout(STEP)
+        .args(vec!["--disable-quic".as_ref()])
+        .build()
+        .map_err(|e| format!("browser options: {e}"))?;
+    Browser::new(options).map_err(|e| format!("cannot start {}: {e}", exe.display()).into())
+}
+
+/// A loaded page and every error it caused, one line each.
+struct Loaded {
+    tab: Arc<Tab>,
+    problems: Vec<String>,
+}
+
+/// A step that went wrong, for the test's message.
+fn failed(what: &str, e: impl std::fmt::Display) -> String {
+    format!("{what}: {e}")
+}
+
+/// Opens `url` in a new tab, waits for it to load and settle, and reports
+/// every error it caused.
+fn load(browser: &Browser, url: &str) -> Result<Loaded, Failed> {
+    let tab = browser.new_tab().map_err(|e| failed("new tab", e))?;
+    tab.set_default_timeout(STEP);
+    tab.enable_runtime()
+        .map_err(|e| failed("Runtime.enable", e))?;
+    tab.enable_log().map_err(|e| failed("Log.enable", e))?;
+    let problems = Arc::new(Mutex::new(Vec::new()));
+    let heard = Arc::clone(&problems);
+    tab.add_event_listener(Arc::new(move |event: &Event| {
+        if let Some(p) = problem(event) {
+            heard.lock().expect("the listener never panics").push(p);
+        }
+    }))
+    .map_err(|e| failed("listening", e))?;
+    tab.navigate_to(url)
+        .and_then(|t| t.wait_until_navigated())
+        .map_err(|e| failed(url, e))?;
+    // Late complaints (a timer, a lazy resource) get a moment to arrive.
+    std::thread::sleep(Duration::from_millis(500));
+    let problems = problems.lock().expect("the listener never panics").clone();
+    Ok(Loaded { tab, problems })
+}
+
+/// Evaluates a JavaScript expression whose value is JSON text in a loaded
+/// page, and returns the value.
+fn evaluate(page: &Loaded, expression: &str) -> Result<serde_json::Value, Failed> {
+    let result = page
+        .tab
+        .evaluate(expression, false)
+        .map_err(|e| format!("{expression}: {e}"))?;
+    let text = result
+        .value
+        .as_ref()
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| format!("{expression}: no text but {result:?}"))?;
+    serde_json::from_str(text).map_err(|e| format!("{expression}: {e}").into())
+}
+
+/// What a remote value says, for a message.
+fn said(value: &RemoteObject) -> String {
+    match &value.value {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => value.description.clone().unwrap_or_default(),
+    }
+}
+
+/// The complaint an event makes, if it is one.
+fn problem(event: &Event) -> Option<String> {
+    match event {
+        Event::RuntimeExceptionThrown(e) => {
+            let d = &e.params.exception_details;
+            let what = d
+                .exception
+                .as_ref()
+                .and_then(|x| x.description.clone())
+                .unwrap_or_else(|| d.text.clone());
+            Some(format!("uncaught exception: {what}"))
+        }
+        Event::RuntimeConsoleAPICalled(c)
+            if matches!(
+                c.params.Type,
+                ConsoleAPICalledEventTypeOption::Error | ConsoleAPICalledEventTypeOption::Assert
+            ) =>
+        {
+            let args: Vec<String> = c.params.args.iter().map(said).collect();
+            Some(format!("console.error: {}", args.join(" ")))
+        }
+        Event::LogEntryAdded(l) if matches!(l.params.entry.level, LogEntryLevel::Error) => {
+            let entry = &l.params.entry;
+            let source = serde_json::to_value(&entry.source).unwrap_or_default();
+            Some(format!(
+                "{} error: {} {}",
+                source.as_str().unwrap_or("log"),
+                entry.text,
+                entry.url.as_deref().unwrap_or("")
+            ))
+        }
+        _ => None,
+    }
+}
+
 fn report_loads_cleanly_and_shows_matrix_and_timeline(exe: &Path) -> Result<(), Failed> {
     let dir = scratch("report");
     let page = write_report(&dir)?;
-    let mut browser = cdp::Browser::launch(exe)?;
-    let loaded = browser.load(&file_url(&page))?;
+    let browser = launch(exe)?;
+    let loaded = load(&browser, &file_url(&page))?;
     if !loaded.problems.is_empty() {
         return Err(format!(
             "the report raised errors in the browser:\n{}",
@@ -84,9 +206,9 @@ fn report_loads_cleanly_and_shows_matrix_and_timeline(exe: &Path) -> Result<(), 
         )
         .into());
     }
-    let shown = browser.evaluate(
+    let shown = evaluate(
         &loaded,
-        r#"(() => {
+        r#"JSON.stringify((() => {
             const area = (el) => { if (!el) return 0; const r = el.getBoundingClientRect(); return r.width * r.height; };
             const open = document.querySelector('details[open] svg.timeline');
             return {
@@ -98,7 +220,7 @@ fn report_loads_cleanly_and_shows_matrix_and_timeline(exe: &Path) -> Result<(), 
                 plots: document.querySelectorAll('svg.plot').length,
                 scripts: document.scripts.length,
             };
-        })()"#,
+        })())"#,
     )?;
     let n = |k: &str| shown[k].as_f64().unwrap_or(0.0);
     let fail = |what: &str| -> Result<(), Failed> {
@@ -116,6 +238,7 @@ fn report_loads_cleanly_and_shows_matrix_and_timeline(exe: &Path) -> Result<(), 
     if n("scripts") != 0.0 {
         return fail("the page carries a script");
     }
+    drop(loaded);
     drop(browser);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
@@ -135,8 +258,8 @@ fn a_broken_page_is_caught(exe: &Path) -> Result<(), Failed> {
 </body></html>"#,
     )
     .map_err(|e| e.to_string())?;
-    let mut browser = cdp::Browser::launch(exe)?;
-    let loaded = browser.load(&file_url(&page))?;
+    let browser = launch(exe)?;
+    let loaded = load(&browser, &file_url(&page))?;
     let all = loaded.problems.join("\n");
     for expected in [
         "deliberate console error",
@@ -147,6 +270,7 @@ fn a_broken_page_is_caught(exe: &Path) -> Result<(), Failed> {
             return Err(format!("`{expected}` was not reported; reported:\n{all}").into());
         }
     }
+    drop(loaded);
     drop(browser);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

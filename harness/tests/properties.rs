@@ -18,11 +18,10 @@ use std::time::Duration;
 
 use broker_model::log::Sabotage;
 use broker_model::Workload;
-use harness::fault::{Action, Fault, Selector, Target};
+use harness::fault::{Action, Condition, Fault, Selector, Target, Trigger};
 use harness::guarantees::{self, FaultClass, Guarantee};
 use harness::runner;
 use harness::scenario::{dest_names, System};
-use harness::trigger::{Condition, Trigger};
 use libtest_mimic::{Arguments, Failed, Trial};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;

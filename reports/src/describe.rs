@@ -20,7 +20,7 @@ pub fn event(kind: &EventKind) -> String {
 }
 
 /// An event's name as histories write it (`send_ok`, `truncate`, …).
-pub fn name(kind: &EventKind) -> &'static str {
+pub(crate) fn name(kind: &EventKind) -> &'static str {
     match kind {
         EventKind::Send { .. } => "send",
         EventKind::SendOk { .. } => "send_ok",

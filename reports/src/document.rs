@@ -1,6 +1,6 @@
 //! The report document.
 
-use broker_model::Event;
+use broker_model::{Event, HostRole};
 use serde::{Deserialize, Serialize};
 
 /// How a run's messages fared, as the checker counts them.
@@ -28,7 +28,7 @@ pub struct Counts {
 
 impl Counts {
     /// Adds another run's counts.
-    pub fn add(&mut self, other: &Counts) {
+    pub(crate) fn add(&mut self, other: &Counts) {
         self.sent += other.sent;
         self.acknowledged += other.acknowledged;
         self.failed += other.failed;
@@ -113,8 +113,8 @@ pub struct SeedReport {
 pub struct Host {
     /// The host name, as histories name it (`broker-1`).
     pub name: String,
-    /// What it does: `controller`, `broker`, `producer` or `consumer`.
-    pub role: String,
+    /// What it does.
+    pub role: HostRole,
 }
 
 /// One injected fault from the moment it fired to the moment it was undone.

@@ -18,7 +18,7 @@ pub fn write(report: &Report, path: &Path) -> io::Result<()> {
     std::fs::write(path, to_string(report))
 }
 
-/// Reads a report written by [`write`].
+/// Reads a report written by [`write()`].
 pub fn read(path: &Path) -> io::Result<Report> {
     let text = std::fs::read_to_string(path)?;
     serde_json::from_str(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))

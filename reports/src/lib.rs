@@ -5,7 +5,7 @@
 //! exchange format; [`html`] renders the page a person reads.
 
 pub mod describe;
-pub mod document;
+mod document;
 pub mod html;
 pub mod json;
 pub mod merge;

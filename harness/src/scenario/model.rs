@@ -10,7 +10,7 @@ use broker_model::workload::{consumer_host, producer_host};
 use broker_model::Workload;
 
 use crate::fault::Fault;
-use crate::random_nemesis::RandomNemesis;
+use crate::fault::random::RandomNemesis;
 
 /// The systems scenario files may name.
 pub const SYSTEMS: &[&str] = &["log", "queue"];

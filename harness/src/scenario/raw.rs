@@ -18,8 +18,8 @@ use super::duration::SimDuration;
 use super::model::SYSTEMS;
 use super::spanned::Spanned;
 use crate::fault::ROLE_NAMES;
-use crate::random_nemesis::KIND_NAMES;
-use crate::trigger::CONDITION_NAMES;
+use crate::fault::random::KIND_NAMES;
+use crate::fault::trigger::CONDITION_NAMES;
 
 /// The most producers, and the most consumers, a workload may have.
 pub(crate) const MAX_CLIENTS: u32 = 64;

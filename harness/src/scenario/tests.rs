@@ -2,7 +2,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
-use crate::trigger::Condition;
+use crate::fault::trigger::Condition;
 
 const GOOD: &str = r#"
 name = "acks1"

@@ -9,8 +9,8 @@ use super::error::{ErrAt, ScenarioError};
 use super::raw::{OneOrMany, RawAction, RawFault, RawNemesis};
 use super::spanned::Spanned;
 use crate::fault::{Action, Fault, Selector, Target};
-use crate::random_nemesis::{Kind, RandomNemesis, KIND_NAMES};
-use crate::trigger::{Condition, Trigger};
+use crate::fault::random::{Kind, RandomNemesis, KIND_NAMES};
+use crate::fault::trigger::{Condition, Trigger};
 
 /// A fault as the file gives it, checked and resolved against the
 /// scenario's hosts and destinations.

@@ -8,8 +8,8 @@ use toml::Value;
 
 use super::duration::format_duration;
 use super::model::{dest_names, Network, Scenario};
+use crate::fault::random::{Kind, RandomNemesis};
 use crate::fault::{Action, Fault, Selector, Target};
-use crate::random_nemesis::{Kind, RandomNemesis};
 
 fn string(s: &str) -> String {
     Value::String(s.to_string()).to_string()

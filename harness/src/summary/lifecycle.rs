@@ -24,7 +24,7 @@ use broker_model::{Event, EventKind, MsgId};
 ///   forgot it: unsynced writes lost with the power);
 /// - for each consumer that received it, the first commit of its
 ///   destination past its offset (the group moved on without processing it).
-pub fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
+pub(super) fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
     let mentions: Vec<usize> = events
         .iter()
         .enumerate()
@@ -120,25 +120,7 @@ pub fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ev(at_ms: u64, host: &str, kind: EventKind) -> Event {
-        Event {
-            at_us: at_ms * 1000,
-            host: host.into(),
-            kind,
-        }
-    }
-
-    fn id(seq: u32) -> MsgId {
-        MsgId::new(1, seq)
-    }
-
-    fn send(seq: u32) -> EventKind {
-        EventKind::Send {
-            msg: id(seq),
-            dest: "p0".into(),
-        }
-    }
+    use crate::test_history::{ev, id, ok, send};
 
     fn append(seq: u32) -> EventKind {
         EventKind::Append {
@@ -183,14 +165,7 @@ mod tests {
             ev(0, "broker-1", recover(vec![])),
             ev(10, "producer-1", send(0)),
             ev(11, "broker-1", append(0)),
-            ev(
-                12,
-                "producer-1",
-                EventKind::SendOk {
-                    msg: id(0),
-                    offset: Some(0),
-                },
-            ),
+            ev(12, "producer-1", ok(0)),
             ev(20, "producer-1", send(1)),
             ev(21, "broker-1", append(1)),
             ev(30, "broker-1", EventKind::Fsync { entries: 2 }),

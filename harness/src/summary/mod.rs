@@ -7,12 +7,12 @@ mod lifecycle;
 mod series;
 mod spans;
 
-use broker_model::{EventKind, HostRole};
+use broker_model::EventKind;
 use reports::{Host, LostMessage, ScenarioReport, SeedReport, Verdict};
 
-pub use lifecycle::lifecycle;
-pub use series::{bucket_ms_for, series, BUCKET_MS, MAX_BUCKETS};
-pub use spans::{fault_spans, phases};
+use lifecycle::lifecycle;
+use series::{bucket_ms_for, series};
+use spans::{fault_spans, phases};
 
 use crate::runner::RunOutput;
 use crate::scenario::{Expect, Scenario};
@@ -21,10 +21,10 @@ use crate::scenario::{Expect, Scenario};
 /// the ids are listed (the run's `--history` has everything). Trails of one
 /// seed's losses mostly tell the same story, and each may repeat large
 /// batch events, so keeping them all would make reports of big losses huge.
-pub const TRAILS_KEPT: usize = 25;
+const TRAILS_KEPT: usize = 25;
 
 /// The report of one seed's run.
-pub fn seed_report(run: &RunOutput) -> SeedReport {
+fn seed_report(run: &RunOutput) -> SeedReport {
     let a = &run.analysis;
     SeedReport {
         seed: run.seed,
@@ -66,18 +66,8 @@ pub fn seed_report(run: &RunOutput) -> SeedReport {
     }
 }
 
-/// The name of a host role in reports.
-fn role_name(role: HostRole) -> &'static str {
-    match role {
-        HostRole::Controller => "controller",
-        HostRole::Broker => "broker",
-        HostRole::Producer => "producer",
-        HostRole::Consumer => "consumer",
-    }
-}
-
 /// The command that replays one seed of a scenario file.
-pub fn replay_command(scenario: &Scenario, seed: u64) -> String {
+fn replay_command(scenario: &Scenario, seed: u64) -> String {
     format!(
         "cargo run --release --bin mqsim -- run {} --seed {seed}",
         scenario.file.display()
@@ -85,7 +75,7 @@ pub fn replay_command(scenario: &Scenario, seed: u64) -> String {
 }
 
 /// The report of a scenario over all the seeds it ran.
-pub fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> ScenarioReport {
+pub(crate) fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> ScenarioReport {
     let expect = match scenario.expect {
         Expect::Loss => Verdict::Loss,
         Expect::NoLoss => Verdict::NoLoss,
@@ -106,7 +96,7 @@ pub fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> ScenarioRepor
                     .iter()
                     .map(|(name, role)| Host {
                         name: name.clone(),
-                        role: role_name(*role).to_string(),
+                        role: *role,
                     })
                     .collect()
             })

@@ -8,15 +8,15 @@ use reports::{Bucket, Series};
 /// The bucket length of a run's series: fine enough to show a fault of a few
 /// hundred milliseconds, coarse enough that a bucket holds several sends at
 /// the bundled rates.
-pub const BUCKET_MS: u64 = 100;
+const BUCKET_MS: u64 = 100;
 
 /// The most buckets a series holds; longer runs get longer buckets, so the
 /// report stays small and the plot readable.
-pub const MAX_BUCKETS: u64 = 600;
+const MAX_BUCKETS: u64 = 600;
 
 /// The bucket length for a run of `end_us`: [`BUCKET_MS`], or a round
 /// multiple of it that keeps the series within [`MAX_BUCKETS`].
-pub fn bucket_ms_for(end_us: u64) -> u64 {
+pub(super) fn bucket_ms_for(end_us: u64) -> u64 {
     let mut scale = BUCKET_MS;
     loop {
         for m in [1, 2, 5] {
@@ -31,7 +31,7 @@ pub fn bucket_ms_for(end_us: u64) -> u64 {
 
 /// The client events of `events` in buckets of `bucket_ms`, from time zero
 /// to `end_us`.
-pub fn series(events: &[Event], end_us: u64, bucket_ms: u64) -> Series {
+pub(super) fn series(events: &[Event], end_us: u64, bucket_ms: u64) -> Series {
     let bucket_us = bucket_ms.max(1) * 1000;
     let last_at = events.iter().map(|e| e.at_us).max().unwrap_or(0);
     let count = (end_us.max(last_at) / bucket_us + 1) as usize;
@@ -77,27 +77,10 @@ pub fn series(events: &[Event], end_us: u64, bucket_ms: u64) -> Series {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_history::{self, ok, processed, send};
 
     fn ev(at_ms: u64, kind: EventKind) -> Event {
-        Event {
-            at_us: at_ms * 1000,
-            host: "producer-1".into(),
-            kind,
-        }
-    }
-
-    fn send(seq: u32) -> EventKind {
-        EventKind::Send {
-            msg: MsgId::new(1, seq),
-            dest: "p0".into(),
-        }
-    }
-
-    fn ok(seq: u32) -> EventKind {
-        EventKind::SendOk {
-            msg: MsgId::new(1, seq),
-            offset: None,
-        }
+        test_history::ev(at_ms, "producer-1", kind)
     }
 
     #[test]
@@ -110,12 +93,7 @@ mod tests {
             ev(41, ok(2)),
             ev(250, ok(1)),
             ev(260, ok(1)),
-            ev(
-                270,
-                EventKind::Processed {
-                    msg: MsgId::new(1, 0),
-                },
-            ),
+            ev(270, processed(1, 0)),
         ];
         let s = series(&h, 300_000, 100);
         assert_eq!(s.buckets.len(), 4);

@@ -32,7 +32,7 @@ struct Heal<'a> {
 }
 
 /// Every fault of `events` with its end, in the order the faults fired.
-pub fn fault_spans(events: &[Event]) -> Vec<FaultSpan> {
+pub(super) fn fault_spans(events: &[Event]) -> Vec<FaultSpan> {
     let run_end = events.iter().map(|e| e.at_us).max().unwrap_or(0);
     let final_heal = events.iter().find_map(|e| match &e.kind {
         EventKind::Phase { name } if name == "heal" => Some(e.at_us),
@@ -109,7 +109,7 @@ pub fn fault_spans(events: &[Event]) -> Vec<FaultSpan> {
 }
 
 /// When each phase of the run began.
-pub fn phases(events: &[Event]) -> Vec<Phase> {
+pub(super) fn phases(events: &[Event]) -> Vec<Phase> {
     events
         .iter()
         .filter_map(|e| match &e.kind {

@@ -7,7 +7,7 @@ use crate::document::FaultSpan;
 
 /// Whether the fault takes a host down (crash, power loss) rather than
 /// disturbing the network; the two are drawn in different colours.
-pub fn takes_host_down(action: &str) -> bool {
+pub(crate) fn takes_host_down(action: &str) -> bool {
     matches!(action, "crash" | "power_loss")
 }
 
@@ -21,7 +21,7 @@ fn class(span: &FaultSpan) -> &'static str {
 }
 
 /// The fault's tooltip: when, what the schedule says, whom it hit.
-pub fn tooltip(span: &FaultSpan) -> String {
+pub(crate) fn tooltip(span: &FaultSpan) -> String {
     format!(
         "{} → {}: {} ({})",
         secs(span.start_us),
@@ -33,7 +33,7 @@ pub fn tooltip(span: &FaultSpan) -> String {
 
 /// Draws `span` as a band over each `(top, bottom)` area, and its label on
 /// a rule at height `label_y`; `right` is the right edge of the drawing.
-pub fn draw(
+pub(crate) fn draw(
     svg: &mut Svg,
     span: &FaultSpan,
     x: &Scale,

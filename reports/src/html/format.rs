@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 /// `text` with the five characters that mean something in HTML and SVG
 /// (`& < > " '`) replaced by entities: safe in element content and in quoted
 /// attribute values alike.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -27,13 +27,13 @@ pub fn escape(text: &str) -> String {
 
 /// A simulated time in microseconds as seconds with millisecond precision:
 /// `2.005 s`.
-pub fn secs(at_us: u64) -> String {
+pub(crate) fn secs(at_us: u64) -> String {
     format!("{}.{:03} s", at_us / 1_000_000, (at_us / 1000) % 1000)
 }
 
 /// A latency in microseconds, in the unit that reads best: `850 µs`,
 /// `4 ms`, `1.31 s`.
-pub fn latency(us: u64) -> String {
+pub(crate) fn latency(us: u64) -> String {
     if us < 1000 {
         format!("{us} µs")
     } else if us < 1_000_000 {
@@ -46,12 +46,12 @@ pub fn latency(us: u64) -> String {
 /// The estimated width of `text` set at `px` pixels in the page's
 /// sans-serif font: enough to keep labels from running into each other
 /// without measuring glyphs.
-pub fn text_width(text: &str, px: f64) -> f64 {
+pub(crate) fn text_width(text: &str, px: f64) -> f64 {
     text.chars().count() as f64 * px * 0.58
 }
 
 /// A number for an SVG coordinate: one decimal, no trailing `.0`.
-pub fn num(v: f64) -> String {
+pub(crate) fn num(v: f64) -> String {
     let r = (v * 10.0).round() / 10.0;
     if r == r.trunc() {
         format!("{}", r as i64)
@@ -62,7 +62,7 @@ pub fn num(v: f64) -> String {
 
 /// An identifier usable in an `id` attribute and a `#fragment`: lowercase
 /// ASCII letters, digits and `-`, anything else folded to `-`.
-pub fn slug(text: &str) -> String {
+pub(crate) fn slug(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
         let c = c.to_ascii_lowercase();
@@ -82,7 +82,7 @@ pub fn slug(text: &str) -> String {
 
 /// Round tick positions covering `[lo, hi]`: steps of 1, 2 or 5 times a
 /// power of ten, about `target` of them.
-pub fn ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+pub(crate) fn ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
     let span = (hi - lo).max(f64::EPSILON);
     let raw = span / target.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
@@ -98,7 +98,7 @@ pub fn ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
 
 /// A tick label for simulated seconds, with as many decimals as the step
 /// between ticks needs.
-pub fn tick_secs(value: f64, step: f64) -> String {
+pub(crate) fn tick_secs(value: f64, step: f64) -> String {
     let decimals = if step >= 1.0 {
         0
     } else if step >= 0.1 {

@@ -12,7 +12,7 @@ use super::svg::Svg;
 
 /// A marker shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
+pub(crate) enum Shape {
     /// An outlined circle.
     Ring,
     /// A filled circle.
@@ -41,17 +41,17 @@ pub enum Shape {
 
 /// How one event is drawn.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mark {
+pub(crate) struct Mark {
     /// The shape.
-    pub shape: Shape,
+    pub(crate) shape: Shape,
     /// The CSS class that colours it (`k-append`, `k-loss`, …).
-    pub class: &'static str,
+    pub(crate) class: &'static str,
     /// A short label for next to the marker.
-    pub label: String,
+    pub(crate) label: String,
 }
 
 /// The mark of an event of `id`'s lifecycle.
-pub fn mark(kind: &EventKind, id: MsgId) -> Mark {
+pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
     let m = |shape, class, label: String| Mark {
         shape,
         class,
@@ -145,7 +145,7 @@ pub fn mark(kind: &EventKind, id: MsgId) -> Mark {
 }
 
 /// The legend: one entry per kind of mark a lifecycle can show.
-pub const LEGEND: &[(Shape, &str, &str)] = &[
+pub(crate) const LEGEND: &[(Shape, &str, &str)] = &[
     (Shape::Ring, "k-send", "send"),
     (Shape::Square, "k-append", "append on a replica"),
     (Shape::TriangleDown, "k-fsync", "fsync (on disk)"),
@@ -160,15 +160,15 @@ pub const LEGEND: &[(Shape, &str, &str)] = &[
 
 /// One entry of a drawing's key: a small icon and what it stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyItem {
+pub(crate) struct KeyItem {
     /// The icon, as a small inline SVG.
-    pub icon: String,
+    pub(crate) icon: String,
     /// What it means.
-    pub text: &'static str,
+    pub(crate) text: &'static str,
 }
 
 /// A 16×16 icon of a marker.
-pub fn icon(shape: Shape, class: &str) -> String {
+pub(crate) fn icon(shape: Shape, class: &str) -> String {
     let mut svg = Svg::icon();
     draw(&mut svg, shape, 8.0, 8.0, 5.5, class);
     svg.finish()
@@ -176,7 +176,7 @@ pub fn icon(shape: Shape, class: &str) -> String {
 
 /// Draws `shape` centred on `(x, y)` with colour class `class`; `size` is
 /// the half-width of the marker.
-pub fn draw(svg: &mut Svg, shape: Shape, x: f64, y: f64, size: f64, class: &str) {
+pub(crate) fn draw(svg: &mut Svg, shape: Shape, x: f64, y: f64, size: f64, class: &str) {
     let s = size;
     let poly = |pts: &[(f64, f64)]| {
         let mut d = String::new();

@@ -9,37 +9,37 @@ use crate::document::{Report, Verdict};
 
 /// One scenario in a cell, with the anchor of its section.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CellScenario {
+pub(crate) struct CellScenario {
     /// The scenario's name.
-    pub name: String,
+    pub(crate) name: String,
     /// The `id` of its section on the page.
-    pub anchor: String,
+    pub(crate) anchor: String,
 }
 
 /// What the scenarios of one configuration under one fault class found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cell {
+pub(crate) struct Cell {
     /// Acknowledged messages lost, over every seed of every scenario here.
-    pub lost: u64,
+    pub(crate) lost: u64,
     /// Acknowledged messages, likewise.
-    pub acknowledged: u64,
+    pub(crate) acknowledged: u64,
     /// Seeds that lost at least one acknowledged message.
-    pub lossy_seeds: usize,
+    pub(crate) lossy_seeds: usize,
     /// Seeds run.
-    pub seeds: usize,
+    pub(crate) seeds: usize,
     /// `loss` when any scenario here lost a message.
-    pub verdict: Verdict,
+    pub(crate) verdict: Verdict,
     /// Whether every scenario here matches its `expect`.
-    pub matches: bool,
+    pub(crate) matches: bool,
     /// What the scenarios that do not match expected, for the cell's note.
-    pub expected: Option<Verdict>,
+    pub(crate) expected: Option<Verdict>,
     /// The scenarios pooled here.
-    pub scenarios: Vec<CellScenario>,
+    pub(crate) scenarios: Vec<CellScenario>,
 }
 
 impl Cell {
     /// The CSS classes of the cell: its verdict, and whether it surprised.
-    pub fn class(&self) -> String {
+    pub(crate) fn class(&self) -> String {
         let verdict = match self.verdict {
             Verdict::Loss => "cell-loss",
             Verdict::NoLoss => "cell-ok",
@@ -52,7 +52,7 @@ impl Cell {
     }
 
     /// The verdict in words.
-    pub fn verdict_text(&self) -> &'static str {
+    pub(crate) fn verdict_text(&self) -> &'static str {
         match self.verdict {
             Verdict::Loss => "loss",
             Verdict::NoLoss => "no loss",
@@ -60,7 +60,7 @@ impl Cell {
     }
 
     /// The note on expectation: a check mark, or what was expected instead.
-    pub fn expect_text(&self) -> String {
+    pub(crate) fn expect_text(&self) -> String {
         match (self.matches, self.expected) {
             (true, _) => "✓ as expected".into(),
             (false, Some(v)) => format!("✗ expected {}", v.name()),
@@ -71,20 +71,20 @@ impl Cell {
 
 /// One configuration's row.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Row {
+pub(crate) struct Row {
     /// The configuration label, split into its settings.
-    pub settings: Vec<String>,
+    pub(crate) settings: Vec<String>,
     /// One cell per column; `None` where no scenario ran.
-    pub cells: Vec<Option<Cell>>,
+    pub(crate) cells: Vec<Option<Cell>>,
 }
 
 /// The whole matrix.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Matrix {
+pub(crate) struct Matrix {
     /// The fault classes, in the order scenarios first use them.
-    pub columns: Vec<String>,
+    pub(crate) columns: Vec<String>,
     /// The configurations, in the order scenarios first use them.
-    pub rows: Vec<Row>,
+    pub(crate) rows: Vec<Row>,
 }
 
 /// The label of a scenario's configuration, or a stand-in for reports
@@ -107,7 +107,7 @@ fn fault_class(s: &crate::document::ScenarioReport) -> String {
 
 /// Builds the matrix of `report`; `anchors[i]` is the section id of
 /// scenario `i`.
-pub fn build(report: &Report, anchors: &[String]) -> Matrix {
+pub(crate) fn build(report: &Report, anchors: &[String]) -> Matrix {
     let mut columns: Vec<String> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     for s in &report.scenarios {

@@ -25,10 +25,10 @@ use crate::document::Report;
 
 /// Lost messages per seed that get a drawn timeline; every lost message is
 /// still listed by id, and `report.json` has the trails the report kept.
-pub const TIMELINES_PER_SEED: usize = 5;
+pub(crate) const TIMELINES_PER_SEED: usize = 5;
 
 /// The page of `report`.
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     page::page(report)
         .render()
         .expect("the page template renders every report")

@@ -15,100 +15,100 @@ use super::{plot, TIMELINES_PER_SEED};
 use crate::document::{Counts, Report, ScenarioReport, Verdict};
 
 /// One `key = value` setting.
-pub struct Setting {
+pub(crate) struct Setting {
     /// The scenario-file name of the setting.
-    pub key: String,
+    pub(crate) key: String,
     /// Its value, defaults filled in.
-    pub value: String,
+    pub(crate) value: String,
 }
 
 /// One seed's row of a scenario's table.
-pub struct SeedRow {
+pub(crate) struct SeedRow {
     /// The seed.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Its counts.
-    pub counts: Counts,
+    pub(crate) counts: Counts,
     /// Simulated time the run took.
-    pub simulated: String,
+    pub(crate) simulated: String,
     /// Whether the drain finished.
-    pub drained: bool,
+    pub(crate) drained: bool,
 }
 
 /// One seed's throughput and latency plot.
-pub struct PlotView {
+pub(crate) struct PlotView {
     /// The seed.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// A one-line summary for the `<summary>` of its `<details>`.
-    pub summary: String,
+    pub(crate) summary: String,
     /// The SVG.
-    pub svg: String,
+    pub(crate) svg: String,
     /// Whether it starts expanded.
-    pub open: bool,
+    pub(crate) open: bool,
 }
 
 /// One lost message's timeline.
-pub struct TimelineView {
+pub(crate) struct TimelineView {
     /// The message id.
-    pub id: String,
+    pub(crate) id: String,
     /// The `id` of its figure on the page.
-    pub anchor: String,
+    pub(crate) anchor: String,
     /// The drawing, facts and events.
-    pub timeline: Timeline,
+    pub(crate) timeline: Timeline,
 }
 
 /// The lost messages of one seed.
-pub struct LostSeed {
+pub(crate) struct LostSeed {
     /// The seed.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Every lost message id.
-    pub ids: Vec<String>,
+    pub(crate) ids: Vec<String>,
     /// Timelines of the first few.
-    pub timelines: Vec<TimelineView>,
+    pub(crate) timelines: Vec<TimelineView>,
     /// How many lost messages have no timeline here.
-    pub more: usize,
+    pub(crate) more: usize,
     /// Whether it starts expanded.
-    pub open: bool,
+    pub(crate) open: bool,
 }
 
 /// One scenario's section.
-pub struct ScenarioView {
+pub(crate) struct ScenarioView {
     /// The `id` of the section.
-    pub anchor: String,
+    pub(crate) anchor: String,
     /// The scenario's name.
-    pub name: String,
+    pub(crate) name: String,
     /// Its file.
-    pub file: String,
+    pub(crate) file: String,
     /// What it shows, in paragraphs.
-    pub description: Vec<String>,
+    pub(crate) description: Vec<String>,
     /// The configuration label, split into settings.
-    pub label: Vec<String>,
+    pub(crate) label: Vec<String>,
     /// Every setting.
-    pub config: Vec<Setting>,
+    pub(crate) config: Vec<Setting>,
     /// The fault schedule, one line per fault.
-    pub schedule: Vec<String>,
+    pub(crate) schedule: Vec<String>,
     /// The fault class.
-    pub fault_class: String,
+    pub(crate) fault_class: String,
     /// The verdict.
-    pub verdict: Verdict,
+    pub(crate) verdict: Verdict,
     /// The expectation.
-    pub expect: Verdict,
+    pub(crate) expect: Verdict,
     /// Whether they agree.
-    pub matches: bool,
+    pub(crate) matches: bool,
     /// Counts over seeds.
-    pub totals: Counts,
+    pub(crate) totals: Counts,
     /// Per-seed rows.
-    pub seeds: Vec<SeedRow>,
+    pub(crate) seeds: Vec<SeedRow>,
     /// The replay command.
-    pub replay: String,
+    pub(crate) replay: String,
     /// Per-seed plots.
-    pub plots: Vec<PlotView>,
+    pub(crate) plots: Vec<PlotView>,
     /// Per-seed lost messages.
-    pub lost: Vec<LostSeed>,
+    pub(crate) lost: Vec<LostSeed>,
 }
 
 impl ScenarioView {
     /// `loss` or `ok`, for CSS.
-    pub fn verdict_class(&self) -> &'static str {
+    pub(crate) fn verdict_class(&self) -> &'static str {
         match self.verdict {
             Verdict::Loss => "loss",
             Verdict::NoLoss => "ok",
@@ -116,7 +116,7 @@ impl ScenarioView {
     }
 
     /// The verdict in words.
-    pub fn verdict_text(&self) -> &'static str {
+    pub(crate) fn verdict_text(&self) -> &'static str {
         match self.verdict {
             Verdict::Loss => "loses acknowledged messages",
             Verdict::NoLoss => "no acknowledged message lost",
@@ -127,27 +127,27 @@ impl ScenarioView {
 /// The whole page.
 #[derive(Template)]
 #[template(path = "page.html")]
-pub struct Page {
+pub(crate) struct Page {
     /// The tool that wrote the report.
-    pub generator: String,
+    pub(crate) generator: String,
     /// Scenarios run.
-    pub scenario_count: usize,
+    pub(crate) scenario_count: usize,
     /// Runs (scenario × seed) made.
-    pub run_count: usize,
+    pub(crate) run_count: usize,
     /// Scenarios that lost an acknowledged message.
-    pub lossy_count: usize,
+    pub(crate) lossy_count: usize,
     /// Scenarios whose verdict differs from their expectation.
-    pub mismatch_count: usize,
+    pub(crate) mismatch_count: usize,
     /// The guarantee matrix.
-    pub matrix: Matrix,
+    pub(crate) matrix: Matrix,
     /// One section per scenario.
-    pub scenarios: Vec<ScenarioView>,
+    pub(crate) scenarios: Vec<ScenarioView>,
     /// The key of the timelines.
-    pub timeline_key: Vec<KeyItem>,
+    pub(crate) timeline_key: Vec<KeyItem>,
     /// The key of the plots.
-    pub plot_key: Vec<KeyItem>,
+    pub(crate) plot_key: Vec<KeyItem>,
     /// The bound on timelines per seed, for the page's notes.
-    pub timelines_per_seed: usize,
+    pub(crate) timelines_per_seed: usize,
 }
 
 /// Text as scenario files write it, in paragraphs: a blank line separates
@@ -266,7 +266,7 @@ fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
 }
 
 /// The page of `report`.
-pub fn page(report: &Report) -> Page {
+pub(crate) fn page(report: &Report) -> Page {
     let anchors = anchors(report);
     Page {
         generator: report.generator.clone(),

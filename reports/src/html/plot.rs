@@ -19,7 +19,12 @@ const LAT_H: f64 = 100.0;
 const AXIS: f64 = 28.0;
 
 /// Draws one run's plot; `label` names it for assistive technology.
-pub fn render(series: &Series, spans: &[FaultSpan], phases: &[Phase], label: &str) -> String {
+pub(crate) fn render(
+    series: &Series,
+    spans: &[FaultSpan],
+    phases: &[Phase],
+    label: &str,
+) -> String {
     let bucket_us = series.bucket_ms.max(1) * 1000;
     let n = series.buckets.len().max(1);
     let end_us = phases
@@ -99,19 +104,19 @@ pub fn render(series: &Series, spans: &[FaultSpan], phases: &[Phase], label: &st
         p0: rate_bottom,
         p1: rate_top,
     };
-    for t in ticks(0.0, rate_max, 4) {
-        let ty = y_rate.at(t);
-        svg.line(LEFT, ty, WIDTH - RIGHT, ty, "grid");
-        svg.text(LEFT - 6.0, ty + 4.0, "end", "tick", &num(t));
-    }
-    svg.vtext(
-        16.0,
-        (rate_top + rate_bottom) / 2.0,
-        "axis-title",
+    panel_axis(
+        &mut svg,
+        ticks(0.0, rate_max, 4)
+            .into_iter()
+            .map(|t| (y_rate.at(t), num(t))),
+        (rate_top, rate_bottom),
         "messages / s",
     );
-    svg.line(LEFT, rate_bottom, WIDTH - RIGHT, rate_bottom, "axis");
-    for (values, class) in [(&processed, "s-processed"), (&acked, "s-acked")] {
+    let mut lines = vec![(&processed, "s-processed"), (&acked, "s-acked")];
+    if failed.iter().any(|v| *v > 0.0) {
+        lines.push((&failed, "s-failed"));
+    }
+    for (values, class) in lines {
         let d = polyline(
             values
                 .iter()
@@ -119,15 +124,6 @@ pub fn render(series: &Series, spans: &[FaultSpan], phases: &[Phase], label: &st
                 .map(|(i, v)| Some((mid(i), y_rate.at(*v)))),
         );
         svg.path(&d, &format!("series {class}"));
-    }
-    if failed.iter().any(|v| *v > 0.0) {
-        let d = polyline(
-            failed
-                .iter()
-                .enumerate()
-                .map(|(i, v)| Some((mid(i), y_rate.at(*v)))),
-        );
-        svg.path(&d, "series s-failed");
     }
 
     // Latency panel, log scale in milliseconds.
@@ -153,19 +149,12 @@ pub fn render(series: &Series, spans: &[FaultSpan], phases: &[Phase], label: &st
         p1: lat_top,
     };
     let ly = |ms: f64| y_lat.at(ms.max(0.1).log10());
-    for d in -1..=(decades_hi as i32) {
-        let ms = 10f64.powi(d);
-        let ty = ly(ms);
-        svg.line(LEFT, ty, WIDTH - RIGHT, ty, "grid");
-        svg.text(LEFT - 6.0, ty + 4.0, "end", "tick", &decade(d));
-    }
-    svg.vtext(
-        16.0,
-        (lat_top + lat_bottom) / 2.0,
-        "axis-title",
+    panel_axis(
+        &mut svg,
+        (-1..=(decades_hi as i32)).map(|d| (ly(10f64.powi(d)), decade(d))),
+        (lat_top, lat_bottom),
         "send → ack",
     );
-    svg.line(LEFT, lat_bottom, WIDTH - RIGHT, lat_bottom, "axis");
     let half = (x.at(bucket_us as f64) - x.at(0.0)) / 2.0;
     for (i, (p50, max)) in lat_ms.iter().enumerate() {
         if let (Some(p), Some(m)) = (p50, max) {
@@ -236,6 +225,22 @@ pub fn render(series: &Series, spans: &[FaultSpan], phases: &[Phase], label: &st
     svg.finish()
 }
 
+/// A panel's left axis: a grid line and a label at each `(y, label)`, the
+/// panel's title set upright beside them, and the base line.
+fn panel_axis(
+    svg: &mut Svg,
+    ticks: impl IntoIterator<Item = (f64, String)>,
+    (top, bottom): (f64, f64),
+    title: &str,
+) {
+    for (y, label) in ticks {
+        svg.line(LEFT, y, WIDTH - RIGHT, y, "grid");
+        svg.text(LEFT - 6.0, y + 4.0, "end", "tick", &label);
+    }
+    svg.vtext(16.0, (top + bottom) / 2.0, "axis-title", title);
+    svg.line(LEFT, bottom, WIDTH - RIGHT, bottom, "axis");
+}
+
 /// The label of the latency axis at 10^`d` milliseconds.
 fn decade(d: i32) -> String {
     match d {
@@ -246,7 +251,7 @@ fn decade(d: i32) -> String {
 }
 
 /// The key of every plot.
-pub fn key() -> Vec<KeyItem> {
+pub(crate) fn key() -> Vec<KeyItem> {
     let line = |class: &str| {
         let mut svg = Svg::icon();
         svg.line(0.0, 8.0, 16.0, 8.0, &format!("series {class}"));

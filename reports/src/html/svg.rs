@@ -9,26 +9,26 @@ use std::fmt::Write as _;
 use super::format::{escape, num};
 
 /// An SVG document being written.
-pub struct Svg {
+pub(crate) struct Svg {
     out: String,
 }
 
 /// A linear map from a data range onto a pixel range.
 #[derive(Clone, Copy, Debug)]
-pub struct Scale {
+pub(crate) struct Scale {
     /// Data value at the start of the range.
-    pub d0: f64,
+    pub(crate) d0: f64,
     /// Data value at the end of the range.
-    pub d1: f64,
+    pub(crate) d1: f64,
     /// Pixel at the start.
-    pub p0: f64,
+    pub(crate) p0: f64,
     /// Pixel at the end.
-    pub p1: f64,
+    pub(crate) p1: f64,
 }
 
 impl Scale {
     /// The pixel of data value `v`.
-    pub fn at(&self, v: f64) -> f64 {
+    pub(crate) fn at(&self, v: f64) -> f64 {
         let span = self.d1 - self.d0;
         if span.abs() < f64::EPSILON {
             return self.p0;
@@ -37,7 +37,7 @@ impl Scale {
     }
 
     /// The pixel of `v`, held inside the pixel range.
-    pub fn clamped(&self, v: f64) -> f64 {
+    pub(crate) fn clamped(&self, v: f64) -> f64 {
         let (lo, hi) = if self.p0 <= self.p1 {
             (self.p0, self.p1)
         } else {
@@ -50,7 +50,7 @@ impl Scale {
 impl Svg {
     /// An SVG of `width` × `height` user units that scales to its container.
     /// `class` styles it from the page's CSS; `label` is its accessible name.
-    pub fn new(width: f64, height: f64, class: &str, label: &str) -> Self {
+    pub(crate) fn new(width: f64, height: f64, class: &str, label: &str) -> Self {
         let mut out = String::new();
         let _ = write!(
             out,
@@ -64,14 +64,14 @@ impl Svg {
     }
 
     /// A 16×16 icon for a key, drawn at its natural size beside text.
-    pub fn icon() -> Self {
+    pub(crate) fn icon() -> Self {
         Svg {
             out: r#"<svg xmlns="http://www.w3.org/2000/svg" class="icon" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">"#.to_string(),
         }
     }
 
     /// Opens a group with a class and a tooltip (`<title>`).
-    pub fn group(&mut self, class: &str, tooltip: Option<&str>) {
+    pub(crate) fn group(&mut self, class: &str, tooltip: Option<&str>) {
         let _ = write!(self.out, r#"<g class="{}">"#, escape(class));
         if let Some(t) = tooltip {
             let _ = write!(self.out, "<title>{}</title>", escape(t));
@@ -79,12 +79,12 @@ impl Svg {
     }
 
     /// Closes the innermost group.
-    pub fn end_group(&mut self) {
+    pub(crate) fn end_group(&mut self) {
         self.out.push_str("</g>");
     }
 
     /// A rectangle.
-    pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, class: &str) {
+    pub(crate) fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, class: &str) {
         let _ = write!(
             self.out,
             r#"<rect x="{}" y="{}" width="{}" height="{}" class="{}"/>"#,
@@ -97,7 +97,7 @@ impl Svg {
     }
 
     /// A line segment.
-    pub fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, class: &str) {
+    pub(crate) fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, class: &str) {
         let _ = write!(
             self.out,
             r#"<line x1="{}" y1="{}" x2="{}" y2="{}" class="{}"/>"#,
@@ -110,7 +110,7 @@ impl Svg {
     }
 
     /// A path from its `d` data (built by the drawing code from numbers).
-    pub fn path(&mut self, d: &str, class: &str) {
+    pub(crate) fn path(&mut self, d: &str, class: &str) {
         let _ = write!(
             self.out,
             r#"<path d="{}" class="{}"/>"#,
@@ -120,7 +120,7 @@ impl Svg {
     }
 
     /// A circle.
-    pub fn circle(&mut self, cx: f64, cy: f64, r: f64, class: &str) {
+    pub(crate) fn circle(&mut self, cx: f64, cy: f64, r: f64, class: &str) {
         let _ = write!(
             self.out,
             r#"<circle cx="{}" cy="{}" r="{}" class="{}"/>"#,
@@ -132,7 +132,7 @@ impl Svg {
     }
 
     /// Text; `anchor` is `start`, `middle` or `end`.
-    pub fn text(&mut self, x: f64, y: f64, anchor: &str, class: &str, text: &str) {
+    pub(crate) fn text(&mut self, x: f64, y: f64, anchor: &str, class: &str, text: &str) {
         let _ = write!(
             self.out,
             r#"<text x="{}" y="{}" text-anchor="{}" class="{}">{}</text>"#,
@@ -146,7 +146,7 @@ impl Svg {
 
     /// Text turned to read upwards, centred on `(x, y)`: a vertical axis
     /// title.
-    pub fn vtext(&mut self, x: f64, y: f64, class: &str, text: &str) {
+    pub(crate) fn vtext(&mut self, x: f64, y: f64, class: &str, text: &str) {
         let _ = write!(
             self.out,
             r#"<text x="{x}" y="{y}" text-anchor="middle" transform="rotate(-90 {x} {y})" class="{}">{}</text>"#,
@@ -158,7 +158,7 @@ impl Svg {
     }
 
     /// The finished SVG markup.
-    pub fn finish(mut self) -> String {
+    pub(crate) fn finish(mut self) -> String {
         self.out.push_str("</svg>");
         self.out
     }
@@ -166,7 +166,7 @@ impl Svg {
 
 /// A polyline through `points` as path data, breaking the line where a
 /// point is `None` (a bucket with nothing to plot).
-pub fn polyline(points: impl IntoIterator<Item = Option<(f64, f64)>>) -> String {
+pub(crate) fn polyline(points: impl IntoIterator<Item = Option<(f64, f64)>>) -> String {
     let mut d = String::new();
     let mut pen_down = false;
     for p in points {

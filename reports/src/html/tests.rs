@@ -1,7 +1,7 @@
 //! The page as a whole: escaped, self-contained, deterministic, and
 //! complete about what was lost.
 
-use broker_model::{Event, EventKind, MsgId};
+use broker_model::{Event, EventKind, HostRole, MsgId};
 
 use super::render;
 use crate::document::{
@@ -125,6 +125,23 @@ fn seed(seed: u64, lost_count: u32, leader: &str) -> SeedReport {
     }
 }
 
+/// The hosts of a small log cluster, in deployment order.
+pub(super) fn hosts() -> Vec<Host> {
+    [
+        ("controller", HostRole::Controller),
+        ("broker-1", HostRole::Broker),
+        ("broker-2", HostRole::Broker),
+        ("producer-1", HostRole::Producer),
+        ("consumer-1", HostRole::Consumer),
+    ]
+    .into_iter()
+    .map(|(name, role)| Host {
+        name: name.into(),
+        role,
+    })
+    .collect()
+}
+
 pub(super) fn scenario(
     name: &str,
     configuration: &str,
@@ -156,19 +173,7 @@ pub(super) fn scenario(
         configuration: configuration.into(),
         schedule: vec!["at 2400ms: crash leader of p0 & more".into()],
         fault_class: "process crash of leader".into(),
-        hosts: [
-            "controller",
-            "broker-1",
-            "broker-2",
-            "producer-1",
-            "consumer-1",
-        ]
-        .iter()
-        .map(|h| Host {
-            name: (*h).into(),
-            role: h.split('-').next().unwrap_or("").into(),
-        })
-        .collect(),
+        hosts: hosts(),
         duration_ms: 5000,
         expect,
         verdict,

@@ -15,34 +15,38 @@ pub(crate) use out;
 /// Lost messages whose trail a replay prints; `--history` has every event.
 const TRAILS_SHOWN: usize = 10;
 
+/// One row of the summary table.
+fn print_row(cells: [&dyn std::fmt::Display; 8]) {
+    let [mark, name, seeds, acked, lost, dup, verdict, expect] = cells;
+    out!("{mark:<6} {name:<34} {seeds:>5} {acked:>8} {lost:>6} {dup:>6}  {verdict:<8} {expect:<8}");
+}
+
 /// The header of the summary table.
 pub fn print_header() {
-    out!(
-        "{:<6} {:<34} {:>5} {:>8} {:>6} {:>6}  {:<8} {:<8}",
-        "",
-        "scenario",
-        "seeds",
-        "acked",
-        "lost",
-        "dup",
-        "verdict",
-        "expect"
-    );
+    print_row([
+        &"",
+        &"scenario",
+        &"seeds",
+        &"acked",
+        &"lost",
+        &"dup",
+        &"verdict",
+        &"expect",
+    ]);
 }
 
 /// One scenario's line of the summary table.
 pub fn print_line(r: &ScenarioReport) {
-    out!(
-        "{:<6} {:<34} {:>5} {:>8} {:>6} {:>6}  {:<8} {:<8}",
-        if r.matches { "ok" } else { "FAIL" },
-        r.name,
-        r.seeds.len(),
-        r.totals.acknowledged,
-        r.totals.lost,
-        r.totals.duplicated,
-        r.verdict.name(),
-        r.expect.name(),
-    );
+    print_row([
+        &if r.matches { "ok" } else { "FAIL" },
+        &r.name,
+        &r.seeds.len(),
+        &r.totals.acknowledged,
+        &r.totals.lost,
+        &r.totals.duplicated,
+        &r.verdict.name(),
+        &r.expect.name(),
+    ]);
 }
 
 /// The faults of every seed and the trail of (the first) lost messages.

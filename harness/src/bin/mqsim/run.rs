@@ -38,10 +38,26 @@ pub struct Outputs {
     pub shrunk: Option<(PathBuf, usize)>,
 }
 
+/// A report file that could not be written.
+#[derive(Debug)]
+pub struct CannotWrite {
+    path: PathBuf,
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for CannotWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write {}: {}", self.path.display(), self.source)
+    }
+}
+
 /// Writes the report folder (and the extra JSON copy and the JUnit file,
 /// if asked for); returns the path of the page.
-pub fn write_report(report: &Report, outputs: &Outputs) -> Result<PathBuf, String> {
-    let cannot = |p: &Path, e: std::io::Error| format!("cannot write {}: {e}", p.display());
+pub fn write_report(report: &Report, outputs: &Outputs) -> Result<PathBuf, CannotWrite> {
+    let cannot = |p: &Path, source: std::io::Error| CannotWrite {
+        path: p.to_path_buf(),
+        source,
+    };
     let json = outputs.dir.join("report.json");
     reports::json::write(report, &json).map_err(|e| cannot(&json, e))?;
     if let Some(extra) = &outputs.json {

@@ -1,11 +1,26 @@
-//! Faults as scenario files describe them.
+//! Faults as scenario files describe them: whom a fault hits, what it does,
+//! when it fires, and the class of fault a guarantee-matrix column groups
+//! by.
+//!
+//! The rest of the folder turns these descriptions into a run's events:
+//! `trigger` fires a fault by what the simulation is doing rather than by
+//! the clock, [`random`] draws a seeded schedule from a scenario's
+//! `[nemesis]`, and `apply` injects faults with turmoil's own machinery
+//! and undoes them when their time is up, hitting the hosts `resolve` finds
+//! for a selector at that moment.
+
+pub(crate) mod apply;
+pub mod random;
+mod resolve;
+pub(crate) mod trigger;
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use trigger::{Condition, Trigger};
+
 use crate::scenario::duration::format_duration;
-use crate::trigger::Trigger;
 
 /// Whom a fault hits: a host by name, or a role resolved when the fault
 /// fires (the leader *then*, not the leader at the start).
@@ -38,7 +53,7 @@ pub enum Target {
 }
 
 /// The role names a target may use, for error messages.
-pub const ROLE_NAMES: &[&str] = &[
+pub(crate) const ROLE_NAMES: &[&str] = &[
     "leader",
     "follower",
     "followers",
@@ -189,7 +204,7 @@ pub enum Action {
 
 impl Action {
     /// The action's name in scenario files.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Action::Partition { peer: None, .. } => "isolate",
             Action::Partition { .. } => "partition",
@@ -199,6 +214,47 @@ impl Action {
             Action::Crash { .. } => "crash",
             Action::PowerLoss { .. } => "power_loss",
             Action::Heal => "heal",
+        }
+    }
+
+    /// How long the fault lasts before it is undone: a link fault's
+    /// `duration`, a crash's or power loss's `restart_after`. `None` for a
+    /// fault that lasts until the final heal, and for `heal` itself.
+    pub(crate) fn duration(&self) -> Option<Duration> {
+        match self {
+            Action::Partition { duration, .. }
+            | Action::Drop { duration, .. }
+            | Action::Delay { duration, .. }
+            | Action::Hold { duration, .. }
+            | Action::Crash {
+                restart_after: duration,
+                ..
+            }
+            | Action::PowerLoss {
+                restart_after: duration,
+                ..
+            } => *duration,
+            Action::Heal => None,
+        }
+    }
+
+    /// The setting [`Action::duration`] reads, to change it; `None` for
+    /// `heal`, which has none.
+    pub(crate) fn duration_mut(&mut self) -> Option<&mut Option<Duration>> {
+        match self {
+            Action::Partition { duration, .. }
+            | Action::Drop { duration, .. }
+            | Action::Delay { duration, .. }
+            | Action::Hold { duration, .. }
+            | Action::Crash {
+                restart_after: duration,
+                ..
+            }
+            | Action::PowerLoss {
+                restart_after: duration,
+                ..
+            } => Some(duration),
+            Action::Heal => None,
         }
     }
 }
@@ -242,7 +298,7 @@ impl Fault {
     /// column of the guarantee matrix groups by (`partition (leader |
     /// followers)`, `process crash of consumer`, `power loss of all
     /// brokers`). `None` for `heal`, which injects nothing.
-    pub fn class(&self) -> Option<String> {
+    pub(crate) fn class(&self) -> Option<String> {
         let sides = |target: &Selector, peer: &Option<Selector>, sep: &str| match peer {
             Some(p) => format!("({} {sep} {})", target.whom(), p.whom()),
             None => format!("({} {sep} everyone else)", target.whom()),
@@ -276,7 +332,7 @@ impl Fault {
 
 /// The fault class of a whole schedule: the classes of its faults in the
 /// order they fire, each once, joined by `→`; `no faults` for none.
-pub fn schedule_class(faults: &[Fault]) -> String {
+pub(crate) fn schedule_class(faults: &[Fault]) -> String {
     let mut ordered: Vec<&Fault> = faults.iter().collect();
     ordered.sort_by_key(|f| f.at);
     let mut classes: Vec<String> = Vec::new();

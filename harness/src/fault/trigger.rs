@@ -35,7 +35,7 @@ pub enum Condition {
 }
 
 /// Every condition's name, for error messages.
-pub const CONDITION_NAMES: &[&str] = &[
+pub(crate) const CONDITION_NAMES: &[&str] = &[
     "leader_ahead_of_followers",
     "consumer_received_unacked",
     "after_producer_ack",
@@ -45,7 +45,7 @@ pub const CONDITION_NAMES: &[&str] = &[
 
 impl Condition {
     /// The name scenario files use.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Condition::LeaderAheadOfFollowers => CONDITION_NAMES[0],
             Condition::ConsumerReceivedUnacked => CONDITION_NAMES[1],
@@ -56,7 +56,7 @@ impl Condition {
     }
 
     /// Whether the condition is about one destination (its `partition`).
-    pub fn per_dest(self) -> bool {
+    pub(crate) fn per_dest(self) -> bool {
         matches!(
             self,
             Condition::LeaderAheadOfFollowers | Condition::MirrorUnsynced
@@ -119,7 +119,7 @@ impl fmt::Display for Trigger {
 ///
 /// `acked_before` carries each producer's acknowledgement count from the
 /// previous evaluation, for [`Condition::AfterProducerAck`].
-pub fn witnesses(
+pub(crate) fn witnesses(
     condition: Condition,
     dest: &str,
     obs: &Observations,
@@ -181,7 +181,7 @@ pub fn witnesses(
 
 /// The firing state of one triggered fault during a run.
 #[derive(Debug, Default)]
-pub struct Watch {
+pub(crate) struct Watch {
     fired: u32,
     /// Set after a firing until the condition is seen not holding.
     spent: bool,
@@ -192,7 +192,7 @@ pub struct Watch {
 impl Watch {
     /// Evaluates the trigger at `now` (the fault is armed from `armed_at`)
     /// and returns the witnesses if the fault should fire now.
-    pub fn poll(
+    pub(crate) fn poll(
         &mut self,
         trigger: &Trigger,
         armed_at: Duration,

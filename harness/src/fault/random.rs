@@ -8,7 +8,7 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::fault::{Action, Fault, Selector, Target};
+use super::{Action, Fault, Selector, Target};
 
 /// The kinds of fault a random nemesis may inject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub enum Kind {
 }
 
 /// Every kind's name, for error messages.
-pub const KIND_NAMES: &[&str] = &[
+pub(crate) const KIND_NAMES: &[&str] = &[
     "crash",
     "power_loss",
     "partition",
@@ -94,7 +94,7 @@ pub struct RandomNemesis {
 
 impl RandomNemesis {
     /// The faults seed `seed` draws, within a run of `duration`.
-    pub fn generate(&self, seed: u64, duration: Duration) -> Vec<Fault> {
+    pub(crate) fn generate(&self, seed: u64, duration: Duration) -> Vec<Fault> {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x7377_697a_7a6c_6521);
         let stop = self.stop.unwrap_or(duration).min(duration);
         let mut faults = Vec::new();
@@ -228,13 +228,7 @@ mod tests {
             let mut last_end = Duration::ZERO;
             for f in &faults {
                 assert!(f.at >= Duration::from_secs(1) && f.at < Duration::from_secs(10));
-                let lasting = match &f.action {
-                    Action::Crash { restart_after, .. } => restart_after.unwrap(),
-                    Action::Partition { duration, .. } | Action::Drop { duration, .. } => {
-                        duration.unwrap()
-                    }
-                    other => panic!("unexpected kind {other:?}"),
-                };
+                let lasting = f.action.duration().expect("a drawn fault ends");
                 assert!(
                     f.at + Duration::from_millis(1) >= last_end,
                     "seed {seed}: overlap"

@@ -9,8 +9,8 @@ use broker_model::queue::QueueConfig;
 use broker_model::workload::{consumer_host, producer_host};
 use broker_model::Workload;
 
-use crate::fault::Fault;
 use crate::fault::random::RandomNemesis;
+use crate::fault::Fault;
 
 /// The systems scenario files may name.
 pub const SYSTEMS: &[&str] = &["log", "queue"];

@@ -17,9 +17,9 @@ use serde_json::{json, Value};
 use super::duration::SimDuration;
 use super::model::SYSTEMS;
 use super::spanned::Spanned;
-use crate::fault::ROLE_NAMES;
 use crate::fault::random::KIND_NAMES;
 use crate::fault::trigger::CONDITION_NAMES;
+use crate::fault::ROLE_NAMES;
 
 /// The most producers, and the most consumers, a workload may have.
 pub(crate) const MAX_CLIENTS: u32 = 64;

@@ -8,9 +8,9 @@ use super::duration::SimDuration;
 use super::error::{ErrAt, ScenarioError};
 use super::raw::{OneOrMany, RawAction, RawFault, RawNemesis};
 use super::spanned::Spanned;
-use crate::fault::{Action, Fault, Selector, Target};
 use crate::fault::random::{Kind, RandomNemesis, KIND_NAMES};
 use crate::fault::trigger::{Condition, Trigger};
+use crate::fault::{Action, Fault, Selector, Target};
 
 /// A fault as the file gives it, checked and resolved against the
 /// scenario's hosts and destinations.

@@ -11,11 +11,11 @@ use serde_json::Value;
 
 use super::schema;
 use crate::fault::random::Kind;
+use crate::fault::trigger::Condition;
 use crate::scenario::log_config::RawLogConfig;
 use crate::scenario::queue_config::RawQueueConfig;
 use crate::scenario::raw::{RawAction, RawExpect};
 use crate::scenario::settings::{log_settings, queue_defaults};
-use crate::fault::trigger::Condition;
 
 /// Whether `schema` accepts `value`.
 fn passes(schema: &Value, value: &Value, root: &Value) -> bool {

@@ -9,10 +9,12 @@
 //! minimal scenario; [`testing`] gives your own tests one-line assertions.
 
 pub mod checker;
+mod duration;
 pub mod fault;
 pub mod guarantees;
 pub mod junit;
 pub mod logging;
+mod network;
 pub mod runner;
 pub mod scenario;
 pub mod shard;

@@ -7,8 +7,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::queue::config::node_host;
+use crate::queue::config::Context;
 use crate::queue::protocol::{ClientOp, Reply, Request};
-use crate::queue::Context;
 use crate::wire::{CallError, Endpoint};
 
 /// A client's connection to the cluster.

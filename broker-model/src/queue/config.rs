@@ -1,5 +1,6 @@
 //! Settings of the queue model, named after the RabbitMQ settings they model.
 
+use crate::deploy::HostContext;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -326,3 +327,6 @@ mod tests {
         assert_eq!(c.validate().unwrap_err().key, "ha-params");
     }
 }
+
+/// What every host of a queue cluster is given.
+pub(crate) type Context = HostContext<QueueConfig>;

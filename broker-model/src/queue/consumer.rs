@@ -16,10 +16,10 @@ use std::time::Duration;
 use crate::clock::now;
 use crate::history::{EventKind, MsgId};
 use crate::queue::client::Connection;
+use crate::queue::config::Context;
 use crate::queue::config::{queue_name, AckMode};
 use crate::queue::protocol::{Batch, ClientError, ClientOp, ConsumerId, QueueId, Reply};
 use crate::queue::runtime::POLL_WAIT;
-use crate::queue::Context;
 use crate::workload::application::{Application, Received};
 use crate::workload::{consumer_host, start};
 

@@ -35,9 +35,6 @@ pub use config::{
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};
 use crate::workload::Workload;
 
-/// What every host of a queue cluster is given.
-pub(crate) type Context = crate::deploy::HostContext<QueueConfig>;
-
 /// Adds the nodes, publishers and consumers of a queue cluster to `sim`, in
 /// that order (turmoil steps hosts in registration order).
 pub fn install(

@@ -19,9 +19,9 @@ use std::rc::Rc;
 
 use crate::history::{EventKind, MsgId};
 use crate::queue::client::Connection;
+use crate::queue::config::Context;
 use crate::queue::config::{queue_name, PublishMode};
 use crate::queue::protocol::{ClientError, ClientOp, Message, Reply};
-use crate::queue::Context;
 use crate::wire::CallError;
 use crate::workload::pace::{Pace, SendOutcome, Sends, Source};
 use crate::workload::{producer_host, start};

@@ -14,7 +14,7 @@ use turmoil::Sim;
 
 use super::resolve::{Pair, Resolver};
 use super::{Action, Fault, Selector};
-use crate::scenario::Network;
+use crate::network::Network;
 
 /// The fault injector's name in histories.
 pub(crate) const NEMESIS: &str = "nemesis";

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 pub use trigger::{Condition, Trigger};
 
-use crate::scenario::duration::format_duration;
+use crate::duration::format_duration;
 
 /// Whom a fault hits: a host by name, or a role resolved when the fault
 /// fires (the leader *then*, not the leader at the start).

@@ -14,7 +14,7 @@ use std::time::Duration;
 use broker_model::observe::Observations;
 use broker_model::{Deployment, HostRole};
 
-use crate::scenario::duration::format_duration;
+use crate::duration::format_duration;
 
 /// A condition a fault can wait for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

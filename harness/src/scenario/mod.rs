@@ -13,7 +13,6 @@
 //! files and `starter` holds the files `mqsim new` writes.
 
 mod discover;
-pub(crate) mod duration;
 mod error;
 mod log_config;
 mod model;

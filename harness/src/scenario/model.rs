@@ -11,6 +11,7 @@ use broker_model::Workload;
 
 use crate::fault::random::RandomNemesis;
 use crate::fault::Fault;
+pub use crate::network::Network;
 
 /// The systems scenario files may name.
 pub const SYSTEMS: &[&str] = &["log", "queue"];
@@ -49,24 +50,6 @@ impl System {
         match self {
             System::Log(_) => "log",
             System::Queue(_) => "queue",
-        }
-    }
-}
-
-/// Simulated network latency between any two hosts.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Network {
-    /// The least latency of a datagram.
-    pub min_latency: Duration,
-    /// The most latency of a datagram.
-    pub max_latency: Duration,
-}
-
-impl Default for Network {
-    fn default() -> Self {
-        Network {
-            min_latency: Duration::from_millis(1),
-            max_latency: Duration::from_millis(5),
         }
     }
 }

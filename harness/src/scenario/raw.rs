@@ -14,9 +14,9 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::duration::SimDuration;
 use super::model::SYSTEMS;
 use super::spanned::Spanned;
+use crate::duration::SimDuration;
 use crate::fault::random::KIND_NAMES;
 use crate::fault::trigger::CONDITION_NAMES;
 use crate::fault::ROLE_NAMES;

@@ -2,7 +2,7 @@
 //! and says, key by key, what can be changed.
 
 /// The starter file for `system`, if mqsim models it (every system in
-/// [`SYSTEMS`](super::SYSTEMS) has one).
+/// [`SYSTEMS`](super::model::SYSTEMS) has one).
 pub fn starter(system: &str) -> Option<&'static str> {
     match system {
         "log" => Some(LOG),

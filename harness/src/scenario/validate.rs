@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use super::duration::SimDuration;
 use super::error::{ErrAt, ScenarioError};
 use super::raw::{OneOrMany, RawAction, RawFault, RawNemesis};
 use super::spanned::Spanned;
+use crate::duration::SimDuration;
 use crate::fault::random::{Kind, RandomNemesis, KIND_NAMES};
 use crate::fault::trigger::{Condition, Trigger};
 use crate::fault::{Action, Fault, Selector, Target};

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use toml::Value;
 
-use super::duration::format_duration;
 use super::model::{dest_names, Network, Scenario};
+use crate::duration::format_duration;
 use crate::fault::random::{Kind, RandomNemesis};
 use crate::fault::{Action, Fault, Selector, Target};
 

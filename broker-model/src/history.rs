@@ -408,18 +408,18 @@ pub fn to_json_lines(events: &[Event]) -> String {
     out
 }
 
-/// Reads events from JSON lines; the line number of a bad line is reported.
-pub fn from_json_lines(text: &str) -> Result<Vec<Event>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads events from JSON lines; the line number of a bad line is reported.
+    fn from_json_lines(text: &str) -> Result<Vec<Event>, String> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+            .collect()
+    }
 
     #[test]
     fn msg_id_round_trips_through_text() {

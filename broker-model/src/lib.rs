@@ -10,19 +10,20 @@
 //! the harness's checker reads after the run.
 
 mod clock;
-pub mod deploy;
-pub mod disk;
-pub mod history;
+mod deploy;
+mod disk;
+mod history;
 pub mod log;
-pub mod observe;
-pub mod process;
+mod observe;
+mod process;
 pub mod queue;
-pub mod settings;
-pub mod wire;
-pub mod workload;
+mod settings;
+mod wire;
+mod workload;
 
 pub use deploy::{Deployment, HostRole, Instruments};
-pub use history::{Event, EventKind, History, MsgId};
-pub use observe::Observer;
+pub use history::{to_json_lines, Event, EventKind, History, MsgId};
+pub use observe::{ClientView, DiskView, Observations, Observer, ReplicaView};
 pub use process::ProcessTable;
-pub use workload::Workload;
+pub use settings::ConfigError;
+pub use workload::{consumer_host, producer_host, Workload};

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use broker_model::history::to_json_lines;
+use broker_model::to_json_lines;
 use broker_model::EventKind;
 use harness::{runner, scenario, suite};
 

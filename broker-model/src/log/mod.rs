@@ -8,7 +8,7 @@
 
 mod broker;
 mod client;
-pub mod config;
+mod config;
 mod consumer;
 mod controller;
 mod leadership;
@@ -16,7 +16,7 @@ mod producer;
 mod protocol;
 mod replica;
 
-pub use config::{Acks, LogConfig, OffsetReset, Sabotage};
+pub use config::{broker_host, partition_name, Acks, LogConfig, OffsetReset, Sabotage, CONTROLLER};
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};
 use crate::workload::Workload;

@@ -277,15 +277,13 @@ pub fn node_host(id: u32) -> String {
     format!("node-{id}")
 }
 
-/// The node id in a host name such as `node-2`.
-pub fn node_id(host: &str) -> Option<u32> {
-    host.strip_prefix("node-")?.parse().ok()
-}
-
 /// The name queue `q` goes by in histories and reports.
 pub fn queue_name(q: u32) -> String {
     format!("q{q}")
 }
+
+/// What every host of a queue cluster is given.
+pub(crate) type Context = HostContext<QueueConfig>;
 
 #[cfg(test)]
 mod tests {
@@ -327,6 +325,3 @@ mod tests {
         assert_eq!(c.validate().unwrap_err().key, "ha-params");
     }
 }
-
-/// What every host of a queue cluster is given.
-pub(crate) type Context = HostContext<QueueConfig>;

@@ -15,7 +15,7 @@ mod app;
 mod classic;
 mod client;
 mod cluster;
-pub mod config;
+mod config;
 mod consumer;
 mod delivery;
 mod fifo;
@@ -29,7 +29,8 @@ mod runtime;
 mod store;
 
 pub use config::{
-    AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig, QueueType, SyncMode,
+    node_host, queue_name, AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig,
+    QueueType, SyncMode,
 };
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};

@@ -11,7 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use broker_model::observe::Observations;
+use broker_model::Observations;
 use broker_model::{Deployment, HostRole};
 
 use crate::duration::format_duration;
@@ -239,7 +239,7 @@ impl Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use broker_model::observe::{ClientView, ReplicaView};
+    use broker_model::{ClientView, ReplicaView};
 
     fn deployment() -> Deployment {
         let mut d = Deployment::default();

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use broker_model::log::LogConfig;
 use broker_model::queue::QueueConfig;
-use broker_model::workload::{consumer_host, producer_host};
 use broker_model::Workload;
+use broker_model::{consumer_host, producer_host};
 
 use crate::fault::random::RandomNemesis;
 use crate::fault::Fault;
@@ -116,10 +116,10 @@ pub(crate) fn host_names(system: &System, workload: &Workload) -> Vec<String> {
     let mut hosts = Vec::new();
     match system {
         System::Log(c) => {
-            hosts.push(broker_model::log::config::CONTROLLER.to_string());
-            hosts.extend((1..=c.brokers).map(broker_model::log::config::broker_host));
+            hosts.push(broker_model::log::CONTROLLER.to_string());
+            hosts.extend((1..=c.brokers).map(broker_model::log::broker_host));
         }
-        System::Queue(c) => hosts.extend((1..=c.nodes).map(broker_model::queue::config::node_host)),
+        System::Queue(c) => hosts.extend((1..=c.nodes).map(broker_model::queue::node_host)),
     }
     hosts.extend((1..=workload.producers).map(producer_host));
     hosts.extend((1..=workload.consumers).map(consumer_host));
@@ -131,10 +131,8 @@ pub(crate) fn host_names(system: &System, workload: &Workload) -> Vec<String> {
 pub fn dest_names(system: &System) -> Vec<String> {
     match system {
         System::Log(c) => (0..c.partitions)
-            .map(broker_model::log::config::partition_name)
+            .map(broker_model::log::partition_name)
             .collect(),
-        System::Queue(c) => (0..c.queues)
-            .map(broker_model::queue::config::queue_name)
-            .collect(),
+        System::Queue(c) => (0..c.queues).map(broker_model::queue::queue_name).collect(),
     }
 }

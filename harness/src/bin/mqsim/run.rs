@@ -122,7 +122,7 @@ pub fn run(
         if let Some(dir) = &outputs.history {
             for run in &runs {
                 let file = dir.join(format!("{}-seed{}.jsonl", s.name, run.seed));
-                let text = broker_model::history::to_json_lines(&run.events);
+                let text = broker_model::to_json_lines(&run.events);
                 if let Err(e) =
                     std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&file, text))
                 {

@@ -204,7 +204,7 @@ pub fn matrix() -> Vec<Guarantee> {
                 c.ha_mode = HaMode::Exactly(2);
                 c.ha_promote_on_failure = Promote::WhenSynced;
             }),
-            survives: vec![LeaderCrashWhileReplicaOutOfSync, MessageDrop, ConsumerCrash],
+            survives: vec![LeaderCrashWhileReplicaOutOfSync, ConsumerCrash],
             loses_under: vec![],
         },
         Guarantee {

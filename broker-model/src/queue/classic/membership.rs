@@ -298,7 +298,23 @@ pub(crate) fn resolve(
     }) {
         return Resolution::Wait;
     }
-    let newest = statuses
+    match newest_record(record, statuses) {
+        None if me == home => Resolution::BecomeMaster { epoch: 1 },
+        Some(l) if l.node == me => Resolution::BecomeMaster { epoch: l.epoch + 1 },
+        _ => Resolution::Wait,
+    }
+}
+
+/// The newest record of where a queue's master is among this node's own
+/// and those its peers report. A waiting node takes it as its own, as a
+/// RabbitMQ node that rejoins takes the cluster's copy of the queue record
+/// from Mnesia: its disk may still name a master that has long been
+/// replaced.
+pub(crate) fn newest_record(
+    record: Option<Location>,
+    statuses: &[(NodeId, QueueStatus)],
+) -> Option<Location> {
+    statuses
         .iter()
         .filter_map(|(_, s)| match s {
             QueueStatus::Starting { record } | QueueStatus::Waiting { record } => *record,
@@ -306,12 +322,7 @@ pub(crate) fn resolve(
             QueueStatus::Master(_) => None,
         })
         .chain(record)
-        .reduce(|a, b| if b.newer_than(&a) { b } else { a });
-    match newest {
-        None if me == home => Resolution::BecomeMaster { epoch: 1 },
-        Some(l) if l.node == me => Resolution::BecomeMaster { epoch: l.epoch + 1 },
-        _ => Resolution::Wait,
-    }
+        .reduce(|a, b| if b.newer_than(&a) { b } else { a })
 }
 
 #[cfg(test)]
@@ -437,6 +448,29 @@ mod tests {
         assert_eq!(
             successor(&members, 1, |m| m.node != 2, Promote::Always),
             Some(3)
+        );
+    }
+
+    #[test]
+    fn a_node_that_waited_does_not_resume_from_a_record_it_has_heard_superseded() {
+        // node-1's disk says it was master in epoch 1; while it was paused,
+        // node-2 took over in epoch 2 and node-3 follows node-2.
+        let mine = Some(loc(1, 1));
+        let heard = [(
+            3,
+            QueueStatus::Mirror {
+                following: loc(2, 2),
+                promotable: false,
+            },
+        )];
+        let newest = newest_record(mine, &heard);
+        assert_eq!(newest, Some(loc(2, 2)));
+        // Later only node-1 answers for itself: with the record it took, it
+        // waits for node-2 instead of resuming as master of an old copy.
+        assert_eq!(resolve(1, 1, newest, &[]), Resolution::Wait);
+        assert_eq!(
+            resolve(1, 1, mine, &[]),
+            Resolution::BecomeMaster { epoch: 2 }
         );
     }
 

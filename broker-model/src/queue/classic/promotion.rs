@@ -5,10 +5,10 @@
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use crate::queue::classic::membership::{Mirrors, Resolution};
+use crate::queue::classic::membership::{newest_record, Mirrors, Resolution};
 use crate::queue::classic::queue::ClassicQueue;
 use crate::queue::classic::state::Role;
-use crate::queue::classic::succession::Succession;
+use crate::queue::classic::succession::{Heard, Succession};
 use crate::queue::config::node_host;
 use crate::queue::protocol::{NodeId, Reply, Request};
 
@@ -64,6 +64,7 @@ impl ClassicQueue {
         let q = self.q;
         let timeout = self.io.config().net_ticktime / 4;
         let mut statuses = Vec::new();
+        let mut heard = Heard::All;
         for peer in self.io.peers() {
             if trusted.is_some_and(|t| !t.contains(&peer)) {
                 continue;
@@ -76,18 +77,28 @@ impl ClassicQueue {
                 .endpoint()
                 .call(&node_host(peer), Request::Status, timeout)
                 .await;
-            if let Ok(Reply::Status(s)) = reply {
-                if s.running {
-                    statuses.extend(
-                        s.queues
-                            .into_iter()
-                            .filter(|(qq, _)| *qq == q)
-                            .map(|(_, status)| (peer, status)),
-                    );
-                }
+            let Ok(Reply::Status(s)) = reply else {
+                heard = Heard::Partly;
+                continue;
+            };
+            if s.running {
+                statuses.extend(
+                    s.queues
+                        .into_iter()
+                        .filter(|(qq, _)| *qq == q)
+                        .map(|(_, status)| (peer, status)),
+                );
             }
         }
-        let decision = self.state.borrow().settle(self.io.me(), &statuses);
+        {
+            let mut st = self.state.borrow_mut();
+            let newest = newest_record(st.record, &statuses);
+            if let Some(l) = newest.filter(|l| st.record.is_none_or(|r| l.newer_than(&r))) {
+                st.record = Some(l);
+                self.io.store.borrow_mut().set_record(q, l);
+            }
+        }
+        let decision = self.state.borrow().settle(self.io.me(), &statuses, heard);
         match decision {
             None => Settled::Yes,
             Some(Resolution::Follow(location)) => {

@@ -29,6 +29,15 @@ pub(crate) struct Takeover {
     pub(crate) synced: bool,
 }
 
+/// Which of its live peers a deciding node heard from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Heard {
+    /// Every peer not known to be down answered.
+    All,
+    /// Some peer thought up did not answer in time.
+    Partly,
+}
+
 impl ClassicState {
     /// What a node that is still deciding does once its peers answered, or
     /// `None` when it has settled meanwhile. A node that is not a member
@@ -37,6 +46,7 @@ impl ClassicState {
         &self,
         me: NodeId,
         statuses: &[(NodeId, QueueStatus)],
+        heard: Heard,
     ) -> Option<Resolution> {
         if !matches!(self.role, Role::Starting | Role::Waiting) {
             return None;
@@ -44,6 +54,11 @@ impl ClassicState {
         Some(
             match membership::resolve(me, self.home, self.record, statuses) {
                 Resolution::BecomeMaster { .. } if !self.member => Resolution::Wait,
+                // A peer that is up but did not answer may hold a newer
+                // record: as Mnesia waits for its tables from the nodes
+                // that were running, a node resumes a queue from its own
+                // disk only once every live peer has had its say.
+                Resolution::BecomeMaster { .. } if heard == Heard::Partly => Resolution::Wait,
                 other => other,
             },
         )
@@ -151,12 +166,33 @@ mod tests {
                 record: Some(loc(1, 3)),
             },
         )];
-        assert_eq!(outsider.settle(3, &statuses), Some(Resolution::Wait));
+        assert_eq!(
+            outsider.settle(3, &statuses, Heard::All),
+            Some(Resolution::Wait)
+        );
         let home = state(1, 2);
         assert_eq!(
-            home.settle(1, &[]),
+            home.settle(1, &[], Heard::All),
             Some(Resolution::BecomeMaster { epoch: 1 })
         );
-        assert_eq!(mirror(2, 1, None).settle(2, &[]), None, "already settled");
+        assert_eq!(
+            mirror(2, 1, None).settle(2, &[], Heard::All),
+            None,
+            "already settled"
+        );
+    }
+
+    #[test]
+    fn a_node_resumes_a_queue_from_its_disk_only_after_every_live_peer_answered() {
+        let home = state(1, 2);
+        assert_eq!(
+            home.settle(1, &[], Heard::Partly),
+            Some(Resolution::Wait),
+            "a silent peer may know of a newer master"
+        );
+        assert_eq!(
+            home.settle(1, &[], Heard::All),
+            Some(Resolution::BecomeMaster { epoch: 1 })
+        );
     }
 }

@@ -127,10 +127,10 @@ fn pause_minority_loses_only_what_a_master_confirmed_before_it_paused() {
             .expect("a lost message was acknowledged");
             let master = events
                 .iter()
+                .rev()
                 .filter(|e| e.at_us <= acked)
-                .filter(|e| matches!(&e.kind, EventKind::Append { msgs, .. } if msgs.contains(msg)))
+                .find(|e| matches!(&e.kind, EventKind::Append { msgs, .. } if msgs.contains(msg)))
                 .map(|e| e.host.clone())
-                .last()
                 .expect("the confirming master appended it");
             let paused = at(events, |e| {
                 e.host == master && e.at_us >= acked && matches!(e.kind, EventKind::Pause { .. })

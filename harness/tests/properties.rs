@@ -392,11 +392,14 @@ fn drains(g: &Guarantee, classes: &[FaultClass]) -> Result<(), String> {
             let run = runner::run(&s, case.seed).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert!(
                 run.drained,
-                "{}: clients still busy {:?} after the final heal ({} of {} acknowledged processed)",
+                "{}: clients still busy {:?} after the final heal ({} of {} acknowledged processed); \
+                 as a scenario file (`mqsim run FILE --seed {}`):\n{}",
                 g.name,
                 run.simulated,
                 run.analysis.counts.processed,
-                run.analysis.counts.acknowledged
+                run.analysis.counts.acknowledged,
+                case.seed,
+                harness::scenario::writer::write(&s)
             );
             Ok(())
         })

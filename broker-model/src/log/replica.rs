@@ -291,6 +291,19 @@ impl Replica {
         }
     }
 
+    /// Takes the controller's answer to this leader's in-sync-set proposal:
+    /// the partition as it stands. An answer no newer than what the leader
+    /// holds (the change was refused, or a heartbeat brought it first)
+    /// still settles the proposal, or no other change could ever be
+    /// proposed.
+    pub(crate) fn answer_isr(&mut self, isr: &[BrokerId], partition_epoch: u32) -> IsrUpdate {
+        let update = self.adopt_isr(isr, partition_epoch);
+        if update != IsrUpdate::Adopted {
+            self.drop_proposal();
+        }
+        update
+    }
+
     /// Forgets a proposal the controller did not accept.
     pub(crate) fn drop_proposal(&mut self) {
         if let Role::Leader(l) = &mut self.role {
@@ -472,6 +485,19 @@ mod tests {
         assert_eq!(r.commit_status(0, 2, 1), CommitStatus::LeadershipLost);
         r.become_follower(Some(2), 2);
         assert_eq!(r.commit_status(0, 1, 1), CommitStatus::LeadershipLost);
+    }
+
+    #[test]
+    fn a_proposal_answered_with_the_set_already_held_no_longer_blocks_the_next() {
+        let mut r = Replica::new(0, 1);
+        r.become_leader(&state(1, 1, &[1, 2, 3]), T0);
+        assert_eq!(r.adopt_isr(&[1, 3], 2), IsrUpdate::Adopted);
+        r.propose_isr(vec![1, 2, 3]);
+        assert_eq!(r.answer_isr(&[1, 3], 2), IsrUpdate::Stale);
+        let Role::Leader(l) = &r.role else {
+            panic!("still leads");
+        };
+        assert_eq!(l.proposed, None, "a refused change is settled");
     }
 
     #[test]

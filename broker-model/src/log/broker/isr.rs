@@ -140,18 +140,7 @@ impl Broker {
             let r = state.replicas.get_mut(&p).expect("replica");
             match reply {
                 Ok(Reply::AlterIsr(Ok(s))) if s.leader_epoch == r.leader_epoch => {
-                    // The controller answers with the partition as it stands.
-                    // An answer no newer than what this leader holds (the
-                    // change was refused, or a heartbeat brought it first)
-                    // still settles the proposal: otherwise no other change
-                    // could ever be proposed.
-                    match r.adopt_isr(&s.isr, s.partition_epoch) {
-                        IsrUpdate::Adopted => true,
-                        IsrUpdate::Stale | IsrUpdate::NotLeading => {
-                            r.drop_proposal();
-                            false
-                        }
-                    }
+                    r.answer_isr(&s.isr, s.partition_epoch) == IsrUpdate::Adopted
                 }
                 _ => {
                     r.drop_proposal();

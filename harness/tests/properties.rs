@@ -339,23 +339,28 @@ fn cases() -> u32 {
         .unwrap_or(8)
 }
 
-/// The survive direction: no generated case may lose a message.
-fn survives(g: &Guarantee, classes: &[FaultClass], label: &str) -> Result<(), String> {
+/// A runner of `cases()` cases that keeps its failures for row `g` in
+/// `proptest-regressions/properties/<row>-<label>.txt` and replays them
+/// first.
+fn searcher(g: &Guarantee, label: &str) -> TestRunner {
     let file = format!(
         "{}/proptest-regressions/properties/{}-{label}.txt",
         env!("CARGO_MANIFEST_DIR"),
         g.name
     );
-    let config = Config {
+    TestRunner::new(Config {
         cases: cases(),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(Box::leak(
             file.into_boxed_str(),
         )))),
         max_shrink_iters: 64,
         ..Config::default()
-    };
-    let mut runner = TestRunner::new(config);
-    runner
+    })
+}
+
+/// The survive direction: no generated case may lose a message.
+fn survives(g: &Guarantee, classes: &[FaultClass], label: &str) -> Result<(), String> {
+    searcher(g, label)
         .run(&cases_of(classes), |case| {
             let n = lost(g, &case).map_err(TestCaseError::fail)?;
             prop_assert_eq!(n, 0, "{} lost {} acknowledged messages", g.name, n);
@@ -370,21 +375,7 @@ fn survives(g: &Guarantee, classes: &[FaultClass], label: &str) -> Result<(), St
 /// consumer that never fetches again, deliveries nobody is given), which a
 /// loss count would misreport.
 fn drains(g: &Guarantee, classes: &[FaultClass]) -> Result<(), String> {
-    let file = format!(
-        "{}/proptest-regressions/properties/{}-drains.txt",
-        env!("CARGO_MANIFEST_DIR"),
-        g.name
-    );
-    let config = Config {
-        cases: cases(),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(Box::leak(
-            file.into_boxed_str(),
-        )))),
-        max_shrink_iters: 64,
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new(config);
-    runner
+    searcher(g, "drains")
         .run(&cases_of(classes), |case| {
             let dest = &dest_names(&g.system)[0];
             let faults = for_dest(case.faults.clone(), dest);

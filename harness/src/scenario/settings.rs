@@ -142,12 +142,7 @@ fn log_label(c: &LogConfig) -> String {
     let defaults = log_settings(&LogConfig::default());
     for ((key, value), (_, default)) in log_settings(c).into_iter().zip(defaults) {
         if value != default && !SHOWN.contains(&key) {
-            let text = match value {
-                Some(Value::String(s)) => s,
-                Some(v) => v.to_string(),
-                None => "unset".into(),
-            };
-            parts.push(format!("{key}={text}"));
+            parts.push(format!("{key}={}", label_value(value)));
         }
     }
     parts.join(" · ")
@@ -313,13 +308,17 @@ fn queue_label(c: &QueueConfig) -> String {
         }
         let default = defaults.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
         if default != Some(&value) {
-            let text = match value {
-                Some(Value::String(s)) => s,
-                Some(v) => v.to_string(),
-                None => "unset".into(),
-            };
-            parts.push(format!("{key}={text}"));
+            parts.push(format!("{key}={}", label_value(value)));
         }
     }
     parts.join(" · ")
+}
+
+/// A setting's value as configuration labels show it: strings bare.
+fn label_value(value: Option<Value>) -> String {
+    match value {
+        Some(Value::String(s)) => s,
+        Some(v) => v.to_string(),
+        None => "unset".into(),
+    }
 }

@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::disk::{flusher, PageCache, Writeback};
 use crate::history::History;
 use crate::observe::Observer;
 use crate::process::ProcessTable;
@@ -24,6 +25,9 @@ pub struct Instruments {
     pub observer: Observer,
     /// Which processes the harness has stopped.
     pub processes: ProcessTable,
+    /// What every machine's kernel holds dirty; the harness cuts it with the
+    /// power.
+    pub page_cache: PageCache,
 }
 
 /// What every host of a cluster is given: the system's configuration `C`,
@@ -39,6 +43,8 @@ pub struct HostContext<C> {
     pub observer: Observer,
     /// Which processes are stopped.
     pub processes: ProcessTable,
+    /// The machines' page caches.
+    pub page_cache: PageCache,
 }
 
 impl<C> HostContext<C> {
@@ -53,6 +59,7 @@ impl<C> HostContext<C> {
             history: instruments.history.clone(),
             observer: instruments.observer.clone(),
             processes: instruments.processes.clone(),
+            page_cache: instruments.page_cache.clone(),
         }
     }
 }
@@ -66,6 +73,7 @@ impl<C> Clone for HostContext<C> {
             history: self.history.clone(),
             observer: self.observer.clone(),
             processes: self.processes.clone(),
+            page_cache: self.page_cache.clone(),
         }
     }
 }
@@ -125,34 +133,53 @@ impl Deployment {
 pub(crate) struct Installer<'s, 'a, C> {
     sim: &'s mut turmoil::Sim<'a>,
     ctx: HostContext<C>,
+    writeback: Writeback,
     deployment: Deployment,
 }
 
 impl<'s, 'a, C: Clone + 'static> Installer<'s, 'a, C> {
     /// An installer for a cluster configured by `config` running
-    /// `workload`.
+    /// `workload`, whose servers' kernels write back dirty pages as
+    /// `writeback` says.
     pub(crate) fn new(
         sim: &'s mut turmoil::Sim<'a>,
         config: &C,
         workload: &Workload,
         instruments: &Instruments,
+        writeback: Writeback,
     ) -> Self {
         Installer {
             sim,
             ctx: HostContext::new(config, workload, instruments),
+            writeback,
             deployment: Deployment::default(),
         }
     }
 
     /// Registers host `name` with `role`, running `software` at every
-    /// (re)start.
+    /// (re)start. A server (broker or controller) boots its kernel's
+    /// flusher first, which runs whether or not the process does.
     pub(crate) fn spawn<F, Fut>(&mut self, name: &str, role: HostRole, software: F)
     where
         F: Fn(HostContext<C>) -> Fut + 'static,
         Fut: Future<Output = turmoil::Result> + 'static,
     {
         let ctx = self.ctx.clone();
-        self.sim.host(name, move || software(ctx.clone()));
+        let server = matches!(role, HostRole::Broker | HostRole::Controller);
+        let (host, writeback) = (name.to_string(), self.writeback);
+        self.sim.host(name, move || {
+            let kernel = server.then(|| {
+                let (page_cache, history) = (ctx.page_cache.clone(), ctx.history.clone());
+                flusher(page_cache, host.clone(), writeback, history)
+            });
+            let process = software(ctx.clone());
+            async move {
+                if let Some(kernel) = kernel {
+                    tokio::task::spawn_local(kernel);
+                }
+                process.await
+            }
+        });
         self.deployment.add(name, role);
     }
 

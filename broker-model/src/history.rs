@@ -170,6 +170,12 @@ pub enum EventKind {
         /// How many log entries became durable.
         entries: u64,
     },
+    /// The kernel's flusher wrote back a broker's journal, dirty for longer
+    /// than `vm.dirty_expire_centisecs`, without the broker asking.
+    Writeback {
+        /// How many journal entries became durable.
+        entries: u64,
+    },
     /// A broker removed records from the end of its log.
     Truncate {
         /// The partition.

@@ -32,6 +32,7 @@ pub(crate) fn name(kind: &EventKind) -> &'static str {
         EventKind::Commit { .. } => "commit",
         EventKind::Append { .. } => "append",
         EventKind::Fsync { .. } => "fsync",
+        EventKind::Writeback { .. } => "writeback",
         EventKind::Truncate { .. } => "truncate",
         EventKind::Recover { .. } => "recover",
         EventKind::BecomeLeader { .. } => "become_leader",

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::deploy::HostContext;
+use crate::disk::Writeback;
 
 /// What every host of a log cluster is given.
 pub(crate) type Context = HostContext<LogConfig>;
@@ -96,6 +97,9 @@ pub struct LogConfig {
     pub max_poll_records: u32,
     /// `fetch.max.wait.ms`: how long a leader holds an empty consumer fetch.
     pub fetch_max_wait: Duration,
+    /// The brokers' kernels: `vm.dirty_writeback_centisecs` and
+    /// `vm.dirty_expire_centisecs`.
+    pub writeback: Writeback,
     /// A deliberate bug for the property suite's own test; never set it.
     #[doc(hidden)]
     pub sabotage: Sabotage,
@@ -126,6 +130,7 @@ impl Default for LogConfig {
             auto_offset_reset: OffsetReset::Earliest,
             max_poll_records: 50,
             fetch_max_wait: Duration::from_millis(100),
+            writeback: Writeback::default(),
             sabotage: Sabotage::None,
         }
     }

@@ -29,7 +29,7 @@ pub fn install(
     workload: &Workload,
     instruments: &Instruments,
 ) -> Deployment {
-    let mut installer = Installer::new(sim, config, workload, instruments);
+    let mut installer = Installer::new(sim, config, workload, instruments, config.writeback);
     installer.spawn(config::CONTROLLER, HostRole::Controller, controller::run);
     for id in 1..=config.brokers {
         installer.spawn(&config::broker_host(id), HostRole::Broker, move |c| {

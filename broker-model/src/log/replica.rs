@@ -70,6 +70,11 @@ pub(crate) struct Replica {
     /// producers (in memory only; for observation).
     pub(crate) acked_end: u64,
     dedupe: BTreeMap<(u64, MsgId), u64>,
+    /// Each leader epoch the log holds records of, with the offset of its
+    /// first record, in log order: Kafka's leader-epoch cache
+    /// (`leader-epoch-checkpoint`), which answers OffsetsForLeaderEpoch
+    /// without reading the log.
+    epochs: Vec<(u32, u64)>,
 }
 
 impl Replica {
@@ -84,6 +89,7 @@ impl Replica {
             role: Role::Unknown,
             acked_end: 0,
             dedupe: BTreeMap::new(),
+            epochs: Vec::new(),
         }
     }
 
@@ -114,14 +120,15 @@ impl Replica {
     /// and the offset just past its last record (Kafka's
     /// OffsetsForLeaderEpoch). `(0, 0)` when there is none.
     pub(crate) fn epoch_end(&self, epoch: u32) -> (u32, u64) {
-        let mut found = (0, 0);
-        for r in &self.log {
-            if r.epoch > epoch {
-                break;
-            }
-            found = (r.epoch, r.offset + 1);
+        let next = self.epochs.partition_point(|(e, _)| *e <= epoch);
+        if next == 0 {
+            return (0, 0);
         }
-        found
+        let end = self
+            .epochs
+            .get(next)
+            .map_or(self.log_end(), |(_, start)| *start);
+        (self.epochs[next - 1].0, end)
     }
 
     /// Appends a new record as leader, returning its offset.
@@ -141,6 +148,9 @@ impl Replica {
         if let Payload::Message { msg, producer } = &record.payload {
             self.dedupe.insert((*producer, *msg), record.offset);
         }
+        if self.epochs.last().is_none_or(|(e, _)| *e != record.epoch) {
+            self.epochs.push((record.epoch, record.offset));
+        }
         self.log.push(record);
     }
 
@@ -148,6 +158,9 @@ impl Replica {
     pub(crate) fn truncate(&mut self, to: u64) -> Vec<Record> {
         let to = to.min(self.log_end());
         let removed = self.log.split_off(to as usize);
+        while self.epochs.last().is_some_and(|(_, start)| *start >= to) {
+            self.epochs.pop();
+        }
         for r in &removed {
             if let Payload::Message { msg, producer } = &r.payload {
                 self.dedupe.remove(&(*producer, *msg));
@@ -433,6 +446,40 @@ mod tests {
         let (e, end) = leader.divergence(2, 2).unwrap();
         assert_eq!((e, end), (1, 1));
         assert_eq!(follower.truncation_point(e, end), 1);
+    }
+
+    #[test]
+    fn the_epoch_cache_answers_as_a_scan_of_the_log_would_through_truncations() {
+        fn scanned(r: &Replica, epoch: u32) -> (u32, u64) {
+            let mut found = (0, 0);
+            for rec in r.log.iter().take_while(|rec| rec.epoch <= epoch) {
+                found = (rec.epoch, rec.offset + 1);
+            }
+            found
+        }
+        let mut r = Replica::new(0, 1);
+        let check = |r: &Replica| {
+            for epoch in 0..8 {
+                assert_eq!(r.epoch_end(epoch), scanned(r, epoch), "epoch {epoch}");
+            }
+        };
+        check(&r);
+        for (epoch, count) in [(1, 3), (2, 2), (4, 3)] {
+            r.leader_epoch = epoch;
+            for i in 0..count {
+                r.append(msg(i));
+            }
+            check(&r);
+        }
+        r.truncate(4);
+        check(&r);
+        r.leader_epoch = 5;
+        r.append(msg(7));
+        check(&r);
+        r.truncate(3);
+        check(&r);
+        r.truncate(0);
+        check(&r);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
+use crate::disk::Disk;
 use crate::history::EventKind;
 use crate::queue::classic::ClassicQueue;
 use crate::queue::config::QueueType;
@@ -35,9 +36,14 @@ impl App {
         trusted: Option<BTreeSet<NodeId>>,
     ) -> Rc<App> {
         let ctx = &process.ctx;
-        let (store, mut recovered) =
-            Store::open(&process.host, ctx.history.clone(), ctx.observer.clone())
-                .expect("the simulated disk is readable");
+        let disk = Disk::new(&process.host, &ctx.page_cache);
+        let (store, mut recovered) = Store::open(
+            &process.host,
+            &disk,
+            ctx.history.clone(),
+            ctx.observer.clone(),
+        )
+        .expect("the simulated disk is readable");
         ctx.history.record(
             &process.host,
             EventKind::Recover {
@@ -74,6 +80,14 @@ impl App {
         for replica in queues.values() {
             Rc::clone(replica).start(trusted.clone());
         }
+        let written_back = ctx.page_cache.written_back(&process.host);
+        let watcher = Rc::clone(&io);
+        io.spawn(async move {
+            loop {
+                written_back.notified().await;
+                watcher.store.borrow().publish();
+            }
+        });
         Rc::new(App { io, queues })
     }
 

@@ -1,7 +1,9 @@
 //! Settings of the queue model, named after the RabbitMQ settings they model.
 
-use crate::deploy::HostContext;
 use std::time::Duration;
+
+use crate::deploy::HostContext;
+use crate::disk::Writeback;
 
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +136,9 @@ pub struct QueueConfig {
     pub ha_promote_on_shutdown: Promote,
     /// `x-quorum-initial-group-size` (quorum queues); `None` is every node.
     pub quorum_group_size: Option<u32>,
+    /// The nodes' kernels: `vm.dirty_writeback_centisecs` and
+    /// `vm.dirty_expire_centisecs`.
+    pub writeback: Writeback,
 }
 
 impl Default for QueueConfig {
@@ -159,6 +164,7 @@ impl Default for QueueConfig {
             ha_promote_on_failure: Promote::Always,
             ha_promote_on_shutdown: Promote::WhenSynced,
             quorum_group_size: None,
+            writeback: Writeback::default(),
         }
     }
 }

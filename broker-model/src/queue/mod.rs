@@ -44,7 +44,7 @@ pub fn install(
     workload: &Workload,
     instruments: &Instruments,
 ) -> Deployment {
-    let mut installer = Installer::new(sim, config, workload, instruments);
+    let mut installer = Installer::new(sim, config, workload, instruments, config.writeback);
     for id in 1..=config.nodes {
         installer.spawn(&config::node_host(id), HostRole::Broker, move |c| {
             node::run(c, id)

@@ -12,7 +12,7 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use crate::disk::{Document, Journal};
+use crate::disk::{Disk, Document, Journal};
 use crate::history::{EventKind, History, MsgId};
 use crate::observe::{DiskView, Observer};
 use crate::queue::protocol::{Command, Location, LogEntry, NodeId, QueueId, Stored};
@@ -110,13 +110,14 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    /// Opens the disk of `host` and replays it.
+    /// Opens `disk`, the disk of `host`, and replays it.
     pub(crate) fn open(
         host: &str,
+        disk: &Disk,
         history: History,
         observer: Observer,
     ) -> io::Result<(Self, Recovered)> {
-        let (journal, entries) = Journal::<Entry>::open("queues")?;
+        let (journal, entries) = Journal::<Entry>::open(disk, "queues")?;
         let (records_doc, records) = Document::<Records>::open("directory")?;
         let (votes_doc, votes) = Document::<Votes>::open("raft")?;
         let mut r = Recovered {
@@ -220,7 +221,9 @@ impl Store {
         self.votes_doc.store(&doc).expect("raft metadata write");
     }
 
-    fn publish(&self) {
+    /// Publishes the disk's state: after the kernel's writeback, fewer
+    /// entries are dirty.
+    pub(crate) fn publish(&self) {
         self.observer.disk(
             &self.host,
             DiskView {

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use broker_model::{Deployment, EventKind, History, Observer, ProcessTable};
+use broker_model::{Deployment, EventKind, History, Observer, PageCache, ProcessTable};
 use turmoil::Sim;
 
 use super::resolve::{Pair, Resolver};
@@ -186,6 +186,7 @@ pub(crate) struct Injector {
     resolver: Resolver,
     observer: Observer,
     processes: ProcessTable,
+    page_cache: PageCache,
     history: History,
     network: Network,
     down: BTreeMap<String, Down>,
@@ -207,6 +208,7 @@ impl Injector {
             resolver: Resolver::new(deployment, instruments.observer.clone(), seed),
             observer: instruments.observer.clone(),
             processes: instruments.processes.clone(),
+            page_cache: instruments.page_cache.clone(),
             history: instruments.history.clone(),
             network,
             down: BTreeMap::new(),
@@ -310,7 +312,10 @@ impl Injector {
                     self.processes.stop(h);
                     sim.bounce(h.as_str());
                 }
-                Down::Power => sim.crash(h.as_str()),
+                Down::Power => {
+                    self.page_cache.power_loss(h);
+                    sim.crash(h.as_str());
+                }
             }
             self.observer.forget_host(h);
             self.down.insert(h.clone(), how);

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{ErrAt, ScenarioError};
+use super::kernel;
 use super::spanned::{ms, val, Spanned};
 
 /// `[config]` of a `system = "log"` scenario: Kafka's setting names (quoted
@@ -94,6 +95,16 @@ pub(crate) struct RawLogConfig {
     /// How long a leader holds a consumer's fetch that finds nothing new.
     #[serde(rename = "fetch.max.wait.ms")]
     pub fetch_max_wait_ms: Option<Spanned<u64>>,
+    /// How often the kernel's flusher wakes to write back dirty pages, in
+    /// hundredths of a second; 0 turns periodic writeback off. Scaled ten
+    /// times down from Linux's 500, like the model's other times.
+    #[serde(rename = "vm.dirty_writeback_centisecs")]
+    pub dirty_writeback_centisecs: Option<Spanned<u64>>,
+    /// How long data may stay dirty in the page cache before the flusher
+    /// writes it back, in hundredths of a second. Scaled ten times down
+    /// from Linux's 3000.
+    #[serde(rename = "vm.dirty_expire_centisecs")]
+    pub dirty_expire_centisecs: Option<Spanned<u64>>,
 }
 
 /// `auto.offset.reset`.
@@ -223,6 +234,7 @@ pub(crate) fn convert(
         },
         max_poll_records: val(&r.max_poll_records).unwrap_or(d.max_poll_records),
         fetch_max_wait: ms(&r.fetch_max_wait_ms).unwrap_or(d.fetch_max_wait),
+        writeback: kernel::writeback(&r.dirty_writeback_centisecs, &r.dirty_expire_centisecs),
         sabotage: d.sabotage,
     };
     config.validate().map_err(|e| {

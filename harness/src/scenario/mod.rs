@@ -14,6 +14,7 @@
 
 mod discover;
 mod error;
+mod kernel;
 mod log_config;
 mod model;
 mod parse;

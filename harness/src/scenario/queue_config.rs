@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::error::{ErrAt, ScenarioError};
+use super::kernel;
 use super::spanned::{ms, val, Spanned};
 
 /// `[config]` of a `system = "queue"` scenario: RabbitMQ's setting names.
@@ -84,6 +85,16 @@ pub(crate) struct RawQueueConfig {
     /// unset means every node (quorum queues only).
     #[serde(rename = "x-quorum-initial-group-size")]
     pub quorum_group_size: Option<Spanned<u32>>,
+    /// How often the kernel's flusher wakes to write back dirty pages, in
+    /// hundredths of a second; 0 turns periodic writeback off. Scaled ten
+    /// times down from Linux's 500, like the model's other times.
+    #[serde(rename = "vm.dirty_writeback_centisecs")]
+    pub dirty_writeback_centisecs: Option<Spanned<u64>>,
+    /// How long data may stay dirty in the page cache before the flusher
+    /// writes it back, in hundredths of a second. Scaled ten times down
+    /// from Linux's 3000.
+    #[serde(rename = "vm.dirty_expire_centisecs")]
+    pub dirty_expire_centisecs: Option<Spanned<u64>>,
 }
 
 /// `queue_type`.
@@ -362,6 +373,7 @@ pub(crate) fn convert(
         ha_promote_on_shutdown: val(&r.ha_promote_on_shutdown)
             .map_or(d.ha_promote_on_shutdown, promote),
         quorum_group_size: val(&r.quorum_group_size),
+        writeback: kernel::writeback(&r.dirty_writeback_centisecs, &r.dirty_expire_centisecs),
     };
     config
         .validate()

@@ -9,6 +9,7 @@ use broker_model::queue::{
 };
 use toml::Value;
 
+use super::kernel;
 use super::model::{Scenario, Setting, System};
 
 impl Scenario {
@@ -98,6 +99,9 @@ pub(crate) fn log_settings(c: &LogConfig) -> Vec<Setting> {
         ("max.poll.records", int(c.max_poll_records.into())),
         ("fetch.max.wait.ms", ms(c.fetch_max_wait)),
     ]
+    .into_iter()
+    .chain(kernel::settings(&c.writeback).map(|(k, v)| (k, int(v))))
+    .collect()
 }
 
 /// The configuration in one line for the guarantee matrix: the settings
@@ -238,6 +242,7 @@ fn queue_settings(c: &QueueConfig) -> Vec<Setting> {
         )),
         QueueType::Classic => {}
     }
+    lines.extend(kernel::settings(&c.writeback).map(|(k, v)| (k, int(v))));
     lines
 }
 

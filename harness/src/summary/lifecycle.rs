@@ -17,8 +17,8 @@ use broker_model::{Event, EventKind, MsgId};
 ///
 /// - elections and promotions of its destination, fencings, pauses and
 ///   autoheal restarts, while its trail lasts;
-/// - on each broker that appended it, the first fsync after the append (the
-///   moment it was on that disk);
+/// - on each broker that appended it, the first fsync or writeback after
+///   the append (the moment it was on that disk);
 /// - on each broker that appended it and did not truncate it, the first
 ///   recovery after the append that no longer holds it (a restart that
 ///   forgot it: unsynced writes lost with the power);
@@ -105,7 +105,7 @@ pub(super) fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
             EventKind::Fence { .. } | EventKind::Pause { .. } | EventKind::Autoheal { .. } => {
                 e.at_us >= start
             }
-            EventKind::Fsync { .. } => {
+            EventKind::Fsync { .. } | EventKind::Writeback { .. } => {
                 appended.get(host).is_some_and(|&at| e.at_us >= at) && synced.insert(host)
             }
             _ => false,

@@ -75,6 +75,7 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
             format!("append @{offset} e{epoch}"),
         ),
         EventKind::Fsync { .. } => m(Shape::TriangleDown, "k-fsync", "fsync".into()),
+        EventKind::Writeback { .. } => m(Shape::TriangleDown, "k-fsync", "written back".into()),
         EventKind::Receive {
             offset,
             redelivered,
@@ -148,7 +149,11 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
 pub(crate) const LEGEND: &[(Shape, &str, &str)] = &[
     (Shape::Ring, "k-send", "send"),
     (Shape::Square, "k-append", "append on a replica"),
-    (Shape::TriangleDown, "k-fsync", "fsync (on disk)"),
+    (
+        Shape::TriangleDown,
+        "k-fsync",
+        "fsync or writeback (on disk)",
+    ),
     (Shape::Diamond, "k-ack", "acknowledged"),
     (Shape::OpenTriangle, "k-receive", "received"),
     (Shape::OpenSquare, "k-recover", "restart, still held"),

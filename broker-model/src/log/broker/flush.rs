@@ -1,5 +1,6 @@
 //! The flush policy: like Kafka, a broker leaves its journal in the page
-//! cache by default and relies on replication for durability; with
+//! cache by default and relies on replication for durability (and on the
+//! kernel writing dirty pages back in its own time); with
 //! `log.flush.interval.messages` it fsyncs once that many entries are
 //! unsynced, and with `log.flush.interval.ms` on a timer as well.
 
@@ -34,6 +35,18 @@ impl Broker {
         loop {
             tokio::time::sleep(every).await;
             self.flush();
+        }
+    }
+}
+
+impl Broker {
+    /// Publishes the disk again after each of the kernel's writebacks, which
+    /// make durable what the broker acknowledged without an fsync.
+    pub(super) async fn watch_writeback(self: Rc<Self>) {
+        let written_back = self.ctx.page_cache.written_back(&self.host);
+        loop {
+            written_back.notified().await;
+            self.publish_disk();
         }
     }
 }

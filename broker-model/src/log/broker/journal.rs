@@ -10,7 +10,7 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use crate::disk::Journal;
+use crate::disk::{Disk, Journal};
 use crate::log::protocol::{PartitionId, Record};
 use crate::log::replica::Replica;
 use crate::observe::DiskView;
@@ -53,18 +53,19 @@ pub(super) fn replay(replicas: &mut BTreeMap<PartitionId, Replica>, entries: Vec
 /// The journal and what it has not yet made durable.
 pub(super) struct Store {
     journal: Journal<Entry>,
-    /// Acknowledgements given since the last fsync while the journal held
-    /// unsynced entries.
-    acked_unsynced: u64,
+    /// Acknowledgements given while the journal held dirty entries, and the
+    /// journal's generation then: once those entries are written back (by
+    /// an fsync or the kernel's flusher) the count no longer applies.
+    acked_unsynced: (u64, u64),
 }
 
 impl Store {
-    /// Opens the journal `name`, returning the entries it held.
-    pub(super) fn open(name: &str) -> io::Result<(Store, Vec<Entry>)> {
-        let (journal, entries) = Journal::open(name)?;
+    /// Opens the journal `name` on `disk`, returning the entries it held.
+    pub(super) fn open(disk: &Disk, name: &str) -> io::Result<(Store, Vec<Entry>)> {
+        let (journal, entries) = Journal::open(disk, name)?;
         let store = Store {
             journal,
-            acked_unsynced: 0,
+            acked_unsynced: (0, 0),
         };
         Ok((store, entries))
     }
@@ -86,16 +87,26 @@ impl Store {
             .expect("journal write");
     }
 
-    /// Counts an acknowledgement, if it promised something not yet synced.
+    /// Counts an acknowledgement, if it promised something not yet durable.
     pub(super) fn acknowledged(&mut self) {
         if self.journal.unsynced() > 0 {
-            self.acked_unsynced += 1;
+            self.acked_unsynced = (self.acked_unsynced(), self.journal.generation());
+            self.acked_unsynced.0 += 1;
+        }
+    }
+
+    /// Acknowledgements given for entries still dirty.
+    fn acked_unsynced(&self) -> u64 {
+        let (count, generation) = self.acked_unsynced;
+        if generation == self.journal.generation() {
+            count
+        } else {
+            0
         }
     }
 
     /// Fsyncs the journal; returns how many entries that made durable.
     pub(super) fn sync(&mut self) -> u64 {
-        self.acked_unsynced = 0;
         self.journal.sync().expect("fsync")
     }
 
@@ -109,7 +120,7 @@ impl Store {
     pub(super) fn view(&self) -> DiskView {
         DiskView {
             unsynced: self.journal.unsynced(),
-            acked_unsynced: self.acked_unsynced,
+            acked_unsynced: self.acked_unsynced(),
         }
     }
 }

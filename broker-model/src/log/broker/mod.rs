@@ -27,6 +27,7 @@ use std::rc::Rc;
 use tokio::sync::{mpsc, Notify};
 
 use crate::clock::now;
+use crate::disk::Disk;
 use crate::history::{EventKind, MsgId};
 use crate::log::config::{broker_host, Context};
 use crate::log::protocol::{BrokerId, PartitionId, Record, Reply, Request};
@@ -41,7 +42,7 @@ pub(crate) async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
     ctx.processes.wait_until_started(&host).await;
     let incarnation = now().as_micros() as u64;
 
-    let (store, entries) = Store::open("log")?;
+    let (store, entries) = Store::open(&Disk::new(&host, &ctx.page_cache), "log")?;
     let mut replicas: BTreeMap<PartitionId, Replica> = ctx
         .config
         .all_partitions()
@@ -81,6 +82,7 @@ pub(crate) async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
     }
     tokio::task::spawn_local(Rc::clone(&broker).heartbeat(incarnation));
     tokio::task::spawn_local(Rc::clone(&broker).maintain_isr());
+    tokio::task::spawn_local(Rc::clone(&broker).watch_writeback());
     if let Some(every) = broker.ctx.config.flush_interval {
         tokio::task::spawn_local(Rc::clone(&broker).flush_periodically(every));
     }

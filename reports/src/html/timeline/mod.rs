@@ -145,9 +145,9 @@ fn facts(lost: &LostMessage, id: MsgId) -> Vec<(String, String)> {
             ),
         ),
         (
-            "fsynced on".to_string(),
+            "on disk on".to_string(),
             list(
-                hosts_with(&|k| matches!(k, EventKind::Fsync { .. })),
+                hosts_with(&|k| matches!(k, EventKind::Fsync { .. } | EventKind::Writeback { .. })),
                 "no disk",
             ),
         ),

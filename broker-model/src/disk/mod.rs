@@ -1,11 +1,20 @@
-//! An append-only journal on turmoil's simulated disk.
+//! A machine's disk: turmoil's simulated file system, and the page cache
+//! that decides which of its writes a power loss takes.
 //!
 //! Each broker keeps one journal file of JSON lines. Writes land in the
-//! simulated page cache; only [`Journal::sync`] (fsync) makes them survive a
+//! page cache; an fsync ([`Journal::sync`]), or the kernel's flusher once
+//! they have been dirty long enough ([`writeback`]), makes them survive a
 //! power loss, which turmoil models by discarding unsynced writes when a host
 //! is crashed. A process crash keeps the page cache, so a restarted process
 //! reads back everything it wrote. One file per broker, rather than one per
-//! partition, keeps turmoil's pending-write bookkeeping cheap.
+//! partition, keeps turmoil's pending-write bookkeeping cheap: turmoil finds
+//! a file's length by walking every pending write of the machine.
+
+mod page_cache;
+mod writeback;
+
+pub use page_cache::{PageCache, Writeback};
+pub(crate) use writeback::flusher;
 
 use std::io;
 use std::marker::PhantomData;
@@ -15,14 +24,35 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use turmoil::fs::shim::std::fs::{create_dir_all, read, sync_dir, File, OpenOptions};
 
+use crate::clock::now;
+use page_cache::Cleaning;
+
 /// The directory every model host keeps its data in.
 pub(crate) const DATA_DIR: &str = "/data";
 
+/// One machine's disk as its software writes to it.
+#[derive(Clone)]
+pub(crate) struct Disk {
+    host: String,
+    page_cache: PageCache,
+}
+
+impl Disk {
+    /// The disk of `host`, whose dirty pages `page_cache` keeps.
+    pub(crate) fn new(host: &str, page_cache: &PageCache) -> Self {
+        Disk {
+            host: host.to_string(),
+            page_cache: page_cache.clone(),
+        }
+    }
+}
+
 /// A journal of entries of type `T`.
 pub struct Journal<T> {
+    disk: Disk,
+    path: String,
     file: File,
     end: u64,
-    unsynced: u64,
     _entries: PhantomData<T>,
 }
 
@@ -32,7 +62,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
     ///
     /// A new file and its directory entry are fsynced at once, so that an
     /// empty journal survives a power loss as an empty journal.
-    pub fn open(name: &str) -> io::Result<(Self, Vec<T>)> {
+    pub(crate) fn open(disk: &Disk, name: &str) -> io::Result<(Self, Vec<T>)> {
         let path = format!("{DATA_DIR}/{name}");
         create_dir_all(DATA_DIR)?;
         sync_dir("/")?;
@@ -65,9 +95,10 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         }
         Ok((
             Journal {
+                disk: disk.clone(),
+                path,
                 file,
                 end,
-                unsynced: 0,
                 _entries: PhantomData,
             },
             entries,
@@ -80,20 +111,33 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         line.push(b'\n');
         self.file.write_all_at(&line, self.end)?;
         self.end += line.len() as u64;
-        self.unsynced += 1;
+        let Disk { host, page_cache } = &self.disk;
+        page_cache.dirtied(host, &self.path, now(), 1);
         Ok(())
     }
 
     /// Makes everything appended so far durable; returns how many entries
-    /// that covered.
+    /// that covered (none if the flusher wrote them back first).
     pub fn sync(&mut self) -> io::Result<u64> {
         self.file.sync_all()?;
-        Ok(std::mem::take(&mut self.unsynced))
+        let Disk { host, page_cache } = &self.disk;
+        Ok(match page_cache.cleaned(host, &self.path) {
+            Cleaning::WroteBack { entries } => entries,
+            Cleaning::AlreadyClean => 0,
+        })
     }
 
-    /// Entries appended since the last sync.
+    /// Entries appended and not yet written back.
     pub(crate) fn unsynced(&self) -> u64 {
-        self.unsynced
+        self.disk
+            .page_cache
+            .dirty_entries(&self.disk.host, &self.path)
+    }
+
+    /// Changes each time the journal's dirty entries become durable (or are
+    /// lost): what was counted while they were dirty no longer is.
+    pub(crate) fn generation(&self) -> u64 {
+        self.disk.page_cache.generation(&self.disk.host, &self.path)
     }
 }
 
@@ -139,65 +183,5 @@ impl<T: Serialize + DeserializeOwned> Document<T> {
     }
 }
 
-/// The journal on turmoil's disk: a process restart keeps the page cache,
-/// a power loss keeps only what was fsynced.
 #[cfg(test)]
-mod tests {
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
-    use super::Journal;
-    use crate::process::ProcessTable;
-
-    /// Writes `a` and fsyncs, then writes `b` without fsync, then records what
-    /// each later start reads back.
-    fn scenario(power_loss: bool) -> Vec<Vec<String>> {
-        let seen: Rc<RefCell<Vec<Vec<String>>>> = Rc::default();
-        let processes = ProcessTable::new();
-        let mut sim = turmoil::Builder::new().build();
-        let (s, p) = (Rc::clone(&seen), processes.clone());
-        sim.host("node", move || {
-            let (seen, p) = (Rc::clone(&s), p.clone());
-            async move {
-                p.wait_until_started("node").await;
-                let (mut journal, entries) = Journal::<String>::open("j")?;
-                let first_start = seen.borrow().is_empty();
-                seen.borrow_mut().push(entries);
-                if first_start {
-                    journal.append(&"a".to_string())?;
-                    journal.sync()?;
-                    journal.append(&"b".to_string())?;
-                }
-                std::future::pending::<()>().await;
-                Ok(())
-            }
-        });
-        sim.step().unwrap();
-        if power_loss {
-            sim.crash("node");
-        } else {
-            processes.stop("node");
-            sim.bounce("node");
-            processes.start("node");
-        }
-        sim.bounce("node");
-        for _ in 0..5 {
-            sim.step().unwrap();
-        }
-        let out = seen.borrow().clone();
-        out
-    }
-
-    #[test]
-    fn a_process_crash_keeps_unsynced_writes() {
-        assert_eq!(
-            scenario(false),
-            vec![vec![], vec!["a".to_string(), "b".to_string()]]
-        );
-    }
-
-    #[test]
-    fn a_power_loss_keeps_only_synced_writes() {
-        assert_eq!(scenario(true), vec![vec![], vec!["a".to_string()]]);
-    }
-}
+mod tests;

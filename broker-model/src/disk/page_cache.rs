@@ -1,0 +1,229 @@
+//! What each machine's kernel holds dirty in its page cache.
+//!
+//! A write lands in the page cache and is durable only once written back.
+//! An fsync writes a file back at once; otherwise Linux's flusher threads do
+//! it on their own: they wake every `vm.dirty_writeback_centisecs` and write
+//! back every inode that has been dirty for longer than
+//! `vm.dirty_expire_centisecs` (the kernel's `dirtied_when` of the inode),
+//! all of its dirty pages at once. A power loss takes whatever is still
+//! dirty; a process crash takes nothing, since the kernel and its page cache
+//! survive it.
+//!
+//! The page cache belongs to the machine, not to the process: it is kept
+//! here, outside every host's software, so that a process restart finds it
+//! as it was, and the harness forgets a machine's dirty files when it cuts
+//! its power. Nothing here does I/O; [`super::writeback`] is the flusher
+//! that acts on it.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// Linux's writeback settings, as the model scales them: ten times shorter
+/// than the kernel's defaults (5 s and 30 s), like the model's other times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Writeback {
+    /// `vm.dirty_writeback_centisecs`: how often the flusher wakes; zero
+    /// turns periodic writeback off, as it does in Linux.
+    pub interval: Duration,
+    /// `vm.dirty_expire_centisecs`: how long data may stay dirty before the
+    /// flusher writes it back.
+    pub expire: Duration,
+}
+
+impl Default for Writeback {
+    fn default() -> Self {
+        Writeback {
+            interval: Duration::from_millis(500),
+            expire: Duration::from_secs(3),
+        }
+    }
+}
+
+/// A file with dirty pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Dirty {
+    /// When it was first dirtied since it was last clean.
+    since: Duration,
+    /// Journal entries written since then.
+    entries: u64,
+}
+
+/// One file as the page cache knows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct FileCache {
+    dirty: Option<Dirty>,
+    /// How many times the file has gone from dirty to clean (or lost its
+    /// dirty pages): a reader that counted something "while dirty" knows
+    /// from a new generation that it is durable, or gone.
+    generation: u64,
+}
+
+/// One machine's page cache.
+#[derive(Default)]
+struct Machine {
+    files: BTreeMap<String, FileCache>,
+    /// Woken after each writeback that cleaned something, so that the
+    /// machine's software can publish its disk state again.
+    written_back: Rc<Notify>,
+}
+
+/// The page caches of every machine of a run.
+#[derive(Clone, Default)]
+pub struct PageCache {
+    machines: Rc<RefCell<BTreeMap<String, Machine>>>,
+}
+
+/// What a file's dirty state became.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cleaning {
+    /// It had dirty entries, now durable.
+    WroteBack {
+        /// How many.
+        entries: u64,
+    },
+    /// It had nothing dirty.
+    AlreadyClean,
+}
+
+impl PageCache {
+    /// Page caches with nothing dirty.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with_file<T>(&self, host: &str, path: &str, f: impl FnOnce(&mut FileCache) -> T) -> T {
+        let mut machines = self.machines.borrow_mut();
+        let machine = machines.entry(host.to_string()).or_default();
+        let file = match machine.files.get_mut(path) {
+            Some(file) => file,
+            None => machine.files.entry(path.to_string()).or_default(),
+        };
+        f(file)
+    }
+
+    /// Notes `entries` journal entries written to `path` on `host` at `now`.
+    pub(crate) fn dirtied(&self, host: &str, path: &str, now: Duration, entries: u64) {
+        self.with_file(host, path, |file| {
+            let dirty = file.dirty.get_or_insert(Dirty {
+                since: now,
+                entries: 0,
+            });
+            dirty.entries += entries;
+        });
+    }
+
+    /// Notes that `path` on `host` was written back (by an fsync or the
+    /// flusher).
+    pub(crate) fn cleaned(&self, host: &str, path: &str) -> Cleaning {
+        self.with_file(host, path, |file| match file.dirty.take() {
+            Some(dirty) => {
+                file.generation += 1;
+                Cleaning::WroteBack {
+                    entries: dirty.entries,
+                }
+            }
+            None => Cleaning::AlreadyClean,
+        })
+    }
+
+    /// Journal entries of `path` on `host` not yet written back.
+    pub(crate) fn dirty_entries(&self, host: &str, path: &str) -> u64 {
+        self.with_file(host, path, |file| file.dirty.map_or(0, |d| d.entries))
+    }
+
+    /// How many times `path` on `host` has been cleaned or lost its dirty
+    /// pages.
+    pub(crate) fn generation(&self, host: &str, path: &str) -> u64 {
+        self.with_file(host, path, |file| file.generation)
+    }
+
+    /// The files of `host` dirty since `now - expire` or earlier: those the
+    /// flusher writes back when it wakes at `now`.
+    pub(crate) fn expired(&self, host: &str, now: Duration, expire: Duration) -> Vec<String> {
+        let machines = self.machines.borrow();
+        let Some(machine) = machines.get(host) else {
+            return Vec::new();
+        };
+        machine
+            .files
+            .iter()
+            .filter(|(_, f)| f.dirty.is_some_and(|d| d.since + expire <= now))
+            .map(|(path, _)| path.clone())
+            .collect()
+    }
+
+    /// The notification `host`'s flusher gives after a writeback.
+    pub(crate) fn written_back(&self, host: &str) -> Rc<Notify> {
+        let mut machines = self.machines.borrow_mut();
+        Rc::clone(&machines.entry(host.to_string()).or_default().written_back)
+    }
+
+    /// Cuts `host`'s power: its dirty pages are gone. Called by whoever
+    /// crashes the machine in turmoil, which discards the same writes.
+    pub fn power_loss(&self, host: &str) {
+        if let Some(machine) = self.machines.borrow_mut().get_mut(host) {
+            for file in machine.files.values_mut() {
+                if file.dirty.take().is_some() {
+                    file.generation += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn a_file_expires_once_its_first_dirtying_write_is_older_than_the_expiry() {
+        let cache = PageCache::new();
+        cache.dirtied("b", "/data/log", 100 * MS, 1);
+        cache.dirtied("b", "/data/log", 900 * MS, 1);
+        let expire = 1000 * MS;
+        assert!(cache.expired("b", 1099 * MS, expire).is_empty());
+        assert_eq!(cache.expired("b", 1100 * MS, expire), vec!["/data/log"]);
+    }
+
+    #[test]
+    fn cleaning_a_file_reports_its_entries_and_starts_a_new_generation() {
+        let cache = PageCache::new();
+        cache.dirtied("b", "/data/log", MS, 2);
+        cache.dirtied("b", "/data/log", 2 * MS, 1);
+        assert_eq!(cache.dirty_entries("b", "/data/log"), 3);
+        assert_eq!(
+            cache.cleaned("b", "/data/log"),
+            Cleaning::WroteBack { entries: 3 }
+        );
+        assert_eq!(cache.cleaned("b", "/data/log"), Cleaning::AlreadyClean);
+        assert_eq!(cache.dirty_entries("b", "/data/log"), 0);
+        assert_eq!(cache.generation("b", "/data/log"), 1);
+    }
+
+    #[test]
+    fn a_write_after_a_cleaning_is_dirty_from_its_own_time() {
+        let cache = PageCache::new();
+        cache.dirtied("b", "/data/log", MS, 1);
+        cache.cleaned("b", "/data/log");
+        cache.dirtied("b", "/data/log", 50 * MS, 1);
+        assert!(cache.expired("b", 59 * MS, 10 * MS).is_empty());
+        assert_eq!(cache.expired("b", 60 * MS, 10 * MS).len(), 1);
+    }
+
+    #[test]
+    fn a_power_loss_forgets_only_that_machines_dirty_files() {
+        let cache = PageCache::new();
+        cache.dirtied("b1", "/data/log", MS, 1);
+        cache.dirtied("b2", "/data/log", MS, 1);
+        cache.power_loss("b1");
+        assert_eq!(cache.dirty_entries("b1", "/data/log"), 0);
+        assert_eq!(cache.generation("b1", "/data/log"), 1);
+        assert_eq!(cache.dirty_entries("b2", "/data/log"), 1);
+    }
+}

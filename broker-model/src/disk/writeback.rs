@@ -1,0 +1,56 @@
+//! The kernel's flusher: wakes every `vm.dirty_writeback_centisecs` and
+//! writes back every file dirty for longer than `vm.dirty_expire_centisecs`.
+//!
+//! It runs on every server machine beside the broker's process, started at
+//! each boot before the process, so that it keeps writing back while the
+//! process is down after a crash. Its wake-ups fall on multiples of the
+//! interval in simulated time, so a restart does not move them.
+
+use std::time::Duration;
+
+use turmoil::fs::shim::std::fs::OpenOptions;
+
+use super::page_cache::{Cleaning, PageCache, Writeback};
+use crate::clock::now;
+use crate::history::{EventKind, History};
+
+/// Runs `host`'s flusher until the machine goes down.
+pub(crate) async fn flusher(
+    page_cache: PageCache,
+    host: String,
+    settings: Writeback,
+    history: History,
+) {
+    if settings.interval.is_zero() {
+        return;
+    }
+    let period = settings.interval.as_nanos();
+    loop {
+        let at = now();
+        let next = Duration::from_nanos(((at.as_nanos() / period + 1) * period) as u64);
+        tokio::time::sleep(next - at).await;
+        let entries = write_back_expired(&page_cache, &host, settings.expire);
+        if entries > 0 {
+            history.record(&host, EventKind::Writeback { entries });
+            page_cache.written_back(&host).notify_waiters();
+        }
+    }
+}
+
+/// Writes back `host`'s files dirty for `expire` or longer; returns how many
+/// journal entries that made durable.
+fn write_back_expired(page_cache: &PageCache, host: &str, expire: Duration) -> u64 {
+    let mut entries = 0;
+    for path in page_cache.expired(host, now(), expire) {
+        let synced = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.sync_data());
+        // A file gone from the disk has nothing left to write back.
+        let cleaning = page_cache.cleaned(host, &path);
+        if let (Ok(()), Cleaning::WroteBack { entries: n }) = (synced, cleaning) {
+            entries += n;
+        }
+    }
+    entries
+}

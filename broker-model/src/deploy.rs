@@ -208,7 +208,12 @@ impl<'s, 'a, C: Clone + 'static> Installer<'s, 'a, C> {
         }
         for index in 1..=self.ctx.workload.consumers {
             self.spawn(&consumer_host(index), HostRole::Consumer, move |c| {
-                consumer(c, index)
+                let start = c.workload.consumer_start;
+                async move {
+                    // A restart after the start time does not wait again.
+                    tokio::time::sleep(start.saturating_sub(crate::clock::now())).await;
+                    consumer(c, index).await
+                }
             });
         }
         self.deployment.dests.extend(dests);

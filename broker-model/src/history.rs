@@ -86,6 +86,23 @@ impl Event {
     }
 }
 
+/// Why a broker dropped messages no fault took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// `retention.ms` or `retention.bytes` deleted the segment holding them.
+    Retention,
+}
+
+impl DropReason {
+    /// The reason as histories name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::Retention => "retention",
+        }
+    }
+}
+
 /// What an event says happened.
 ///
 /// Client events (`send` … `commit`) are the vocabulary shared by every
@@ -184,6 +201,26 @@ pub enum EventKind {
         to: u64,
         /// The messages removed.
         msgs: Vec<MsgId>,
+    },
+    /// A broker deleted messages because a setting says so, read or not.
+    Drop {
+        /// The partition or queue.
+        dest: String,
+        /// The setting at work.
+        reason: DropReason,
+        /// The messages dropped.
+        msgs: Vec<MsgId>,
+    },
+    /// A consumer found its position invalid (no committed offset, or one
+    /// outside the log) and applied `auto.offset.reset`.
+    OffsetReset {
+        /// The partition.
+        dest: String,
+        /// The position it had, if any.
+        from: Option<u64>,
+        /// Where it goes on; `None` when the policy is `none` and the
+        /// consumer stops reading the partition.
+        to: Option<u64>,
     },
     /// A broker rebuilt its state from disk after starting.
     Recover {
@@ -337,6 +374,7 @@ impl EventKind {
         match self {
             EventKind::Append { msgs, .. }
             | EventKind::Truncate { msgs, .. }
+            | EventKind::Drop { msgs, .. }
             | EventKind::Recover { msgs, .. }
             | EventKind::Discard { msgs, .. }
             | EventKind::Requeue { msgs, .. } => msgs.contains(&id),

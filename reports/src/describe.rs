@@ -34,6 +34,8 @@ pub(crate) fn name(kind: &EventKind) -> &'static str {
         EventKind::Fsync { .. } => "fsync",
         EventKind::Writeback { .. } => "writeback",
         EventKind::Truncate { .. } => "truncate",
+        EventKind::Drop { .. } => "drop",
+        EventKind::OffsetReset { .. } => "offset_reset",
         EventKind::Recover { .. } => "recover",
         EventKind::BecomeLeader { .. } => "become_leader",
         EventKind::BecomeFollower { .. } => "become_follower",

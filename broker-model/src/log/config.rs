@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::deploy::HostContext;
 use crate::disk::Writeback;
+use crate::log::segments::Retention;
 
 /// What every host of a log cluster is given.
 pub(crate) type Context = HostContext<LogConfig>;
@@ -30,6 +31,10 @@ pub enum OffsetReset {
     Earliest,
     /// The log's end: whatever was there before is skipped.
     Latest,
+    /// Neither: the consumer is told (Kafka throws
+    /// `NoOffsetForPartitionException` or `OffsetOutOfRangeException`) and
+    /// stops reading the partition, skipping nothing silently.
+    None,
 }
 
 /// A deliberate bug, switched on only by tests that prove the property
@@ -100,6 +105,9 @@ pub struct LogConfig {
     /// The brokers' kernels: `vm.dirty_writeback_centisecs` and
     /// `vm.dirty_expire_centisecs`.
     pub writeback: Writeback,
+    /// The topic's segments and retention (`segment.*`, `retention.*`,
+    /// `log.retention.check.interval.ms`).
+    pub retention: Retention,
     /// A deliberate bug for the property suite's own test; never set it.
     #[doc(hidden)]
     pub sabotage: Sabotage,
@@ -131,6 +139,7 @@ impl Default for LogConfig {
             max_poll_records: 50,
             fetch_max_wait: Duration::from_millis(100),
             writeback: Writeback::default(),
+            retention: Retention::default(),
             sabotage: Sabotage::None,
         }
     }
@@ -211,6 +220,18 @@ impl LogConfig {
             ("auto.commit.interval.ms", self.auto_commit_interval),
         ];
         for (key, value) in positive {
+            if value.is_zero() {
+                return err(key, format!("`{key}` must be above 0"));
+            }
+        }
+        let r = &self.retention;
+        if r.segment_bytes == 0 {
+            return err("segment.bytes", "`segment.bytes` must be at least 1".into());
+        }
+        for (key, value) in [
+            ("segment.ms", r.segment_ms),
+            ("log.retention.check.interval.ms", r.check_interval),
+        ] {
             if value.is_zero() {
                 return err(key, format!("`{key}` must be above 0"));
             }

@@ -29,6 +29,16 @@ struct Position {
     caught_up: bool,
 }
 
+/// What `auto.offset.reset` makes of a position the consumer cannot use.
+enum Reset {
+    /// Go on from this offset.
+    To(u64),
+    /// `none`: stop reading the partition.
+    Stop,
+    /// The log's end could not be learned yet: ask again.
+    Retry,
+}
+
 /// A record handed to the application.
 struct Item {
     partition: PartitionId,
@@ -71,8 +81,11 @@ pub(crate) async fn run(ctx: Context, index: u32) -> turmoil::Result {
         app,
     });
     consumer.publish();
+    let mut reading = Vec::new();
     for p in &assigned {
-        let next = consumer.initial_position(*p).await;
+        let Some(next) = consumer.initial_position(*p).await else {
+            continue;
+        };
         consumer.positions.borrow_mut().insert(
             *p,
             Position {
@@ -81,8 +94,9 @@ pub(crate) async fn run(ctx: Context, index: u32) -> turmoil::Result {
                 caught_up: false,
             },
         );
+        reading.push(*p);
     }
-    for p in assigned {
+    for p in reading {
         tokio::task::spawn_local(Rc::clone(&consumer).poll(p));
     }
     if consumer.client.ctx.config.enable_auto_commit {
@@ -113,8 +127,9 @@ impl Consumer {
     }
 
     /// Where to start in `p`: the group's committed position, or the reset
-    /// policy's choice when there is none.
-    async fn initial_position(&self, p: PartitionId) -> u64 {
+    /// policy's choice when there is none; `None` when the policy is `none`
+    /// and the consumer does not read `p`.
+    async fn initial_position(&self, p: PartitionId) -> Option<u64> {
         let config = self.ctx().config.clone();
         let coordinator = config.offsets_partition();
         loop {
@@ -127,12 +142,18 @@ impl Consumer {
                 .call_leader(coordinator, req, config.request_timeout)
                 .await
             {
-                Ok(Reply::OffsetFetch(Ok(Some(offset)))) => return offset,
-                Ok(Reply::OffsetFetch(Ok(None))) => {
-                    if let Some(offset) = self.reset_position(p).await {
-                        return offset;
+                Ok(Reply::OffsetFetch(Ok(Some(offset)))) => return Some(offset),
+                Ok(Reply::OffsetFetch(Ok(None))) => match self.reset_position(p).await {
+                    Reset::To(offset) => {
+                        self.record_reset(p, None, Some(offset));
+                        return Some(offset);
                     }
-                }
+                    Reset::Stop => {
+                        self.record_reset(p, None, None);
+                        return None;
+                    }
+                    Reset::Retry => {}
+                },
                 Ok(Reply::OffsetFetch(Err(ErrorCode::NotLeader))) => {
                     self.client.forget_leader(coordinator)
                 }
@@ -142,9 +163,13 @@ impl Consumer {
         }
     }
 
-    async fn reset_position(&self, p: PartitionId) -> Option<u64> {
+    /// Where a consumer without a committed position in `p` starts.
+    async fn reset_position(&self, p: PartitionId) -> Reset {
         match self.ctx().config.auto_offset_reset {
-            OffsetReset::Earliest => Some(0),
+            OffsetReset::None => Reset::Stop,
+            // The fetch from 0 is answered with the log start if retention
+            // deleted the beginning.
+            OffsetReset::Earliest => Reset::To(0),
             OffsetReset::Latest => {
                 let timeout = self.ctx().config.request_timeout;
                 match self
@@ -152,12 +177,12 @@ impl Consumer {
                     .call_leader(p, Request::ListOffsets { partition: p }, timeout)
                     .await
                 {
-                    Ok(Reply::ListOffsets(Ok((_, end)))) => Some(end),
+                    Ok(Reply::ListOffsets(Ok((_, end)))) => Reset::To(end),
                     Ok(Reply::ListOffsets(Err(_))) => {
                         self.client.forget_leader(p);
-                        None
+                        Reset::Retry
                     }
-                    _ => None,
+                    _ => Reset::Retry,
                 }
             }
         }
@@ -191,7 +216,16 @@ impl Consumer {
                     let next = match config.auto_offset_reset {
                         OffsetReset::Earliest => start,
                         OffsetReset::Latest => end,
+                        OffsetReset::None => {
+                            self.record_reset(p, Some(offset), None);
+                            return;
+                        }
                     };
+                    // Kafka resets silently when asked to start from the
+                    // very beginning and the log no longer starts there.
+                    if offset != 0 || next != start {
+                        self.record_reset(p, Some(offset), Some(next));
+                    }
                     self.positions
                         .borrow_mut()
                         .get_mut(&p)
@@ -205,6 +239,19 @@ impl Consumer {
                 Err(_) => tokio::time::sleep(config.retry_backoff).await,
             }
         }
+    }
+
+    /// Records that `auto.offset.reset` moved `p`'s position from `from` to
+    /// `to` (or stopped the partition).
+    fn record_reset(&self, p: PartitionId, from: Option<u64>, to: Option<u64>) {
+        self.ctx().history.record(
+            self.app.host(),
+            EventKind::OffsetReset {
+                dest: partition_name(p),
+                from,
+                to,
+            },
+        );
     }
 
     fn deliver(&self, p: PartitionId, offset: u64, records: Vec<Record>, high_watermark: u64) {

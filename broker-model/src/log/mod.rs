@@ -15,8 +15,10 @@ mod leadership;
 mod producer;
 mod protocol;
 mod replica;
+mod segments;
 
 pub use config::{broker_host, partition_name, Acks, LogConfig, OffsetReset, Sabotage, CONTROLLER};
+pub use segments::Retention;
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};
 use crate::workload::Workload;

@@ -57,6 +57,11 @@ pub(crate) struct Record {
     pub(crate) offset: u64,
     /// The leader epoch it was appended in.
     pub(crate) epoch: u32,
+    /// When the leader appended it, in simulated milliseconds (Kafka's
+    /// `LogAppendTime`): what `segment.ms` and `retention.ms` measure.
+    pub(crate) timestamp_ms: u64,
+    /// Its size, which `segment.bytes` and `retention.bytes` count.
+    pub(crate) bytes: u32,
     /// What it carries.
     pub(crate) payload: Payload,
 }

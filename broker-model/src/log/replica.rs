@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::history::MsgId;
 use crate::log::leadership::{IsrUpdate, Leadership};
 use crate::log::protocol::{BrokerId, PartitionId, PartitionState, Payload, Record};
+use crate::log::segments::{Retention, Segments};
 
 /// What a replica is doing for its partition.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,8 +59,10 @@ pub(crate) struct Replica {
     pub(crate) partition: PartitionId,
     /// The broker holding this replica.
     pub(crate) me: BrokerId,
-    /// The records, offset = index.
+    /// The records from `log_start` on: offset = `log_start` + index.
     pub(crate) log: Vec<Record>,
+    /// The first offset still held: retention deletes from the front.
+    pub(crate) log_start: u64,
     /// Records below this offset are committed.
     pub(crate) high_watermark: u64,
     /// The newest leader epoch this replica has heard of.
@@ -75,6 +78,8 @@ pub(crate) struct Replica {
     /// (`leader-epoch-checkpoint`), which answers OffsetsForLeaderEpoch
     /// without reading the log.
     epochs: Vec<(u32, u64)>,
+    segments: Segments,
+    retention: Retention,
 }
 
 impl Replica {
@@ -84,18 +89,33 @@ impl Replica {
             partition,
             me,
             log: Vec::new(),
+            log_start: 0,
             high_watermark: 0,
             leader_epoch: 0,
             role: Role::Unknown,
             acked_end: 0,
             dedupe: BTreeMap::new(),
             epochs: Vec::new(),
+            segments: Segments::default(),
+            retention: Retention::default(),
         }
+    }
+
+    /// The same replica, rolling segments and keeping records as `policy`
+    /// says.
+    pub(crate) fn with_retention(mut self, policy: Retention) -> Self {
+        self.retention = policy;
+        self
     }
 
     /// The offset the next record will get.
     pub(crate) fn log_end(&self) -> u64 {
-        self.log.len() as u64
+        self.log_start + self.log.len() as u64
+    }
+
+    /// The records from `from` to `to`, both within the log.
+    pub(crate) fn records(&self, from: u64, to: u64) -> &[Record] {
+        &self.log[(from - self.log_start) as usize..(to - self.log_start) as usize]
     }
 
     /// The epoch of the last record, 0 for an empty log.
@@ -131,11 +151,14 @@ impl Replica {
         (self.epochs[next - 1].0, end)
     }
 
-    /// Appends a new record as leader, returning its offset.
-    pub(crate) fn append(&mut self, payload: Payload) -> Record {
+    /// Appends a new record of `bytes` as leader at `timestamp_ms`,
+    /// returning it.
+    pub(crate) fn append(&mut self, payload: Payload, timestamp_ms: u64, bytes: u32) -> Record {
         let record = Record {
             offset: self.log_end(),
             epoch: self.leader_epoch,
+            timestamp_ms,
+            bytes,
             payload,
         };
         self.push(record.clone());
@@ -151,24 +174,77 @@ impl Replica {
         if self.epochs.last().is_none_or(|(e, _)| *e != record.epoch) {
             self.epochs.push((record.epoch, record.offset));
         }
+        self.segments
+            .appended(&record, &self.log, self.log_start, &self.retention);
         self.log.push(record);
     }
 
     /// Removes every record at or after `to`, returning them.
+    /// A truncation below the log start empties the log, which then starts
+    /// at `to`.
     pub(crate) fn truncate(&mut self, to: u64) -> Vec<Record> {
         let to = to.min(self.log_end());
-        let removed = self.log.split_off(to as usize);
+        let removed = if to < self.log_start {
+            self.log_start = to;
+            std::mem::take(&mut self.log)
+        } else {
+            self.log.split_off((to - self.log_start) as usize)
+        };
         while self.epochs.last().is_some_and(|(_, start)| *start >= to) {
             self.epochs.pop();
         }
-        for r in &removed {
+        self.forget(&removed);
+        self.segments.trimmed(&self.log, self.log_start);
+        self.high_watermark = self.high_watermark.min(to);
+        self.acked_end = self.acked_end.min(to);
+        removed
+    }
+
+    /// Removes every record before `start`, returning them: retention
+    /// deleting segments, or a follower whose whole log lies before the
+    /// leader's log start starting over there (Kafka's
+    /// `truncateFullyAndStartAt`). Nothing happens if the log already starts
+    /// there or later.
+    pub(crate) fn start_at(&mut self, start: u64) -> Vec<Record> {
+        if start <= self.log_start {
+            return Vec::new();
+        }
+        let cut = (start.min(self.log_end()) - self.log_start) as usize;
+        let removed: Vec<Record> = self.log.drain(..cut).collect();
+        self.log_start = start;
+        let kept = self.epochs.partition_point(|(_, first)| *first <= start);
+        if kept > 0 {
+            self.epochs.drain(..kept - 1);
+            self.epochs[0].1 = start;
+        }
+        if self.log.is_empty() {
+            self.epochs.clear();
+        }
+        self.forget(&removed);
+        self.segments.trimmed(&self.log, self.log_start);
+        self.high_watermark = self.high_watermark.max(start);
+        self.acked_end = self.acked_end.max(start);
+        removed
+    }
+
+    /// Where retention at `now_ms` lets the log start, if it deletes
+    /// anything.
+    pub(crate) fn retention_point(&self, now_ms: u64) -> Option<u64> {
+        self.segments.retention_point(
+            &self.log,
+            self.log_start,
+            self.high_watermark,
+            now_ms,
+            &self.retention,
+        )
+    }
+
+    fn forget(&mut self, removed: &[Record]) {
+        for r in removed {
             if let Payload::Message { msg, producer } = &r.payload {
                 self.dedupe.remove(&(*producer, *msg));
             }
         }
-        self.high_watermark = self.high_watermark.min(to);
-        self.acked_end = self.acked_end.min(to);
-        removed
     }
 
     /// Where an idempotent producer's message already sits, if it does.
@@ -210,8 +286,10 @@ impl Replica {
     /// For a follower fetching from `offset` whose record before it has
     /// `last_epoch`: where the follower must truncate to, if its log diverged
     /// from ours. Returns `(epoch, end)` as in [`Replica::epoch_end`].
+    /// A fetch from the log start or before has nothing before it to
+    /// compare.
     pub(crate) fn divergence(&self, offset: u64, last_epoch: u32) -> Option<(u32, u64)> {
-        if offset == 0 {
+        if offset <= self.log_start {
             return None;
         }
         let (epoch, end) = self.epoch_end(last_epoch);
@@ -327,7 +405,7 @@ impl Replica {
     /// The latest committed position of `group` in `partition` (offsets
     /// partition only), reading committed records only.
     pub(crate) fn committed_offset(&self, group: &str, partition: PartitionId) -> Option<u64> {
-        self.log[..self.high_watermark as usize]
+        self.records(self.log_start, self.high_watermark.max(self.log_start))
             .iter()
             .rev()
             .find_map(|r| match &r.payload {
@@ -369,8 +447,8 @@ mod tests {
     fn high_watermark_waits_for_every_in_sync_follower() {
         let mut r = Replica::new(0, 1);
         r.become_leader(&state(1, 1, &[1, 2, 3]), T0);
-        r.append(msg(0));
-        r.append(msg(1));
+        r.append(msg(0), 0, 100);
+        r.append(msg(1), 0, 100);
         assert_eq!(r.high_watermark, 0);
         assert_eq!(r.follower_fetched(2, 2, T0), HighWatermark::Unchanged);
         assert_eq!(r.follower_fetched(3, 1, T0), HighWatermark::Advanced);
@@ -383,7 +461,7 @@ mod tests {
     fn sole_in_sync_leader_commits_on_append() {
         let mut r = Replica::new(0, 1);
         r.become_leader(&state(1, 1, &[1]), T0);
-        r.append(msg(0));
+        r.append(msg(0), 0, 100);
         r.update_high_watermark();
         assert_eq!(r.high_watermark, 1);
     }
@@ -393,7 +471,7 @@ mod tests {
         let lag = Duration::from_millis(100);
         let mut r = Replica::new(0, 1);
         r.become_leader(&state(1, 1, &[1, 2, 3]), T0);
-        r.append(msg(0));
+        r.append(msg(0), 0, 100);
         r.follower_fetched(2, 1, Duration::from_millis(150));
         assert_eq!(
             r.wanted_isr(Duration::from_millis(150), lag),
@@ -413,14 +491,14 @@ mod tests {
         let mut old = Replica::new(0, 1);
         old.leader_epoch = 1;
         for i in 0..3 {
-            old.append(msg(i));
+            old.append(msg(i), 0, 100);
         }
         let mut new = Replica::new(0, 2);
         new.leader_epoch = 1;
-        new.append(msg(0));
-        new.append(msg(1));
+        new.append(msg(0), 0, 100);
+        new.append(msg(1), 0, 100);
         new.leader_epoch = 2;
-        new.append(msg(9));
+        new.append(msg(9), 0, 100);
         let (epoch, end) = new.divergence(old.log_end(), old.last_epoch()).unwrap();
         assert_eq!((epoch, end), (1, 2));
         let to = old.truncation_point(epoch, end);
@@ -435,14 +513,14 @@ mod tests {
     fn a_follower_whose_epoch_the_leader_never_had_truncates_to_the_common_prefix() {
         let mut leader = Replica::new(0, 1);
         leader.leader_epoch = 1;
-        leader.append(msg(0));
+        leader.append(msg(0), 0, 100);
         leader.leader_epoch = 3;
-        leader.append(msg(1));
+        leader.append(msg(1), 0, 100);
         let mut follower = Replica::new(0, 2);
         follower.leader_epoch = 1;
-        follower.append(msg(0));
+        follower.append(msg(0), 0, 100);
         follower.leader_epoch = 2;
-        follower.append(msg(5));
+        follower.append(msg(5), 0, 100);
         let (e, end) = leader.divergence(2, 2).unwrap();
         assert_eq!((e, end), (1, 1));
         assert_eq!(follower.truncation_point(e, end), 1);
@@ -467,14 +545,14 @@ mod tests {
         for (epoch, count) in [(1, 3), (2, 2), (4, 3)] {
             r.leader_epoch = epoch;
             for i in 0..count {
-                r.append(msg(i));
+                r.append(msg(i), 0, 100);
             }
             check(&r);
         }
         r.truncate(4);
         check(&r);
         r.leader_epoch = 5;
-        r.append(msg(7));
+        r.append(msg(7), 0, 100);
         check(&r);
         r.truncate(3);
         check(&r);
@@ -491,10 +569,10 @@ mod tests {
             partition: 0,
             offset,
         };
-        r.append(commit(5));
+        r.append(commit(5), 0, 100);
         r.update_high_watermark();
         r.role = Role::Follower { leader: 2 };
-        r.append(commit(9));
+        r.append(commit(9), 0, 100);
         assert_eq!(r.committed_offset("g", 0), Some(5));
         assert_eq!(r.committed_offset("g", 1), None);
     }
@@ -513,7 +591,7 @@ mod tests {
     fn a_record_committed_after_the_isr_shrank_below_the_minimum_is_under_replicated() {
         let mut r = Replica::new(0, 1);
         r.become_leader(&state(1, 1, &[1, 2, 3]), T0);
-        r.append(msg(0));
+        r.append(msg(0), 0, 100);
         assert_eq!(r.commit_status(0, 1, 2), CommitStatus::Pending);
         assert_eq!(r.adopt_isr(&[1], 2), IsrUpdate::Adopted);
         assert_eq!(r.high_watermark, 1);
@@ -525,8 +603,8 @@ mod tests {
     fn a_record_is_lost_to_its_producer_when_leadership_moves_or_the_log_is_cut() {
         let mut r = Replica::new(0, 1);
         r.become_leader(&state(1, 1, &[1, 2]), T0);
-        r.append(msg(0));
-        r.append(msg(1));
+        r.append(msg(0), 0, 100);
+        r.append(msg(1), 0, 100);
         r.truncate(1);
         assert_eq!(r.commit_status(1, 1, 1), CommitStatus::LeadershipLost);
         assert_eq!(r.commit_status(0, 2, 1), CommitStatus::LeadershipLost);

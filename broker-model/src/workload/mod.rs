@@ -31,6 +31,11 @@ pub struct Workload {
     /// Simulated time a consumer spends processing one message, so that a
     /// crash can land between receiving a message and acknowledging it.
     pub processing_time: Duration,
+    /// The size of one message, which size limits count.
+    pub message_bytes: u32,
+    /// When the consumers first start, in simulated time from the start of
+    /// the run: a consumer group that joins after the producers began.
+    pub consumer_start: Duration,
 }
 
 impl Default for Workload {
@@ -41,6 +46,8 @@ impl Default for Workload {
             messages: 200,
             rate: 100.0,
             processing_time: Duration::from_millis(5),
+            message_bytes: 100,
+            consumer_start: Duration::ZERO,
         }
     }
 }

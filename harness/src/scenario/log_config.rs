@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use broker_model::log::{Acks, LogConfig, OffsetReset};
+use std::time::Duration;
+
+use broker_model::log::{Acks, LogConfig, OffsetReset, Retention};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -95,6 +97,30 @@ pub(crate) struct RawLogConfig {
     /// How long a leader holds a consumer's fetch that finds nothing new.
     #[serde(rename = "fetch.max.wait.ms")]
     pub fetch_max_wait_ms: Option<Spanned<u64>>,
+    /// A closed segment whose newest record is older than this is deleted,
+    /// read or not; -1 keeps records for ever (default a week).
+    #[serde(rename = "retention.ms")]
+    #[schemars(range(min = -1))]
+    pub retention_ms: Option<Spanned<i64>>,
+    /// The oldest segments are deleted while a partition holds more than
+    /// this; -1, the default, is no limit.
+    #[serde(rename = "retention.bytes")]
+    #[schemars(range(min = -1))]
+    pub retention_bytes: Option<Spanned<i64>>,
+    /// The active segment rolls before it would exceed this (default 1 GiB).
+    #[serde(rename = "segment.bytes")]
+    #[schemars(range(min = 1))]
+    pub segment_bytes: Option<Spanned<u64>>,
+    /// The active segment rolls once its first record is this old (default
+    /// a week).
+    #[serde(rename = "segment.ms")]
+    #[schemars(range(min = 1))]
+    pub segment_ms: Option<Spanned<u64>>,
+    /// How often brokers delete what retention lets go (default 3000,
+    /// scaled down from Kafka's five minutes).
+    #[serde(rename = "log.retention.check.interval.ms")]
+    #[schemars(range(min = 1))]
+    pub retention_check_interval_ms: Option<Spanned<u64>>,
     /// How often the kernel's flusher wakes to write back dirty pages, in
     /// hundredths of a second; 0 turns periodic writeback off. Scaled ten
     /// times down from Linux's 500, like the model's other times.
@@ -115,6 +141,9 @@ pub(crate) enum RawOffsetReset {
     Earliest,
     /// Only messages appended from now on.
     Latest,
+    /// Neither: the consumer reports the error and stops reading the
+    /// partition.
+    None,
 }
 
 /// `acks` written as a number.
@@ -189,6 +218,11 @@ impl RawLogConfig {
             "broker.session.timeout.ms" => s(&self.session_timeout_ms),
             "auto.commit.interval.ms" => s(&self.auto_commit_interval_ms),
             "max.poll.records" => s(&self.max_poll_records),
+            "retention.ms" => s(&self.retention_ms),
+            "retention.bytes" => s(&self.retention_bytes),
+            "segment.bytes" => s(&self.segment_bytes),
+            "segment.ms" => s(&self.segment_ms),
+            "log.retention.check.interval.ms" => s(&self.retention_check_interval_ms),
             _ => None,
         }
     }
@@ -230,11 +264,26 @@ pub(crate) fn convert(
         auto_offset_reset: match val(&r.auto_offset_reset) {
             Some(RawOffsetReset::Earliest) => OffsetReset::Earliest,
             Some(RawOffsetReset::Latest) => OffsetReset::Latest,
+            Some(RawOffsetReset::None) => OffsetReset::None,
             None => d.auto_offset_reset,
         },
         max_poll_records: val(&r.max_poll_records).unwrap_or(d.max_poll_records),
         fetch_max_wait: ms(&r.fetch_max_wait_ms).unwrap_or(d.fetch_max_wait),
         writeback: kernel::writeback(&r.dirty_writeback_centisecs, &r.dirty_expire_centisecs),
+        retention: Retention {
+            segment_bytes: val(&r.segment_bytes).unwrap_or(d.retention.segment_bytes),
+            segment_ms: ms(&r.segment_ms).unwrap_or(d.retention.segment_ms),
+            retention_ms: match val(&r.retention_ms) {
+                Some(v) => u64::try_from(v).ok().map(Duration::from_millis),
+                None => d.retention.retention_ms,
+            },
+            retention_bytes: match val(&r.retention_bytes) {
+                Some(v) => u64::try_from(v).ok(),
+                None => d.retention.retention_bytes,
+            },
+            check_interval: ms(&r.retention_check_interval_ms)
+                .unwrap_or(d.retention.check_interval),
+        },
         sabotage: d.sabotage,
     };
     config.validate().map_err(|e| {

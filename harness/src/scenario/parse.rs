@@ -17,7 +17,8 @@ use super::log_config::{self, RawLogConfig};
 use super::model::{dest_names, host_names, Expect, Network, Scenario, System, SYSTEMS};
 use super::queue_config::{self, RawQueueConfig};
 use super::raw::{
-    RawExpect, RawHead, RawScenario, RawWorkload, MAX_CLIENTS, MAX_MESSAGES, MAX_RATE,
+    RawExpect, RawHead, RawScenario, RawWorkload, MAX_CLIENTS, MAX_MESSAGES, MAX_MESSAGE_BYTES,
+    MAX_RATE,
 };
 use super::spanned::Spanned;
 use super::validate;
@@ -221,6 +222,12 @@ fn workload(raw: Option<&Spanned<RawWorkload>>, err: &ErrAt) -> Result<Workload,
     }
     if let Some(p) = r.processing_time {
         w.processing_time = p.0;
+    }
+    if let Some(b) = positive(&r.message_bytes, "message_bytes", MAX_MESSAGE_BYTES)? {
+        w.message_bytes = b;
+    }
+    if let Some(start) = r.consumer_start {
+        w.consumer_start = start.0;
     }
     if w.messages < w.producers {
         let span = r.messages.as_ref().map(Spanned::span).or(Some(raw.span()));

@@ -27,6 +27,9 @@ pub(crate) const MAX_CLIENTS: u32 = 64;
 pub(crate) const MAX_MESSAGES: u32 = 1_000_000;
 /// The highest send rate, in messages per simulated second.
 pub(crate) const MAX_RATE: f64 = 1_000_000.0;
+/// The largest message size a scenario may give: Kafka's default
+/// `message.max.bytes` (1 MiB) rounded.
+pub(crate) const MAX_MESSAGE_BYTES: u32 = 1 << 20;
 /// The most seeds `seeds = N` may ask for.
 const MAX_SEEDS: i64 = 10_000;
 
@@ -194,6 +197,13 @@ pub(crate) struct RawWorkload {
     pub rate: Option<Spanned<f64>>,
     /// A consumer's time to process one message (default 5ms).
     pub processing_time: Option<SimDuration>,
+    /// The size of one message in bytes, which size limits count (default
+    /// 100).
+    #[schemars(range(min = 1, max = MAX_MESSAGE_BYTES))]
+    pub message_bytes: Option<Spanned<u32>>,
+    /// When the consumers first start (default 0s): a consumer group that
+    /// joins after the producers began.
+    pub consumer_start: Option<SimDuration>,
 }
 
 /// What a fault does.

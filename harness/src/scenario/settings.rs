@@ -59,7 +59,9 @@ pub(crate) fn log_settings(c: &LogConfig) -> Vec<Setting> {
     let reset = match c.auto_offset_reset {
         OffsetReset::Earliest => "earliest",
         OffsetReset::Latest => "latest",
+        OffsetReset::None => "none",
     };
+    let or_unlimited = |v: Option<u64>| Some(Value::Integer(v.map_or(-1, |v| v as i64)));
     vec![
         ("brokers", int(c.brokers.into())),
         ("partitions", int(c.partitions.into())),
@@ -98,6 +100,17 @@ pub(crate) fn log_settings(c: &LogConfig) -> Vec<Setting> {
         ("auto.offset.reset", Some(Value::String(reset.into()))),
         ("max.poll.records", int(c.max_poll_records.into())),
         ("fetch.max.wait.ms", ms(c.fetch_max_wait)),
+        (
+            "retention.ms",
+            or_unlimited(c.retention.retention_ms.map(|d| d.as_millis() as u64)),
+        ),
+        ("retention.bytes", or_unlimited(c.retention.retention_bytes)),
+        ("segment.bytes", int(c.retention.segment_bytes)),
+        ("segment.ms", ms(c.retention.segment_ms)),
+        (
+            "log.retention.check.interval.ms",
+            ms(c.retention.check_interval),
+        ),
     ]
     .into_iter()
     .chain(kernel::settings(&c.writeback).map(|(k, v)| (k, int(v))))

@@ -29,6 +29,8 @@ consumers = 1               # consumer-1.., one consumer group
 messages = 400              # in total, split across producers
 rate = 100                  # messages per simulated second, all producers together
 processing_time = "10ms"    # a consumer's time to process one message
+# message_bytes = 100       # one message's size, which size limits count
+# consumer_start = "0s"     # when the consumers first start (a late consumer group)
 
 # [network]
 # min_latency = "1ms"
@@ -88,6 +90,8 @@ consumers = 1               # consumer-1.. (competing consumers on every queue)
 messages = 300
 rate = 100                  # messages per simulated second, all publishers together
 processing_time = "20ms"    # a consumer's time to process one message
+# message_bytes = 100       # one message's size, which size limits count
+# consumer_start = "0s"     # when the consumers first start
 
 [config]
 # RabbitMQ's names; every key is optional and README.md lists them all.

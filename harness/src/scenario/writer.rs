@@ -64,6 +64,10 @@ pub fn write(s: &Scenario) -> String {
     let _ = writeln!(w, "messages = {}", wl.messages);
     let _ = writeln!(w, "rate = {}", Value::Float(wl.rate));
     let _ = writeln!(w, "processing_time = {}", duration(wl.processing_time));
+    let _ = writeln!(w, "message_bytes = {}", wl.message_bytes);
+    if !wl.consumer_start.is_zero() {
+        let _ = writeln!(w, "consumer_start = {}", duration(wl.consumer_start));
+    }
     let _ = writeln!(w, "\n[config]");
     for (k, v) in s.settings() {
         if let Some(v) = v {

@@ -132,6 +132,19 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
                 format!("promoted unsynced e{epoch}")
             },
         ),
+        EventKind::Drop { reason, .. } => m(
+            Shape::Cross,
+            "k-loss",
+            format!("dropped: {}", reason.name()),
+        ),
+        EventKind::OffsetReset { from, to, .. } => {
+            let from = from.map_or("no committed offset".to_string(), |o| format!("@{o}"));
+            let label = match to {
+                Some(to) => format!("offset reset {from} → @{to}"),
+                None => format!("offset reset {from}: stopped (auto.offset.reset=none)"),
+            };
+            m(Shape::Bar, "k-control", label)
+        }
         EventKind::Discard { reason, .. } => {
             m(Shape::Cross, "k-loss", format!("discard: {reason}"))
         }

@@ -68,16 +68,16 @@ impl Broker {
                 } else {
                     r.high_watermark
                 };
-                if offset > r.log_end() {
+                if offset > r.log_end() || offset < r.log_start {
                     return FetchReply::OutOfRange {
-                        start: 0,
+                        start: r.log_start,
                         end: r.high_watermark,
                     };
                 }
                 if offset < visible || tokio::time::Instant::now() >= deadline {
                     let end = visible.min(offset + max).max(offset);
                     let reply = FetchReply::Records {
-                        records: r.log[offset as usize..end as usize].to_vec(),
+                        records: r.records(offset, end).to_vec(),
                         high_watermark: r.high_watermark,
                     };
                     if replica.is_some() {

@@ -149,6 +149,11 @@ impl Broker {
                 self.publish(p);
                 FollowerStep::Continue
             }
+            FetchReply::OutOfRange { start, .. } if offset < start => {
+                self.start_log_at(p, start);
+                self.changed.notify_waiters();
+                FollowerStep::Continue
+            }
             FetchReply::OutOfRange { .. } | FetchReply::Error(_) => FollowerStep::BackOff,
         }
     }

@@ -26,6 +26,12 @@ pub(super) enum Entry {
         partition: PartitionId,
         to: u64,
     },
+    /// Records before `offset` are gone: deleted by retention, or a
+    /// follower started over at the leader's log start.
+    StartAt {
+        partition: PartitionId,
+        offset: u64,
+    },
 }
 
 /// Applies `entries` in order to the replicas they name. An append that
@@ -44,6 +50,11 @@ pub(super) fn replay(replicas: &mut BTreeMap<PartitionId, Replica>, entries: Vec
             Entry::Truncate { partition, to } => {
                 if let Some(r) = replicas.get_mut(&partition) {
                     r.truncate(to);
+                }
+            }
+            Entry::StartAt { partition, offset } => {
+                if let Some(r) = replicas.get_mut(&partition) {
+                    r.start_at(offset);
                 }
             }
         }
@@ -84,6 +95,13 @@ impl Store {
     pub(super) fn truncate(&mut self, partition: PartitionId, to: u64) {
         self.journal
             .append(&Entry::Truncate { partition, to })
+            .expect("journal write");
+    }
+
+    /// Journals that `partition` now starts at `offset`.
+    pub(super) fn start_at(&mut self, partition: PartitionId, offset: u64) {
+        self.journal
+            .append(&Entry::StartAt { partition, offset })
             .expect("journal write");
     }
 
@@ -135,6 +153,8 @@ mod tests {
         Record {
             offset,
             epoch: 1,
+            timestamp_ms: 0,
+            bytes: 100,
             payload: Payload::Message {
                 msg: MsgId::new(1, seq),
                 producer: 1,

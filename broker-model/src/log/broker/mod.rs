@@ -18,6 +18,7 @@ mod isr;
 mod journal;
 mod offsets;
 mod produce;
+mod retention;
 mod state;
 
 use std::cell::RefCell;
@@ -47,7 +48,16 @@ pub(crate) async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
         .config
         .all_partitions()
         .filter(|p| ctx.config.replicas(*p).contains(&id))
-        .map(|p| (p, Replica::new(p, id)))
+        .map(|p| {
+            let replica = Replica::new(p, id);
+            // The offsets partition is compacted, as `__consumer_offsets`
+            // is, never deleted by time or size.
+            if p == ctx.config.offsets_partition() {
+                (p, replica)
+            } else {
+                (p, replica.with_retention(ctx.config.retention))
+            }
+        })
         .collect();
     let recovered = entries.len() as u64;
     journal::replay(&mut replicas, entries);
@@ -83,6 +93,7 @@ pub(crate) async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
     tokio::task::spawn_local(Rc::clone(&broker).heartbeat(incarnation));
     tokio::task::spawn_local(Rc::clone(&broker).maintain_isr());
     tokio::task::spawn_local(Rc::clone(&broker).watch_writeback());
+    tokio::task::spawn_local(Rc::clone(&broker).enforce_retention());
     if let Some(every) = broker.ctx.config.flush_interval {
         tokio::task::spawn_local(Rc::clone(&broker).flush_periodically(every));
     }

@@ -3,10 +3,15 @@
 //! `acks=all` sends and offset commits make.
 
 use super::state::Broker;
+use crate::clock::now;
 use crate::history::{EventKind, MsgId};
 use crate::log::config::{partition_name, Acks, Sabotage};
 use crate::log::protocol::{ErrorCode, PartitionId, Payload};
 use crate::log::replica::CommitStatus;
+
+/// The size of an offset commit record: a key of group, topic and
+/// partition, and a value of offset and metadata.
+const COMMIT_BYTES: u32 = 64;
 
 impl Broker {
     /// Appends `payload` as leader, journals it and applies the flush
@@ -15,7 +20,11 @@ impl Broker {
         let record = {
             let state = &mut *self.state.borrow_mut();
             let r = state.replicas.get_mut(&p).expect("leader holds replica");
-            let record = r.append(payload);
+            let bytes = match &payload {
+                Payload::Message { .. } => self.ctx.workload.message_bytes,
+                Payload::Commit { .. } => COMMIT_BYTES,
+            };
+            let record = r.append(payload, now().as_millis() as u64, bytes);
             r.update_high_watermark();
             state.store.append(p, &record);
             record

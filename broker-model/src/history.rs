@@ -299,6 +299,24 @@ pub enum EventKind {
         /// The phase name.
         name: String,
     },
+    /// The harness's sample of the messages consumers could still read:
+    /// their lag and what they hold unprocessed, plus what the queues hold
+    /// ready (Kafka's consumer lag, RabbitMQ's `messages_ready`). Recorded
+    /// only when it changed since the last sample.
+    Backlog {
+        /// Messages still readable.
+        messages: u64,
+    },
+    /// The final drain ended: with every client done (`drained`), or at its
+    /// deadline or stall with `readable` messages still waiting for a
+    /// consumer. Acknowledged messages nobody processed in a run that did
+    /// not drain, while some were still readable, are not known lost.
+    DrainEnded {
+        /// Every client was done for a quiet second.
+        drained: bool,
+        /// Messages consumers could still read as the drain ended.
+        readable: u64,
+    },
 }
 
 impl EventKind {
@@ -478,5 +496,33 @@ mod tests {
             msgs: vec![id],
         };
         assert!(kind.mentions(id));
+    }
+
+    #[test]
+    fn the_harness_drain_events_mention_no_message_and_round_trip() {
+        let h = History::new();
+        h.record_at(
+            Duration::from_millis(100),
+            "nemesis",
+            EventKind::Backlog { messages: 12 },
+        );
+        h.record_at(
+            Duration::from_millis(900),
+            "nemesis",
+            EventKind::DrainEnded {
+                drained: false,
+                readable: 12,
+            },
+        );
+        let events = h.snapshot();
+        assert!(events
+            .iter()
+            .all(|e| e.kind.msg().is_none() && !e.kind.mentions(MsgId::new(1, 0))));
+        let text = to_json_lines(&events);
+        assert!(
+            text.contains(r#""event":"drain_ended","drained":false,"readable":12"#),
+            "{text}"
+        );
+        assert_eq!(from_json_lines(&text).unwrap(), events);
     }
 }

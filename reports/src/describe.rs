@@ -48,6 +48,8 @@ pub(crate) fn name(kind: &EventKind) -> &'static str {
         EventKind::Fault { .. } => "fault",
         EventKind::Heal { .. } => "heal",
         EventKind::Phase { .. } => "phase",
+        EventKind::Backlog { .. } => "backlog",
+        EventKind::DrainEnded { .. } => "drain_ended",
     }
 }
 

@@ -342,6 +342,24 @@ pub enum EventKind {
         /// The phase name.
         name: String,
     },
+    /// The harness's sample of the messages consumers could still read:
+    /// their lag and what they hold unprocessed, plus what the queues hold
+    /// ready (Kafka's consumer lag, RabbitMQ's `messages_ready`). Recorded
+    /// only when it changed since the last sample.
+    Backlog {
+        /// Messages still readable.
+        messages: u64,
+    },
+    /// The final drain ended: with every client done (`drained`), or at its
+    /// deadline or stall with `readable` messages still waiting for a
+    /// consumer. Acknowledged messages nobody processed in a run that did
+    /// not drain, while some were still readable, are not known lost.
+    DrainEnded {
+        /// Every client was done for a quiet second.
+        drained: bool,
+        /// Messages consumers could still read as the drain ended.
+        readable: u64,
+    },
 }
 
 impl EventKind {
@@ -453,74 +471,4 @@ pub fn to_json_lines(events: &[Event]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Reads events from JSON lines; the line number of a bad line is reported.
-    fn from_json_lines(text: &str) -> Result<Vec<Event>, String> {
-        text.lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
-            .collect()
-    }
-
-    #[test]
-    fn msg_id_round_trips_through_text() {
-        let id = MsgId::new(3, 41);
-        assert_eq!(id.to_string(), "p3-41");
-        assert_eq!("p3-41".parse::<MsgId>().unwrap(), id);
-        assert!("3-41".parse::<MsgId>().is_err());
-        assert!("p3".parse::<MsgId>().is_err());
-    }
-
-    #[test]
-    fn events_round_trip_through_json_lines() {
-        let h = History::new();
-        h.record_at(
-            Duration::from_millis(5),
-            "producer-1",
-            EventKind::Send {
-                msg: MsgId::new(1, 0),
-                dest: "p0".into(),
-            },
-        );
-        h.record_at(
-            Duration::from_millis(7),
-            "broker-1",
-            EventKind::Append {
-                dest: "p0".into(),
-                offset: 0,
-                epoch: 1,
-                msgs: vec![MsgId::new(1, 0)],
-            },
-        );
-        let text = to_json_lines(&h.snapshot());
-        assert!(text.starts_with(r#"{"at_us":5000,"host":"producer-1","event":"send""#));
-        assert_eq!(from_json_lines(&text).unwrap(), h.snapshot());
-    }
-
-    #[test]
-    fn batch_events_mention_their_messages() {
-        let id = MsgId::new(1, 2);
-        let kind = EventKind::Truncate {
-            dest: "p0".into(),
-            to: 1,
-            msgs: vec![MsgId::new(1, 1), id],
-        };
-        assert!(kind.mentions(id));
-        assert!(!kind.mentions(MsgId::new(2, 2)));
-        let kind = EventKind::Discard {
-            dest: "q0".into(),
-            reason: "rejoining as a mirror".into(),
-            msgs: vec![id],
-        };
-        assert!(kind.mentions(id));
-        let kind = EventKind::Requeue {
-            dest: "q0".into(),
-            consumer: "consumer-1".into(),
-            msgs: vec![id],
-        };
-        assert!(kind.mentions(id));
-    }
-}
+mod tests;

@@ -29,6 +29,10 @@ pub struct ReplicaView {
     /// Whether this replica is in the in-sync set (log) or synchronised
     /// (mirrored queue). A leader is always in sync.
     pub in_sync: bool,
+    /// A queue master or quorum leader: messages in the queue not yet
+    /// delivered to any consumer, RabbitMQ's `messages_ready`. Log replicas
+    /// report 0: what a log holds for its readers is their lag.
+    pub ready: u64,
 }
 
 /// What a producer or consumer reports about itself.
@@ -41,6 +45,15 @@ pub struct ClientView {
     pub holding: u64,
     /// A producer: messages acknowledged so far.
     pub acked: u64,
+    /// A consumer: messages its application finished processing in this
+    /// run of the process, duplicates included (Kafka's
+    /// `records-consumed-total`). The drain watches it for progress.
+    pub processed: u64,
+    /// A log consumer: over its partitions, the high watermark its last
+    /// fetch reported less its next position (Kafka's `records-lag`):
+    /// committed records it has yet to read. Queue consumers report 0: what
+    /// waits for them is the queue's `ready`.
+    pub lag: u64,
 }
 
 /// A producer's published view, kept current as its sends are
@@ -69,8 +82,8 @@ impl AckCounter {
             &self.host,
             ClientView {
                 done,
-                holding: 0,
                 acked: self.acked.get(),
+                ..ClientView::default()
             },
         );
     }
@@ -168,12 +181,35 @@ impl Observer {
 impl Observations {
     /// The host that leads `dest` in the newest epoch, if any claims to.
     pub fn leader_of(&self, dest: &str) -> Option<String> {
+        self.leader_view(dest).map(|(h, _)| h.clone())
+    }
+
+    fn leader_view(&self, dest: &str) -> Option<(&String, &ReplicaView)> {
         self.replicas
             .get(dest)?
             .iter()
             .filter(|(_, v)| v.leader)
             .max_by_key(|(_, v)| v.epoch)
-            .map(|(h, _)| h.clone())
+    }
+
+    /// Messages a consumer could still read: every consumer's lag and what
+    /// it holds unprocessed, plus what each queue's leader holds ready for
+    /// delivery. When it is above zero as a run ends, acknowledged messages
+    /// nobody processed may be waiting for a consumer rather than lost.
+    ///
+    /// A log's records beyond the high watermark are not counted (no
+    /// consumer may read them yet), nor are a queue's deliveries held for a
+    /// connection that no consumer holds any more (RabbitMQ requeues them
+    /// once it closes the connection, and they are counted as ready then).
+    pub fn backlog(&self) -> u64 {
+        let consumers: u64 = self.clients.values().map(|c| c.lag + c.holding).sum();
+        let queued: u64 = self
+            .replicas
+            .keys()
+            .filter_map(|dest| self.leader_view(dest))
+            .map(|(_, v)| v.ready)
+            .sum();
+        consumers + queued
     }
 }
 
@@ -195,5 +231,57 @@ mod tests {
         o.forget_host("broker-2");
         assert_eq!(o.leader_of("p0").as_deref(), Some("broker-1"));
         assert_eq!(o.leader_of("p9"), None);
+    }
+
+    #[test]
+    fn the_backlog_counts_consumer_lag_what_consumers_hold_and_ready_messages() {
+        let o = Observer::new();
+        let consumer = |lag, holding| ClientView {
+            lag,
+            holding,
+            ..Default::default()
+        };
+        o.client("consumer-1", consumer(40, 3));
+        o.client("consumer-2", consumer(0, 2));
+        o.client(
+            "producer-1",
+            ClientView {
+                acked: 500,
+                ..Default::default()
+            },
+        );
+        o.replica(
+            "q0",
+            "node-1",
+            ReplicaView {
+                leader: true,
+                epoch: 1,
+                ready: 7,
+                ..Default::default()
+            },
+        );
+        assert_eq!(o.with(Observations::backlog), 40 + 3 + 2 + 7);
+    }
+
+    #[test]
+    fn only_the_newest_leader_of_a_queue_counts_its_ready_messages() {
+        let o = Observer::new();
+        let view = |leader, epoch, ready| ReplicaView {
+            leader,
+            epoch,
+            ready,
+            ..Default::default()
+        };
+        o.replica("q0", "node-1", view(true, 1, 100));
+        o.replica("q0", "node-2", view(true, 2, 30));
+        o.replica("q0", "node-3", view(false, 2, 55));
+        assert_eq!(o.with(Observations::backlog), 30);
+        o.forget_host("node-2");
+        assert_eq!(o.with(Observations::backlog), 100);
+    }
+
+    #[test]
+    fn nothing_published_is_no_backlog() {
+        assert_eq!(Observer::new().with(Observations::backlog), 0);
     }
 }

@@ -1,21 +1,34 @@
 //! The checker: what happened to every message, from the history alone.
 //!
 //! It reads only the client events every system model shares (`send`,
-//! `send_ok`, `send_fail`, `send_unknown`, `processed`), so it cannot know
+//! `send_ok`, `send_fail`, `send_unknown`, `processed`) and the harness's
+//! record of how the final drain ended (`drain_ended`), so it cannot know
 //! which system, configuration or expectation produced the history.
+//!
+//! An acknowledged message nobody processed is lost only when nothing was
+//! left to read: the run drained, or the drain gave up with nothing
+//! readable (the message is gone from every replica). A drain that gave up
+//! while consumers could still read messages leaves the run inconclusive,
+//! as Jepsen's checkers answer `:valid? :unknown`: its unprocessed messages
+//! are unconsumed, not lost.
 
 use std::collections::BTreeMap;
 
 use broker_model::{Event, EventKind, MsgId};
 use reports::Counts;
+pub use reports::Outcome;
 
 /// What the checker found in one history.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Analysis {
     /// The counts.
     pub counts: Counts,
-    /// Acknowledged, never processed.
+    /// Whether every acknowledged message could be judged.
+    pub outcome: Outcome,
+    /// Acknowledged, never processed, in a conclusive run.
     pub lost: Vec<MsgId>,
+    /// Acknowledged, not processed yet, in an inconclusive run.
+    pub unconsumed: Vec<MsgId>,
     /// Processed more than once, with how many times.
     pub duplicated: Vec<(MsgId, u32)>,
     /// Failed or unknown, processed anyway.
@@ -32,12 +45,29 @@ struct Fate {
     processed: u32,
 }
 
+/// Whether the drain of `events` left the run inconclusive: the last
+/// `drain_ended` says it gave up with messages still readable. A history
+/// without one (written by hand, or before drains were recorded) is judged
+/// conclusively.
+fn outcome(events: &[Event]) -> Outcome {
+    let ended = events.iter().rev().find_map(|e| match e.kind {
+        EventKind::DrainEnded { drained, readable } => Some((drained, readable)),
+        _ => None,
+    });
+    match ended {
+        Some((false, readable)) if readable > 0 => Outcome::Inconclusive { readable },
+        _ => Outcome::Conclusive,
+    }
+}
+
 /// Classifies every message of `events`.
 ///
 /// A message is *acknowledged* if any `send_ok` was recorded for it (a later
 /// retry may succeed after an earlier attempt timed out); *failed* if the
 /// producer was told it was refused and never acknowledged; *unknown*
-/// otherwise (including a producer that crashed before learning).
+/// otherwise (including a producer that crashed before learning). An
+/// acknowledged message nobody processed is *lost* in a conclusive run and
+/// *unconsumed* in an inconclusive one.
 pub fn check(events: &[Event]) -> Analysis {
     let mut fates: BTreeMap<MsgId, Fate> = BTreeMap::new();
     for e in events {
@@ -49,7 +79,10 @@ pub fn check(events: &[Event]) -> Analysis {
             _ => {}
         }
     }
-    let mut a = Analysis::default();
+    let mut a = Analysis {
+        outcome: outcome(events),
+        ..Analysis::default()
+    };
     for (id, f) in &fates {
         if f.sent {
             a.counts.sent += 1;
@@ -65,7 +98,10 @@ pub fn check(events: &[Event]) -> Analysis {
             a.counts.processed += 1;
         }
         if f.acked && f.processed == 0 {
-            a.lost.push(*id);
+            match a.outcome {
+                Outcome::Conclusive => a.lost.push(*id),
+                Outcome::Inconclusive { .. } => a.unconsumed.push(*id),
+            }
         }
         if f.processed > 1 {
             a.duplicated.push((*id, f.processed));
@@ -81,6 +117,7 @@ pub fn check(events: &[Event]) -> Analysis {
     a.counts.duplicated = a.duplicated.len() as u64;
     a.counts.recovered = a.recovered.len() as u64;
     a.counts.unexpected = a.unexpected.len() as u64;
+    a.counts.unconsumed = a.unconsumed.len() as u64;
     a
 }
 
@@ -122,6 +159,50 @@ mod tests {
         assert_eq!(a.counts.acknowledged, 2);
         assert_eq!(a.counts.lost, 1);
         assert!(a.duplicated.is_empty() && a.recovered.is_empty() && a.unexpected.is_empty());
+    }
+
+    /// A history where producer 1's messages 0 and 1 are acknowledged and
+    /// only message 1 is processed, ending with the drain's record.
+    fn drain_ending(drained: bool, readable: u64) -> Vec<Event> {
+        vec![
+            ev(1, "producer-1", send(0)),
+            ev(2, "producer-1", ok(0)),
+            ev(3, "producer-1", send(1)),
+            ev(4, "producer-1", ok(1)),
+            ev(9, "consumer-1", processed(1, 1)),
+            ev(
+                40_000,
+                "nemesis",
+                EventKind::DrainEnded { drained, readable },
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_drained_run_is_conclusive_and_its_unprocessed_messages_lost() {
+        let a = check(&drain_ending(true, 0));
+        assert_eq!(a.outcome, Outcome::Conclusive);
+        assert_eq!(a.lost, vec![MsgId::new(1, 0)]);
+        assert!(a.unconsumed.is_empty());
+        assert_eq!((a.counts.lost, a.counts.unconsumed), (1, 0));
+    }
+
+    #[test]
+    fn a_drain_that_gave_up_with_messages_readable_is_inconclusive_and_loses_nothing() {
+        let a = check(&drain_ending(false, 5900));
+        assert_eq!(a.outcome, Outcome::Inconclusive { readable: 5900 });
+        assert!(a.lost.is_empty(), "{:?}", a.lost);
+        assert_eq!(a.unconsumed, vec![MsgId::new(1, 0)]);
+        assert_eq!((a.counts.lost, a.counts.unconsumed), (0, 1));
+        assert_eq!(a.counts.acknowledged, 2);
+    }
+
+    #[test]
+    fn a_drain_that_gave_up_with_nothing_readable_is_conclusive() {
+        let a = check(&drain_ending(false, 0));
+        assert_eq!(a.outcome, Outcome::Conclusive);
+        assert_eq!(a.lost, vec![MsgId::new(1, 0)]);
+        assert!(a.unconsumed.is_empty());
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! JUnit XML for CI systems: one test case per scenario and the batch of
-//! seeds it ran, failing when the verdict does not match `expect`.
+//! seeds it ran, failing when the verdict does not match `expect`. An
+//! inconclusive scenario is an error rather than a failure: the test could
+//! not decide, as when a test errors before its assertion.
 
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
-use reports::{Report, ScenarioReport};
+use reports::describe::{count, undrained};
+use reports::{Report, ScenarioReport, Verdict};
 
 fn seeds_label(s: &ScenarioReport) -> String {
     let seeds: Vec<u64> = s.seeds.iter().map(|s| s.seed).collect();
@@ -38,7 +41,16 @@ pub fn to_junit(report: &Report) -> String {
             s.seeds.len(),
             s.replay
         );
-        let status = if s.matches {
+        let status = if s.verdict == Verdict::Inconclusive {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_type("inconclusive");
+            status.set_message(format!(
+                "inconclusive: {}; {} acknowledged messages not yet consumed",
+                undrained(s),
+                count(s.totals.unconsumed)
+            ));
+            status
+        } else if s.matches {
             TestCaseStatus::success()
         } else {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -77,5 +89,38 @@ mod tests {
         );
         assert!(xml.contains("verdict loss, expected no-loss"), "{xml}");
         assert!(xml.contains(r#"classname="b.toml""#), "{xml}");
+    }
+
+    #[test]
+    fn an_inconclusive_scenario_is_an_error_not_a_failure() {
+        let seed = |n: u64, readable: u64| {
+            format!(
+                r#"{{"seed":{n},"counts":{{"sent":9,"acknowledged":9,"failed":0,"unknown":0,"processed":4,"lost":0,"duplicated":0,"recovered":0,"unexpected":0,"unconsumed":5}},
+                 "simulated_ms":1,"drained":false,"outcome":{{"kind":"inconclusive","readable":{readable}}},
+                 "lost":[],"unconsumed":["p1-4"],"duplicated":[],"recovered":[],"unexpected":[],"faults":[]}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"generator":"t","scenarios":[
+              {{"name":"lag","file":"lag.toml","description":"","system":"log","config":[],"schedule":[],
+               "expect":"no-loss","verdict":"no-loss","matches":true,"totals":{{"sent":0,"acknowledged":0,"failed":0,"unknown":0,"processed":0,"lost":0,"duplicated":0,"recovered":0,"unexpected":0}},
+               "seeds_with_loss":[],"seeds":[{},{}],"replay":"r"}}]}}"#,
+            seed(1, 2500),
+            seed(2, 3400)
+        );
+        let mut report: Report = serde_json::from_str(&text).unwrap();
+        report.scenarios[0].recompute();
+        let xml = to_junit(&report);
+        assert!(
+            xml.contains(r#"tests="1" skipped="0" failures="0" errors="1""#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"type="inconclusive""#), "{xml}");
+        assert!(
+            xml.contains(
+                "inconclusive: seeds 1, 2 did not drain; 5,900 messages still readable; 10 acknowledged messages not yet consumed"
+            ),
+            "{xml}"
+        );
     }
 }

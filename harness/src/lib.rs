@@ -9,6 +9,7 @@
 //! minimal scenario; [`testing`] gives your own tests one-line assertions.
 
 pub mod checker;
+mod drain;
 mod duration;
 pub mod fault;
 pub mod guarantees;

@@ -5,20 +5,21 @@
 //! faults for `duration`; a heal that ends every fault and restarts every
 //! host; a drain in which clients finish and consumers read everything they
 //! can, until every client has been done for a quiet second or the drain
-//! deadline passes.
+//! gives up (see [`Drain`](crate::scenario::Drain)). Throughout, the
+//! harness samples the consumers' backlog into the history, and it records
+//! how the drain ended and what was still readable then, which the checker
+//! needs to tell a lost message from one nobody had reached yet.
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use broker_model::{Event, EventKind, HostRole, Instruments};
+use broker_model::{Event, EventKind, HostRole, Instruments, Observations};
 
 use crate::checker::{self, Analysis};
+use crate::drain::{BacklogSampler, DrainClock};
 use crate::fault::apply::{Injector, NEMESIS};
 use crate::fault::trigger::Watch;
 use crate::fault::Fault;
 use crate::scenario::{Scenario, System};
-
-/// How long every client must have been done before the drain ends.
-const QUIET: Duration = Duration::from_secs(1);
 
 /// What one seed of a scenario produced.
 #[derive(Clone, Debug)]
@@ -31,7 +32,7 @@ pub struct RunOutput {
     pub analysis: Analysis,
     /// Simulated time the run took.
     pub simulated: Duration,
-    /// Whether every client was done before the drain deadline.
+    /// Whether every client was done before the drain gave up.
     pub drained: bool,
     /// Every host of the cluster with its role, in deployment order.
     pub hosts: Vec<(String, HostRole)>,
@@ -131,6 +132,12 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
     timed.sort_by_key(|f| f.at);
     let mut watches: Vec<Watch> = triggered.iter().map(|_| Watch::default()).collect();
     let mut next = 0;
+    let mut sampler = BacklogSampler::new(&history, NEMESIS);
+    let mut sample = |sim: &turmoil::Sim<'_>| {
+        instruments
+            .observer
+            .with(|o| sampler.poll(sim.elapsed(), o))
+    };
     phase(&sim, "faults");
     while sim.elapsed() < scenario.duration {
         let now = sim.elapsed();
@@ -149,6 +156,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
         }
         injector.tick(&mut sim, now);
         step(&mut sim)?;
+        sample(&sim);
     }
 
     phase(&sim, "heal");
@@ -156,28 +164,28 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
     injector.heal_all(&mut sim, now);
 
     phase(&sim, "drain");
-    let deadline = sim.elapsed() + scenario.drain;
-    let mut quiet_since = None;
-    let mut drained = false;
-    while sim.elapsed() < deadline {
+    let mut clock = DrainClock::new(scenario.drain, scenario.duration, sim.elapsed());
+    let drained = loop {
+        if clock.given_up(sim.elapsed()) {
+            break false;
+        }
         step(&mut sim)?;
+        sample(&sim);
         let now = sim.elapsed();
-        let all_done = instruments.observer.with(|o| {
-            clients
-                .iter()
-                .all(|c| o.clients.get(c).is_some_and(|v| v.done))
-        });
-        if !all_done {
-            quiet_since = None;
-            continue;
+        if instruments
+            .observer
+            .with(|o| clock.drained(now, o, &clients))
+        {
+            break true;
         }
-        let since = *quiet_since.get_or_insert(now);
-        if now - since >= QUIET {
-            drained = true;
-            break;
-        }
-    }
+    };
     phase(&sim, "end");
+    let readable = instruments.observer.with(Observations::backlog);
+    history.record_at(
+        sim.elapsed(),
+        NEMESIS,
+        EventKind::DrainEnded { drained, readable },
+    );
 
     let events = instruments.history.snapshot();
     let analysis = checker::check(&events);

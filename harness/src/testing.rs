@@ -10,7 +10,9 @@
 //! ```
 //!
 //! On failure the panic message names the losing seeds, the report file and
-//! the command that replays the first losing seed.
+//! the command that replays the first losing seed. A scenario whose drain
+//! gave up while messages were still readable is inconclusive and passes
+//! neither assertion: it showed neither a loss nor that nothing was lost.
 
 use std::fmt;
 use std::io;
@@ -96,6 +98,16 @@ fn require(scenario: &Scenario, want: Verdict) {
     if report.verdict == want {
         return;
     }
+    if report.verdict == Verdict::Inconclusive {
+        panic!(
+            "scenario `{}` is inconclusive: {}, so {} acknowledged messages nobody processed are neither shown lost nor shown kept; give it a longer `drain`; report: {}; replay: {}",
+            scenario.name,
+            reports::describe::undrained(&report),
+            report.totals.unconsumed,
+            path.display(),
+            report.replay
+        );
+    }
     match want {
         Verdict::NoLoss => panic!(
             "scenario `{}` lost {} of {} acknowledged messages (seeds {:?}); report: {}; replay: {}",
@@ -112,6 +124,7 @@ fn require(scenario: &Scenario, want: Verdict) {
             report.seeds.len(),
             path.display()
         ),
+        Verdict::Inconclusive => unreachable!("no assertion requires an inconclusive verdict"),
     }
 }
 

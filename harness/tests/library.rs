@@ -61,3 +61,29 @@ fn a_scenario_built_in_rust_can_be_asserted() {
     });
     testing::assert_scenario_no_loss(&s);
 }
+
+#[test]
+fn an_inconclusive_run_fails_the_no_loss_assertion_and_says_why() {
+    let config = LogConfig {
+        enable_auto_commit: false,
+        ..LogConfig::default()
+    };
+    let mut s = Scenario::new("rust-built-lagging-consumer", System::Log(config));
+    s.seeds = vec![1];
+    s.duration = Duration::from_secs(2);
+    s.drain = harness::scenario::Drain::Fixed(Duration::from_millis(500));
+    s.workload.messages = 300;
+    s.workload.rate = 150.0;
+    s.workload.processing_time = Duration::from_millis(40);
+    let (report, _) = testing::run(&s).unwrap();
+    assert_eq!(report.verdict, reports::Verdict::Inconclusive);
+    assert_eq!(report.totals.lost, 0);
+    let panic = std::panic::catch_unwind(|| testing::assert_scenario_no_loss(&s))
+        .expect_err("an inconclusive run passed the no-loss assertion");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("is inconclusive: seed 1 did not drain;")
+            && message.contains("messages still readable"),
+        "{message}"
+    );
+}

@@ -290,3 +290,79 @@ fn a_power_loss_after_the_kernels_writeback_keeps_what_it_wrote_back() {
         .iter()
         .any(|e| matches!(e.kind, EventKind::Writeback { .. })));
 }
+
+/// A log consumer that processes 20 messages a second behind a producer
+/// sending 200: 400 acknowledged messages, most of them still in the log
+/// when the faulty phase ends.
+fn lagging(drain: scenario::Drain) -> scenario::Scenario {
+    use std::time::Duration;
+    let config = broker_model::log::LogConfig {
+        enable_auto_commit: false,
+        ..Default::default()
+    };
+    let mut s = scenario::Scenario::new("lagging-consumer", scenario::System::Log(config));
+    s.seeds = vec![1];
+    s.duration = Duration::from_secs(2);
+    s.drain = drain;
+    s.workload.messages = 400;
+    s.workload.rate = 200.0;
+    s.workload.processing_time = Duration::from_millis(50);
+    s
+}
+
+#[test]
+fn a_lagging_consumer_cut_off_by_a_fixed_drain_is_inconclusive_not_lossy() {
+    let s = lagging(scenario::Drain::Fixed(std::time::Duration::from_secs(1)));
+    let run = runner::run(&s, 1).unwrap();
+    let a = &run.analysis;
+    assert!(!run.drained);
+    let reports::Outcome::Inconclusive { readable } = a.outcome else {
+        panic!("a drain cut off with a backlog was judged conclusively: {a:?}");
+    };
+    assert!(a.lost.is_empty(), "{} reported lost", a.lost.len());
+    assert_eq!(a.counts.acknowledged, 400);
+    assert_eq!(a.counts.unconsumed, 400 - a.counts.processed);
+    // The consumer counts a message it is committing as held, so the two
+    // may differ by the one in hand.
+    assert!(
+        readable.abs_diff(a.counts.unconsumed) <= 1 && readable > 100,
+        "{readable} readable, {} unconsumed",
+        a.counts.unconsumed
+    );
+    let last = run.events.last().expect("a history");
+    assert!(
+        matches!(last.kind, EventKind::DrainEnded { drained: false, readable: r } if r == readable),
+        "the history ends with the drain's end: {last:?}"
+    );
+    let samples = run
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Backlog { .. }))
+        .count() as u64;
+    let simulated_ms = run.simulated.as_millis() as u64;
+    assert!(
+        samples > 10 && samples <= simulated_ms / 100 + 1,
+        "{samples} backlog samples over {simulated_ms} ms"
+    );
+}
+
+#[test]
+fn the_default_drain_waits_for_a_lagging_consumer_to_catch_up() {
+    let s = lagging(scenario::Drain::FollowBacklog);
+    let run = runner::run(&s, 1).unwrap();
+    let a = &run.analysis;
+    assert!(run.drained, "the drain gave up after {:?}", run.simulated);
+    assert_eq!(a.outcome, reports::Outcome::Conclusive);
+    assert_eq!((a.counts.lost, a.counts.processed), (0, 400));
+    assert!(
+        matches!(
+            run.events.last().map(|e| &e.kind),
+            Some(EventKind::DrainEnded {
+                drained: true,
+                readable: 0
+            })
+        ),
+        "{:?}",
+        run.events.last()
+    );
+}

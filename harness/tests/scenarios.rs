@@ -33,6 +33,15 @@ fn check(file: &Path) -> Result<(), Failed> {
     if report.matches {
         return Ok(());
     }
+    if report.verdict == reports::Verdict::Inconclusive {
+        return Err(format!(
+            "inconclusive: {}, so {} acknowledged messages nobody processed are not judged; replay: {}",
+            reports::describe::undrained(&report),
+            report.totals.unconsumed,
+            report.replay,
+        )
+        .into());
+    }
     Err(format!(
         "verdict `{}` but the file expects `{}`: lost {} of {} acknowledged over seeds {:?}; replay: {}",
         report.verdict.name(),

@@ -1,7 +1,10 @@
 //! Events in one line of text, as the CLI prints a trail and the HTML
-//! report's event tables show it.
+//! report's event tables show it; counts, and what left a scenario
+//! inconclusive, as the CLI and JUnit say them.
 
 use broker_model::EventKind;
+
+use crate::document::ScenarioReport;
 
 /// An event's name and fields in one line: `append dest="p0" epoch=1 …`,
 /// with long lists shortened to their ends.
@@ -51,7 +54,35 @@ pub(crate) fn name(kind: &EventKind) -> &'static str {
         EventKind::Fault { .. } => "fault",
         EventKind::Heal { .. } => "heal",
         EventKind::Phase { .. } => "phase",
+        EventKind::Backlog { .. } => "backlog",
+        EventKind::DrainEnded { .. } => "drain_ended",
     }
+}
+
+/// A count with its thousands separated by commas, as a person writes it:
+/// `5,900`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What an inconclusive scenario's seeds left undecided, in one line:
+/// `seeds 1, 2 did not drain; 5,900 messages still readable`.
+pub fn undrained(s: &ScenarioReport) -> String {
+    let seeds: Vec<String> = s.seeds_inconclusive.iter().map(u64::to_string).collect();
+    format!(
+        "{} {} did not drain; {} messages still readable",
+        if seeds.len() == 1 { "seed" } else { "seeds" },
+        seeds.join(", "),
+        count(s.readable())
+    )
 }
 
 /// A JSON value for one line of text: long lists shortened to their ends.
@@ -72,6 +103,12 @@ fn compact(v: &serde_json::Value) -> String {
 mod tests {
     use super::*;
     use broker_model::MsgId;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let shown: Vec<String> = [0, 999, 1000, 5900, 16000, 1234567].map(count).into();
+        assert_eq!(shown, ["0", "999", "1,000", "5,900", "16,000", "1,234,567"]);
+    }
 
     #[test]
     fn long_lists_are_shortened_to_their_ends() {

@@ -24,6 +24,10 @@ pub struct Counts {
     pub recovered: u64,
     /// Processed messages nobody sent.
     pub unexpected: u64,
+    /// Acknowledged messages nobody processed in a run whose drain ended
+    /// with messages still readable: not known to be lost.
+    #[serde(default)]
+    pub unconsumed: u64,
 }
 
 impl Counts {
@@ -38,10 +42,11 @@ impl Counts {
         self.duplicated += other.duplicated;
         self.recovered += other.recovered;
         self.unexpected += other.unexpected;
+        self.unconsumed += other.unconsumed;
     }
 }
 
-/// What the checker concluded about a scenario.
+/// What the checker concluded about a scenario, or about one seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
@@ -49,16 +54,44 @@ pub enum Verdict {
     Loss,
     /// No seed lost an acknowledged message.
     NoLoss,
+    /// No seed lost an acknowledged message for certain, but some seed's
+    /// drain ended while consumers could still read messages, so whether
+    /// its unprocessed acknowledged messages are lost is unknown (Jepsen's
+    /// `:valid? :unknown`). Never what a scenario expects.
+    Inconclusive,
 }
 
 impl Verdict {
-    /// The name scenario files use for the same outcome in `expect`.
+    /// The name scenario files use for the same outcome in `expect`, and
+    /// `inconclusive`, which no file may expect.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Loss => "loss",
             Verdict::NoLoss => "no-loss",
+            Verdict::Inconclusive => "inconclusive",
         }
     }
+}
+
+/// Whether the checker could judge every acknowledged message of a run.
+///
+/// A message nobody processed is lost only when nothing is left to read:
+/// the run drained, or the messages are gone from every replica. A run cut
+/// off by its drain deadline while consumers were still behind proves
+/// nothing about the messages they had not reached.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Every acknowledged message nobody processed is lost. Reports
+    /// written before runs could be inconclusive read as this.
+    #[default]
+    Conclusive,
+    /// The drain ended with messages still readable: acknowledged messages
+    /// nobody processed are unconsumed, not lost.
+    Inconclusive {
+        /// Messages consumers could still read as the drain ended.
+        readable: u64,
+    },
 }
 
 /// One lost message and its lifecycle.
@@ -86,8 +119,15 @@ pub struct SeedReport {
     pub simulated_ms: u64,
     /// Whether the final drain finished before its deadline.
     pub drained: bool,
+    /// Whether the checker could judge every acknowledged message.
+    #[serde(default)]
+    pub outcome: Outcome,
     /// Acknowledged messages nobody processed, with their trails.
     pub lost: Vec<LostMessage>,
+    /// In an inconclusive run, the acknowledged messages nobody processed
+    /// (not yet consumed, not known lost).
+    #[serde(default)]
+    pub unconsumed: Vec<String>,
     /// Messages processed more than once, with how often.
     pub duplicated: Vec<(String, u32)>,
     /// Messages that failed or were unknown yet were processed.
@@ -106,6 +146,27 @@ pub struct SeedReport {
     /// The clients' throughput and latency over simulated time.
     #[serde(default)]
     pub series: Series,
+}
+
+impl SeedReport {
+    /// This seed's verdict: inconclusive when its outcome is, else loss
+    /// when it lost an acknowledged message.
+    pub fn verdict(&self) -> Verdict {
+        match self.outcome {
+            Outcome::Inconclusive { .. } => Verdict::Inconclusive,
+            Outcome::Conclusive if self.counts.lost > 0 => Verdict::Loss,
+            Outcome::Conclusive => Verdict::NoLoss,
+        }
+    }
+
+    /// Messages still readable as an inconclusive run's drain ended; 0 for
+    /// a conclusive one.
+    pub fn readable(&self) -> u64 {
+        match self.outcome {
+            Outcome::Inconclusive { readable } => readable,
+            Outcome::Conclusive => 0,
+        }
+    }
 }
 
 /// A host of the simulated cluster; a timeline draws one lane per host.
@@ -178,6 +239,11 @@ pub struct Bucket {
     /// The largest such latency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_max_us: Option<u64>,
+    /// Messages consumers could still read (their lag and what they hold,
+    /// plus the queues' ready messages), as last sampled in or before this
+    /// bucket; none before the first sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<u64>,
 }
 
 /// One scenario over all its seeds.
@@ -211,20 +277,32 @@ pub struct ScenarioReport {
     /// Simulated milliseconds of workload and faults before the final heal.
     #[serde(default)]
     pub duration_ms: u64,
-    /// What the author expected.
+    /// What the author expected: `loss` or `no-loss`.
     pub expect: Verdict,
-    /// What the checker found.
+    /// What the checker found: `loss` when any seed lost an acknowledged
+    /// message, else `inconclusive` when any seed was, else `no-loss`.
     pub verdict: Verdict,
-    /// Whether the two agree.
+    /// Whether the two agree; never for an inconclusive verdict.
     pub matches: bool,
     /// Counts summed over seeds.
     pub totals: Counts,
     /// Seeds that lost at least one acknowledged message.
     pub seeds_with_loss: Vec<u64>,
+    /// Seeds whose drain ended with messages still readable.
+    #[serde(default)]
+    pub seeds_inconclusive: Vec<u64>,
     /// Every seed's run.
     pub seeds: Vec<SeedReport>,
     /// The command that replays one seed (the first lossy one, if any).
     pub replay: String,
+}
+
+impl ScenarioReport {
+    /// Messages still readable as the drains of the inconclusive seeds
+    /// ended, summed over those seeds.
+    pub fn readable(&self) -> u64 {
+        self.seeds.iter().map(SeedReport::readable).sum()
+    }
 }
 
 /// Everything one `mqsim run` produced.
@@ -245,7 +323,8 @@ impl Report {
         }
     }
 
-    /// Whether every scenario's verdict matches its expectation.
+    /// Whether every scenario's verdict matches its expectation (an
+    /// inconclusive one never does).
     pub fn all_match(&self) -> bool {
         self.scenarios.iter().all(|s| s.matches)
     }

@@ -11,6 +11,6 @@ pub mod json;
 pub mod merge;
 
 pub use document::{
-    Bucket, Counts, FaultSpan, Host, LostMessage, Phase, Report, ScenarioReport, SeedReport,
-    Series, Verdict,
+    Bucket, Counts, FaultSpan, Host, LostMessage, Outcome, Phase, Report, ScenarioReport,
+    SeedReport, Series, Verdict,
 };

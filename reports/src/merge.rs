@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use crate::document::{Counts, Report, ScenarioReport, Verdict};
 
 impl ScenarioReport {
-    /// Recomputes the totals, the losing seeds, the verdict and whether it
-    /// matches the expectation from `seeds` (kept in seed order).
+    /// Recomputes the totals, the losing and inconclusive seeds, the
+    /// verdict and whether it matches the expectation from `seeds` (kept in
+    /// seed order). A loss anywhere decides the verdict, since a lost
+    /// message stays lost whatever another seed could not tell; an
+    /// inconclusive verdict matches no expectation.
     pub fn recompute(&mut self) {
         self.seeds.sort_by_key(|s| s.seed);
         self.seeds.dedup_by_key(|s| s.seed);
@@ -17,18 +20,23 @@ impl ScenarioReport {
             totals.add(&s.counts);
         }
         self.totals = totals;
-        self.seeds_with_loss = self
-            .seeds
-            .iter()
-            .filter(|s| s.counts.lost > 0)
-            .map(|s| s.seed)
-            .collect();
-        self.verdict = if self.seeds_with_loss.is_empty() {
-            Verdict::NoLoss
-        } else {
-            Verdict::Loss
+        let with = |verdict: Verdict| -> Vec<u64> {
+            self.seeds
+                .iter()
+                .filter(|s| s.verdict() == verdict)
+                .map(|s| s.seed)
+                .collect()
         };
-        self.matches = self.verdict == self.expect;
+        self.seeds_with_loss = with(Verdict::Loss);
+        self.seeds_inconclusive = with(Verdict::Inconclusive);
+        self.verdict = if !self.seeds_with_loss.is_empty() {
+            Verdict::Loss
+        } else if !self.seeds_inconclusive.is_empty() {
+            Verdict::Inconclusive
+        } else {
+            Verdict::NoLoss
+        };
+        self.matches = self.verdict != Verdict::Inconclusive && self.verdict == self.expect;
     }
 }
 
@@ -59,7 +67,7 @@ pub fn merge(reports: Vec<Report>) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::SeedReport;
+    use crate::document::{Outcome, SeedReport};
 
     fn seed(seed: u64, lost: u64) -> SeedReport {
         SeedReport {
@@ -71,7 +79,9 @@ mod tests {
             },
             simulated_ms: 1,
             drained: true,
+            outcome: Outcome::Conclusive,
             lost: vec![],
+            unconsumed: vec![],
             duplicated: vec![],
             recovered: vec![],
             unexpected: vec![],
@@ -99,6 +109,7 @@ mod tests {
             matches: true,
             totals: Counts::default(),
             seeds_with_loss: vec![],
+            seeds_inconclusive: vec![],
             seeds,
             replay: String::new(),
         };
@@ -127,5 +138,75 @@ mod tests {
         assert_eq!(s.seeds_with_loss, vec![2]);
         assert_eq!(s.verdict, Verdict::Loss);
         assert!(!s.matches);
+    }
+
+    /// A seed cut off by its drain deadline with `readable` messages left,
+    /// `unconsumed` of its acknowledged messages not yet processed.
+    fn undrained(n: u64, readable: u64, unconsumed: u64) -> SeedReport {
+        let mut s = seed(n, 0);
+        s.drained = false;
+        s.outcome = Outcome::Inconclusive { readable };
+        s.counts.unconsumed = unconsumed;
+        s.unconsumed = (0..unconsumed).map(|i| format!("p1-{i}")).collect();
+        s
+    }
+
+    #[test]
+    fn an_inconclusive_seed_makes_the_scenario_inconclusive_and_never_a_match() {
+        let s = scenario(vec![seed(1, 0), undrained(2, 50, 40), undrained(3, 9, 9)]);
+        assert_eq!(s.verdict, Verdict::Inconclusive);
+        assert_eq!(s.seeds_inconclusive, vec![2, 3]);
+        assert!(s.seeds_with_loss.is_empty());
+        assert_eq!((s.totals.lost, s.totals.unconsumed), (0, 49));
+        assert_eq!(s.readable(), 59);
+        assert!(!s.matches, "an inconclusive scenario matched `no-loss`");
+        let mut expecting_loss = s.clone();
+        expecting_loss.expect = Verdict::Loss;
+        expecting_loss.recompute();
+        assert!(!expecting_loss.matches);
+    }
+
+    #[test]
+    fn a_loss_in_one_shard_outweighs_an_inconclusive_seed_in_another() {
+        let a = Report {
+            scenarios: vec![scenario(vec![undrained(1, 10, 10)])],
+            ..Report::new()
+        };
+        let b = Report {
+            scenarios: vec![scenario(vec![seed(2, 3)])],
+            ..Report::new()
+        };
+        let merged = merge(vec![a, b]);
+        let s = &merged.scenarios[0];
+        assert_eq!(s.verdict, Verdict::Loss);
+        assert_eq!(
+            (s.seeds_with_loss.clone(), s.seeds_inconclusive.clone()),
+            (vec![2], vec![1])
+        );
+    }
+
+    #[test]
+    fn a_report_written_before_inconclusive_runs_still_loads_and_merges() {
+        let mut old = serde_json::to_value(Report {
+            scenarios: vec![scenario(vec![seed(1, 2), seed(2, 0)])],
+            ..Report::new()
+        })
+        .unwrap();
+        let s = &mut old["scenarios"][0];
+        s.as_object_mut().unwrap().remove("seeds_inconclusive");
+        s["totals"].as_object_mut().unwrap().remove("unconsumed");
+        for seed in s["seeds"].as_array_mut().unwrap() {
+            let seed = seed.as_object_mut().unwrap();
+            seed.remove("outcome");
+            seed.remove("unconsumed");
+            seed["counts"].as_object_mut().unwrap().remove("unconsumed");
+        }
+        let old: Report = serde_json::from_value(old).expect("an old report loads");
+        let merged = merge(vec![old]);
+        let s = &merged.scenarios[0];
+        assert_eq!(s.seeds[0].outcome, Outcome::Conclusive);
+        assert_eq!(s.verdict, Verdict::Loss);
+        assert_eq!(s.seeds_with_loss, vec![1]);
+        assert!(s.seeds_inconclusive.is_empty());
     }
 }

@@ -15,7 +15,7 @@ use crate::history::{EventKind, MsgId};
 use crate::log::client::Client;
 use crate::log::config::{partition_name, Context, OffsetReset};
 use crate::log::protocol::{ErrorCode, FetchReply, PartitionId, Record, Reply, Request};
-use crate::workload::application::{Application, Received};
+use crate::workload::application::{Application, Reading, Received};
 use crate::workload::{consumer_host, start};
 
 /// The consumer group every consumer belongs to.
@@ -27,6 +27,18 @@ struct Position {
     committed: Option<u64>,
     /// The last fetch found nothing beyond `next` below the high watermark.
     caught_up: bool,
+    /// The high watermark the last fetch reported, if any fetch has
+    /// answered since the consumer started.
+    high_watermark: Option<u64>,
+}
+
+impl Position {
+    /// Committed records not yet read, as far as the last fetch tells
+    /// (Kafka's `records-lag`): 0 before any fetch answered.
+    fn lag(&self) -> u64 {
+        self.high_watermark
+            .map_or(0, |hw| hw.saturating_sub(self.next))
+    }
 }
 
 /// What `auto.offset.reset` makes of a position the consumer cannot use.
@@ -90,8 +102,7 @@ pub(crate) async fn run(ctx: Context, index: u32) -> turmoil::Result {
             *p,
             Position {
                 next,
-                committed: None,
-                caught_up: false,
+                ..Position::default()
             },
         );
         reading.push(*p);
@@ -122,8 +133,17 @@ impl Consumer {
             .all(|p| positions.get(p).is_some_and(|pos| pos.caught_up))
     }
 
+    /// How far the consumer's reads have got over its partitions.
+    fn reading(&self) -> Reading {
+        let lag = self.positions.borrow().values().map(Position::lag).sum();
+        Reading {
+            read_all: self.caught_up(),
+            lag,
+        }
+    }
+
     fn publish(&self) {
-        self.app.publish(self.caught_up());
+        self.app.publish(self.reading());
     }
 
     /// Where to start in `p`: the group's committed position, or the reset
@@ -282,6 +302,7 @@ impl Consumer {
                 pos.next = r.offset + 1;
             }
             pos.caught_up = records.is_empty() && pos.next >= high_watermark;
+            pos.high_watermark = Some(high_watermark);
         }
         self.publish();
         self.app.notify();
@@ -293,7 +314,7 @@ impl Consumer {
         let auto_commit = self.ctx().config.enable_auto_commit;
         self.app
             .process(
-                || self.caught_up(),
+                || self.reading(),
                 |item| async move {
                     if !auto_commit {
                         self.commit(item.partition, item.offset + 1).await;

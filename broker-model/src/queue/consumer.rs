@@ -20,7 +20,7 @@ use crate::queue::config::Context;
 use crate::queue::config::{queue_name, AckMode};
 use crate::queue::protocol::{Batch, ClientError, ClientOp, ConsumerId, QueueId, Reply};
 use crate::queue::runtime::POLL_WAIT;
-use crate::workload::application::{Application, Received};
+use crate::workload::application::{Application, Reading, Received};
 use crate::workload::{consumer_host, start};
 
 /// What the consumer knows of one queue on its current connection.
@@ -91,8 +91,17 @@ impl Consumer {
         self.channels.borrow().values().all(|c| c.drained)
     }
 
+    /// How far the consumer's reads have got: what waits in a queue is the
+    /// queue's to report, so a queue consumer has no lag of its own.
+    fn reading(&self) -> Reading {
+        Reading {
+            read_all: self.drained(),
+            lag: 0,
+        }
+    }
+
     fn publish(&self) {
-        self.app.publish(self.drained());
+        self.app.publish(self.reading());
     }
 
     fn id(&self, connection: u32, subscription: u32) -> ConsumerId {
@@ -235,7 +244,7 @@ impl Consumer {
         let manual = self.ctx().config.ack == AckMode::Manual;
         self.app
             .process(
-                || self.drained(),
+                || self.reading(),
                 |item| async move {
                     if manual {
                         self.ack(&item).await;

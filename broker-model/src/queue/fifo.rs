@@ -102,6 +102,12 @@ impl Fifo {
         self.ready.insert(seq, stored);
     }
 
+    /// Messages waiting for delivery to a consumer (RabbitMQ's
+    /// `messages_ready`).
+    pub(crate) fn ready(&self) -> u64 {
+        self.ready.len() as u64
+    }
+
     /// Messages the queue holds: ready, or delivered and unacknowledged.
     pub(crate) fn len(&self) -> u64 {
         self.ready.len() as u64 + self.unacked(None)

@@ -3,7 +3,7 @@
 //! message at a time (taking the workload's processing time, so that a
 //! crash can land between receiving a message and finishing with it), and
 //! the view the harness watches to know when the consumer holds nothing
-//! more.
+//! more and whether it is still making progress.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -22,6 +22,16 @@ pub(crate) trait Received {
     fn msg(&self) -> MsgId;
 }
 
+/// How far a consumer's reads have got, as it publishes them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Reading {
+    /// Its last reads found nothing new.
+    pub(crate) read_all: bool,
+    /// Records it knows are committed and has yet to read (Kafka's
+    /// `records-lag`); 0 for a queue consumer.
+    pub(crate) lag: u64,
+}
+
 /// A consumer's application and what it holds.
 pub(crate) struct Application<T> {
     host: String,
@@ -30,6 +40,8 @@ pub(crate) struct Application<T> {
     processing_time: Duration,
     buffer: RefCell<VecDeque<T>>,
     processing: Cell<bool>,
+    /// Messages processed by this run of the process.
+    processed: Cell<u64>,
     /// Woken when the buffer gains or loses a message.
     changed: Notify,
 }
@@ -50,6 +62,7 @@ impl<T: Received> Application<T> {
             processing_time,
             buffer: RefCell::new(VecDeque::new()),
             processing: Cell::new(false),
+            processed: Cell::new(0),
             changed: Notify::new(),
         }
     }
@@ -80,25 +93,27 @@ impl<T: Received> Application<T> {
         self.changed.notify_waiters();
     }
 
-    /// Publishes what the consumer holds; it is done when `read_all` (its
-    /// last reads found nothing new) and it holds nothing.
-    pub(crate) fn publish(&self, read_all: bool) {
+    /// Publishes what the consumer holds and has processed; it is done when
+    /// its last reads found nothing new and it holds nothing.
+    pub(crate) fn publish(&self, reading: Reading) {
         let holding = self.buffer.borrow().len() as u64 + u64::from(self.processing.get());
         self.observer.client(
             &self.host,
             ClientView {
-                done: read_all && holding == 0,
+                done: reading.read_all && holding == 0,
                 holding,
                 acked: 0,
+                processed: self.processed.get(),
+                lag: reading.lag,
             },
         );
     }
 
     /// Processes buffered messages one at a time, for as long as the
     /// consumer runs: each is recorded processed, then handed to `finish`
-    /// (to commit or acknowledge it). `read_all` says whether the
-    /// consumer's reads have found nothing new.
-    pub(crate) async fn process<F, Fut>(&self, read_all: impl Fn() -> bool, finish: F)
+    /// (to commit or acknowledge it). `reading` says how far the
+    /// consumer's reads have got.
+    pub(crate) async fn process<F, Fut>(&self, reading: impl Fn() -> Reading, finish: F)
     where
         F: Fn(T) -> Fut,
         Fut: Future<Output = ()>,
@@ -111,14 +126,15 @@ impl<T: Received> Application<T> {
                 continue;
             };
             self.processing.set(true);
-            self.publish(read_all());
+            self.publish(reading());
             self.changed.notify_waiters();
             tokio::time::sleep(self.processing_time).await;
             self.history
                 .record(&self.host, EventKind::Processed { msg: item.msg() });
+            self.processed.set(self.processed.get() + 1);
             finish(item).await;
             self.processing.set(false);
-            self.publish(read_all());
+            self.publish(reading());
         }
     }
 }

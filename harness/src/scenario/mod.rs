@@ -29,7 +29,7 @@ pub mod writer;
 
 pub use discover::discover;
 pub use error::ScenarioError;
-pub use model::{dest_names, Expect, Network, Scenario, System, SYSTEMS};
+pub use model::{dest_names, Drain, Expect, Network, Scenario, System, SYSTEMS};
 pub use parse::{load, parse};
 pub use schema::schema;
 pub use starter::starter;

@@ -35,6 +35,51 @@ impl Expect {
     }
 }
 
+/// How the final drain decides that it is over.
+///
+/// Either way it ends, drained, once every client has been done for a
+/// quiet second. What differs is when it gives up: a run that gives up
+/// while consumers could still read messages is inconclusive, since the
+/// messages they had not reached were not shown lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drain {
+    /// `drain = "<duration>"`: gives up at this deadline after the heal,
+    /// whatever consumers still had to read.
+    Fixed(Duration),
+    /// The default (`drain = "auto"`, or no `drain` key): keeps draining
+    /// while consumers make progress, so a consumer that lags its producers
+    /// is given the time to catch up. Gives up once no consumer has
+    /// processed a message for [`Drain::STALL`], or at [`Drain::cap`].
+    FollowBacklog,
+}
+
+impl Drain {
+    /// How long a following drain waits for a consumer to process another
+    /// message.
+    pub const STALL: Duration = Duration::from_secs(30);
+
+    /// The longest a drain may last after the heal of a run whose faulty
+    /// phase took `duration`: a fixed drain's own deadline, or for a
+    /// following drain ten times `duration`, and at least [`Drain::STALL`].
+    /// It follows `duration`, so a scenario shortened in Rust or by the
+    /// shrinker keeps a proportionate drain.
+    pub fn cap(self, duration: Duration) -> Duration {
+        match self {
+            Drain::Fixed(deadline) => deadline,
+            Drain::FollowBacklog => (duration * 10).max(Self::STALL),
+        }
+    }
+
+    /// How long the drain goes on without a message processed before it
+    /// gives up, when it follows the backlog.
+    pub fn stall(self) -> Option<Duration> {
+        match self {
+            Drain::Fixed(_) => None,
+            Drain::FollowBacklog => Some(Self::STALL),
+        }
+    }
+}
+
 /// The system under test and its configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub enum System {
@@ -72,8 +117,8 @@ pub struct Scenario {
     pub seeds: Vec<u64>,
     /// Simulated time for the workload and the faults.
     pub duration: Duration,
-    /// The most simulated time the final drain may take.
-    pub drain: Duration,
+    /// When the final drain gives up.
+    pub drain: Drain,
     /// Network latency.
     pub network: Network,
     /// What the clients do.
@@ -87,8 +132,8 @@ pub struct Scenario {
 impl Scenario {
     /// A scenario built in Rust rather than read from a file: `system` with
     /// the default workload and network, seeds 1 to 5, 10 simulated
-    /// seconds, a 30-second drain, no faults, expecting no loss. Adjust the
-    /// public fields from there.
+    /// seconds, a drain that follows the backlog, no faults, expecting no
+    /// loss. Adjust the public fields from there.
     pub fn new(name: &str, system: System) -> Scenario {
         Scenario {
             file: PathBuf::from(format!("{name}.toml")),
@@ -98,7 +143,7 @@ impl Scenario {
             expect: Expect::NoLoss,
             seeds: (1..=5).collect(),
             duration: Duration::from_secs(10),
-            drain: Duration::from_secs(30),
+            drain: Drain::FollowBacklog,
             network: Network::default(),
             workload: Workload::default(),
             faults: Vec::new(),
@@ -134,5 +179,20 @@ pub fn dest_names(system: &System) -> Vec<String> {
             .map(broker_model::log::partition_name)
             .collect(),
         System::Queue(c) => (0..c.queues).map(broker_model::queue::queue_name).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_following_drain_is_capped_at_ten_times_the_run_and_at_least_its_stall() {
+        let secs = Duration::from_secs;
+        assert_eq!(Drain::FollowBacklog.cap(secs(82)), secs(820));
+        assert_eq!(Drain::FollowBacklog.cap(secs(1)), secs(30));
+        assert_eq!(Drain::FollowBacklog.stall(), Some(secs(30)));
+        assert_eq!(Drain::Fixed(secs(10)).cap(secs(82)), secs(10));
+        assert_eq!(Drain::Fixed(secs(10)).stall(), None);
     }
 }

@@ -14,11 +14,11 @@ use serde::de::DeserializeOwned;
 
 use super::error::{ErrAt, ScenarioError};
 use super::log_config::{self, RawLogConfig};
-use super::model::{dest_names, host_names, Expect, Network, Scenario, System, SYSTEMS};
+use super::model::{dest_names, host_names, Drain, Expect, Network, Scenario, System, SYSTEMS};
 use super::queue_config::{self, RawQueueConfig};
 use super::raw::{
-    RawExpect, RawHead, RawScenario, RawWorkload, MAX_CLIENTS, MAX_MESSAGES, MAX_MESSAGE_BYTES,
-    MAX_RATE,
+    RawDrain, RawExpect, RawHead, RawScenario, RawWorkload, MAX_CLIENTS, MAX_MESSAGES,
+    MAX_MESSAGE_BYTES, MAX_RATE,
 };
 use super::spanned::Spanned;
 use super::validate;
@@ -129,10 +129,10 @@ fn finish<C>(
             "`duration` must be above 0".into(),
         ));
     }
-    let drain = raw
-        .drain
-        .as_ref()
-        .map_or(Duration::from_secs(30), |d| d.get_ref().0);
+    let drain = match raw.drain.as_ref().map(Spanned::get_ref) {
+        None | Some(RawDrain::Auto) => Drain::FollowBacklog,
+        Some(RawDrain::Fixed(d)) => Drain::Fixed(d.0),
+    };
 
     let mut network = Network::default();
     if let Some(v) = &raw.network.min_latency {

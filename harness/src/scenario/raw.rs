@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Duration;
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -16,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::model::SYSTEMS;
 use super::spanned::Spanned;
-use crate::duration::SimDuration;
+use crate::duration::{parse_duration, SimDuration};
 use crate::fault::random::KIND_NAMES;
 use crate::fault::trigger::CONDITION_NAMES;
 use crate::fault::ROLE_NAMES;
@@ -58,8 +59,12 @@ pub(crate) struct RawScenario<C> {
     pub seeds: Option<Spanned<RawSeeds>>,
     /// Simulated time of the workload and the faults (default 10s).
     pub duration: Option<Spanned<SimDuration>>,
-    /// The longest the final drain may take, in simulated time (default 30s).
-    pub drain: Option<Spanned<SimDuration>>,
+    /// When the final drain gives up: "auto" (the default) keeps draining
+    /// while consumers make progress, until none has processed a message
+    /// for 30s or for at most ten times `duration`; a duration is a fixed
+    /// deadline. A run whose drain gives up while messages are still
+    /// readable is inconclusive.
+    pub drain: Option<Spanned<RawDrain>>,
     /// Simulated network latency between any two hosts.
     #[serde(default)]
     pub network: RawNetwork,
@@ -120,6 +125,63 @@ pub(crate) enum RawExpect {
     Loss,
     /// No acknowledged message is lost (duplicates are allowed).
     NoLoss,
+}
+
+/// `drain = "auto"` or `drain = "30s"`.
+pub(crate) enum RawDrain {
+    /// Follow the backlog.
+    Auto,
+    /// A fixed deadline.
+    Fixed(SimDuration),
+}
+
+impl<'de> Deserialize<'de> for RawDrain {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawDrain;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"auto\" or a duration such as \"30s\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDrain, E> {
+                if v.trim() == "auto" {
+                    return Ok(RawDrain::Auto);
+                }
+                parse_duration(v)
+                    .map(|d| RawDrain::Fixed(SimDuration(d)))
+                    .map_err(|_| {
+                        E::custom(format!(
+                            "`{v}` is not a drain: write \"auto\" (drain while consumers make progress) or a fixed deadline such as \"30s\""
+                        ))
+                    })
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawDrain, E> {
+                u64::try_from(v)
+                    .map(|ms| RawDrain::Fixed(SimDuration(Duration::from_millis(ms))))
+                    .map_err(|_| E::custom("a drain deadline cannot be negative"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RawDrain {
+    fn schema_name() -> Cow<'static, str> {
+        "Drain".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let deadline = generator.subschema_for::<SimDuration>();
+        json_schema!({
+            "anyOf": [
+                {
+                    "const": "auto",
+                    "description": "Drain while consumers make progress (the default)."
+                },
+                deadline
+            ]
+        })
+    }
 }
 
 /// `seeds = 5` (seeds 1 to 5) or `seeds = [3, 17]`.

@@ -21,7 +21,8 @@ system = "log"
 expect = "no-loss"          # "loss" or "no-loss": what you expect the checker to find
 seeds = 5                   # seeds 1..=5, or a list such as [3, 17]
 duration = "8s"             # simulated time of the workload and the faults
-# drain = "30s"             # the longest final drain
+# drain = "auto"            # the default: drain while consumers make progress (up to
+                            # 10 x duration); a duration such as "30s" is a fixed deadline
 
 [workload]
 producers = 1               # producer-1..
@@ -83,6 +84,7 @@ system = "queue"
 expect = "no-loss"          # "loss" or "no-loss": what you expect the checker to find
 seeds = 5                   # seeds 1..=5, or a list such as [3, 17]
 duration = "6s"             # simulated time of the workload and the faults
+drain = "auto"              # drain while consumers make progress; or a fixed deadline: "30s"
 
 [workload]
 producers = 1               # producer-1.. (publishers)

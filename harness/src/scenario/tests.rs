@@ -126,6 +126,41 @@ fn a_bad_duration_is_explained() {
 }
 
 #[test]
+fn the_drain_follows_the_backlog_unless_a_deadline_is_given() {
+    let with = |line: &str| {
+        parse_str(&GOOD.replace("duration = \"8s\"", &format!("duration = \"8s\"\n{line}")))
+            .unwrap()
+            .drain
+    };
+    assert_eq!(parse_str(GOOD).unwrap().drain, Drain::FollowBacklog);
+    assert_eq!(with("drain = \"auto\""), Drain::FollowBacklog);
+    assert_eq!(
+        with("drain = \"12s\""),
+        Drain::Fixed(Duration::from_secs(12))
+    );
+    assert_eq!(
+        with("drain = 1500"),
+        Drain::Fixed(Duration::from_millis(1500))
+    );
+}
+
+#[test]
+fn a_bad_drain_is_located_and_says_what_is_allowed() {
+    let e = error(&GOOD.replace(
+        "duration = \"8s\"",
+        "duration = \"8s\"\ndrain = \"forever\"",
+    ));
+    assert_eq!((e.line, e.column), (7, 9), "{e}");
+    assert_eq!(e.key.as_deref(), Some("drain"));
+    assert!(
+        e.message.contains("\"auto\"") && e.message.contains("\"30s\""),
+        "{}",
+        e.message
+    );
+    assert!(e.to_string().starts_with("s.toml:7:9: "), "{e}");
+}
+
+#[test]
 fn system_and_expect_must_be_known() {
     let e = error(&GOOD.replace("system = \"log\"", "system = \"pulsar\""));
     assert!(e.message.contains("allowed: `log`"));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use toml::Value;
 
-use super::model::{dest_names, Network, Scenario};
+use super::model::{dest_names, Drain, Network, Scenario};
 use crate::duration::format_duration;
 use crate::fault::random::{Kind, RandomNemesis};
 use crate::fault::{Action, Fault, Selector, Target};
@@ -51,7 +51,11 @@ pub fn write(s: &Scenario) -> String {
     let seeds: Vec<String> = s.seeds.iter().map(u64::to_string).collect();
     let _ = writeln!(w, "seeds = [{}]", seeds.join(", "));
     let _ = writeln!(w, "duration = {}", duration(s.duration));
-    let _ = writeln!(w, "drain = {}", duration(s.drain));
+    let drain = match s.drain {
+        Drain::Fixed(deadline) => duration(deadline),
+        Drain::FollowBacklog => string("auto"),
+    };
+    let _ = writeln!(w, "drain = {drain}");
     if s.network != Network::default() {
         let _ = writeln!(w, "\n[network]");
         let _ = writeln!(w, "min_latency = {}", duration(s.network.min_latency));
@@ -234,6 +238,7 @@ name = "all"
 system = "log"
 expect = "no-loss"
 seeds = [4]
+drain = "45s"
 [network]
 min_latency = "2ms"
 max_latency = "9ms"
@@ -286,7 +291,22 @@ partition = 1
 stop = "5s"
 "#;
         let original = parse(Path::new("x.toml"), text).unwrap();
+        assert_eq!(original.drain, Drain::Fixed(Duration::from_secs(45)));
         let again = parse(Path::new("x.toml"), &write(&original)).unwrap();
         assert_eq!(again, original);
+    }
+
+    #[test]
+    fn a_drain_that_follows_the_backlog_round_trips_as_auto() {
+        let mut s = crate::scenario::Scenario::new(
+            "auto",
+            crate::scenario::System::Log(Default::default()),
+        );
+        s.duration = Duration::from_secs(3);
+        let text = write(&s);
+        assert!(text.contains("drain = \"auto\"\n"), "{text}");
+        let again = parse(Path::new("auto.toml"), &text).unwrap();
+        assert_eq!(again.drain, Drain::FollowBacklog);
+        assert_eq!(again.drain.cap(again.duration), Duration::from_secs(30));
     }
 }

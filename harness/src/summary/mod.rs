@@ -31,6 +31,7 @@ fn seed_report(run: &RunOutput) -> SeedReport {
         counts: a.counts,
         simulated_ms: run.simulated.as_millis() as u64,
         drained: run.drained,
+        outcome: a.outcome,
         lost: a
             .lost
             .iter()
@@ -44,6 +45,7 @@ fn seed_report(run: &RunOutput) -> SeedReport {
                 },
             })
             .collect(),
+        unconsumed: a.unconsumed.iter().map(ToString::to_string).collect(),
         duplicated: a
             .duplicated
             .iter()
@@ -107,6 +109,7 @@ pub(crate) fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> Scenar
         matches: false,
         totals: reports::Counts::default(),
         seeds_with_loss: Vec::new(),
+        seeds_inconclusive: Vec::new(),
         seeds: runs.iter().map(seed_report).collect(),
         replay: String::new(),
     };
@@ -114,6 +117,7 @@ pub(crate) fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> Scenar
     let replay_seed = report
         .seeds_with_loss
         .first()
+        .or(report.seeds_inconclusive.first())
         .copied()
         .or_else(|| report.seeds.first().map(|s| s.seed))
         .unwrap_or(1);

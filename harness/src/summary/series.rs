@@ -1,4 +1,5 @@
-//! Client throughput and latency over simulated time, for a run's plot.
+//! Client throughput and latency over simulated time, and the consumers'
+//! backlog as the harness sampled it, for a run's plot.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,7 +31,8 @@ pub(super) fn bucket_ms_for(end_us: u64) -> u64 {
 }
 
 /// The client events of `events` in buckets of `bucket_ms`, from time zero
-/// to `end_us`.
+/// to `end_us`, each bucket with the last backlog sample in or before it
+/// (the drain's end counts as a sample).
 pub(super) fn series(events: &[Event], end_us: u64, bucket_ms: u64) -> Series {
     let bucket_us = bucket_ms.max(1) * 1000;
     let last_at = events.iter().map(|e| e.at_us).max().unwrap_or(0);
@@ -57,8 +59,15 @@ pub(super) fn series(events: &[Event], end_us: u64, bucket_ms: u64) -> Series {
             EventKind::SendFail { .. } => buckets[b].failed += 1,
             EventKind::SendUnknown { .. } => buckets[b].unknown += 1,
             EventKind::Processed { .. } => buckets[b].processed += 1,
+            EventKind::Backlog { messages } => buckets[b].backlog = Some(*messages),
+            EventKind::DrainEnded { readable, .. } => buckets[b].backlog = Some(*readable),
             _ => {}
         }
+    }
+    let mut backlog = None;
+    for bucket in &mut buckets {
+        backlog = bucket.backlog.or(backlog);
+        bucket.backlog = backlog;
     }
     for (bucket, mut l) in buckets.iter_mut().zip(latencies) {
         if l.is_empty() {
@@ -104,6 +113,30 @@ mod tests {
         let b2 = &s.buckets[2];
         assert_eq!((b2.sent, b2.acked, b2.processed), (0, 1, 1));
         assert_eq!(b2.latency_p50_us, None);
+    }
+
+    #[test]
+    fn each_bucket_holds_the_last_backlog_sample_in_or_before_it() {
+        let backlog = |at, messages| ev(at, EventKind::Backlog { messages });
+        let h = vec![
+            ev(10, send(0)),
+            backlog(100, 7),
+            backlog(150, 9),
+            backlog(400, 2),
+            ev(
+                450,
+                EventKind::DrainEnded {
+                    drained: false,
+                    readable: 1,
+                },
+            ),
+        ];
+        let s = series(&h, 600_000, 100);
+        let got: Vec<Option<u64>> = s.buckets.iter().map(|b| b.backlog).collect();
+        assert_eq!(
+            got,
+            [None, Some(9), Some(9), Some(9), Some(1), Some(1), Some(1)]
+        );
     }
 
     #[test]

@@ -155,6 +155,16 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
         EventKind::Fault { action, .. } => m(Shape::Bar, "k-other", action.clone()),
         EventKind::Heal { .. } => m(Shape::Bar, "k-other", "heal".into()),
         EventKind::Phase { name } => m(Shape::Bar, "k-other", name.clone()),
+        EventKind::Backlog { messages } => m(Shape::Bar, "k-other", format!("backlog {messages}")),
+        EventKind::DrainEnded { drained, readable } => m(
+            Shape::Bar,
+            "k-other",
+            if *drained {
+                "drained".into()
+            } else {
+                format!("drain ended, {readable} readable")
+            },
+        ),
     }
 }
 

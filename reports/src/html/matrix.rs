@@ -5,6 +5,7 @@
 //! loses an acknowledged message under which fault. A cell pools every
 //! scenario that shares its row and column (usually one).
 
+use crate::describe::count;
 use crate::document::{Report, Verdict};
 
 /// One scenario in a cell, with the anchor of its section.
@@ -25,9 +26,14 @@ pub(crate) struct Cell {
     pub(crate) acknowledged: u64,
     /// Seeds that lost at least one acknowledged message.
     pub(crate) lossy_seeds: usize,
+    /// Seeds whose drain ended with messages still readable.
+    pub(crate) inconclusive_seeds: usize,
+    /// Messages still readable as those seeds' drains ended.
+    pub(crate) readable: u64,
     /// Seeds run.
     pub(crate) seeds: usize,
-    /// `loss` when any scenario here lost a message.
+    /// `loss` when any scenario here lost a message, else `inconclusive`
+    /// when any scenario here was.
     pub(crate) verdict: Verdict,
     /// Whether every scenario here matches its `expect`.
     pub(crate) matches: bool,
@@ -43,6 +49,7 @@ impl Cell {
         let verdict = match self.verdict {
             Verdict::Loss => "cell-loss",
             Verdict::NoLoss => "cell-ok",
+            Verdict::Inconclusive => "cell-unknown",
         };
         if self.matches {
             verdict.to_string()
@@ -56,7 +63,20 @@ impl Cell {
         match self.verdict {
             Verdict::Loss => "loss",
             Verdict::NoLoss => "no loss",
+            Verdict::Inconclusive => "? inconclusive",
         }
+    }
+
+    /// The note on seeds that did not drain, when some did not.
+    pub(crate) fn undrained_text(&self) -> Option<String> {
+        (self.inconclusive_seeds > 0).then(|| {
+            format!(
+                "{} of {} seeds did not drain: {} still readable",
+                self.inconclusive_seeds,
+                self.seeds,
+                count(self.readable)
+            )
+        })
     }
 
     /// The note on expectation: a check mark, or what was expected instead.
@@ -139,6 +159,8 @@ pub(crate) fn build(report: &Report, anchors: &[String]) -> Matrix {
             lost: 0,
             acknowledged: 0,
             lossy_seeds: 0,
+            inconclusive_seeds: 0,
+            readable: 0,
             seeds: 0,
             verdict: Verdict::NoLoss,
             matches: true,
@@ -148,10 +170,14 @@ pub(crate) fn build(report: &Report, anchors: &[String]) -> Matrix {
         cell.lost += s.totals.lost;
         cell.acknowledged += s.totals.acknowledged;
         cell.lossy_seeds += s.seeds_with_loss.len();
+        cell.inconclusive_seeds += s.seeds_inconclusive.len();
+        cell.readable += s.readable();
         cell.seeds += s.seeds.len();
-        if s.verdict == Verdict::Loss {
-            cell.verdict = Verdict::Loss;
-        }
+        cell.verdict = match (cell.verdict, s.verdict) {
+            (Verdict::Loss, _) | (_, Verdict::Loss) => Verdict::Loss,
+            (Verdict::Inconclusive, _) | (_, Verdict::Inconclusive) => Verdict::Inconclusive,
+            _ => Verdict::NoLoss,
+        };
         if !s.matches {
             cell.matches = false;
             cell.expected = Some(s.expect);

@@ -12,7 +12,12 @@ use super::marks::KeyItem;
 use super::matrix::{self, Matrix};
 use super::timeline::{self, Timeline};
 use super::{plot, TIMELINES_PER_SEED};
-use crate::document::{Counts, Report, ScenarioReport, Verdict};
+use crate::describe::count;
+use crate::document::{Counts, Report, ScenarioReport, SeedReport, Verdict};
+
+/// Unconsumed messages of an inconclusive seed listed by id on the page;
+/// `report.json` lists them all.
+const UNCONSUMED_LISTED: usize = 100;
 
 /// One `key = value` setting.
 pub(crate) struct Setting {
@@ -32,6 +37,56 @@ pub(crate) struct SeedRow {
     pub(crate) simulated: String,
     /// Whether the drain finished.
     pub(crate) drained: bool,
+    /// The seed's own verdict.
+    pub(crate) verdict: Verdict,
+    /// Messages still readable as an inconclusive seed's drain ended.
+    pub(crate) readable: u64,
+}
+
+impl SeedRow {
+    /// How the drain ended, in words.
+    pub(crate) fn drain_text(&self) -> String {
+        match (self.drained, self.verdict) {
+            (true, _) => "finished".into(),
+            (false, Verdict::Inconclusive) => {
+                format!("did not drain: {} readable", count(self.readable))
+            }
+            (false, _) => "hit the deadline, nothing left to read".into(),
+        }
+    }
+}
+
+/// An inconclusive seed: its drain ended with messages still readable, so
+/// the acknowledged messages nobody processed are not known lost.
+pub(crate) struct UnconsumedSeed {
+    /// The seed.
+    pub(crate) seed: u64,
+    /// What the `<summary>` says.
+    pub(crate) summary: String,
+    /// The first unconsumed message ids.
+    pub(crate) ids: Vec<String>,
+    /// How many more are in `report.json` only.
+    pub(crate) more: usize,
+}
+
+impl UnconsumedSeed {
+    fn of(seed: &SeedReport) -> Self {
+        UnconsumedSeed {
+            seed: seed.seed,
+            summary: format!(
+                "did not drain: {} still readable; {} acknowledged messages not yet consumed",
+                count(seed.readable()),
+                count(seed.counts.unconsumed)
+            ),
+            ids: seed
+                .unconsumed
+                .iter()
+                .take(UNCONSUMED_LISTED)
+                .cloned()
+                .collect(),
+            more: seed.unconsumed.len().saturating_sub(UNCONSUMED_LISTED),
+        }
+    }
 }
 
 /// One seed's throughput and latency plot.
@@ -104,22 +159,31 @@ pub(crate) struct ScenarioView {
     pub(crate) plots: Vec<PlotView>,
     /// Per-seed lost messages.
     pub(crate) lost: Vec<LostSeed>,
+    /// Seeds that did not drain while messages were still readable.
+    pub(crate) unconsumed: Vec<UnconsumedSeed>,
+    /// Messages still readable as those seeds' drains ended.
+    pub(crate) readable: u64,
 }
 
 impl ScenarioView {
-    /// `loss` or `ok`, for CSS.
+    /// `loss`, `ok` or `unknown`, for CSS.
     pub(crate) fn verdict_class(&self) -> &'static str {
         match self.verdict {
             Verdict::Loss => "loss",
             Verdict::NoLoss => "ok",
+            Verdict::Inconclusive => "unknown",
         }
     }
 
     /// The verdict in words.
-    pub(crate) fn verdict_text(&self) -> &'static str {
+    pub(crate) fn verdict_text(&self) -> String {
         match self.verdict {
-            Verdict::Loss => "loses acknowledged messages",
-            Verdict::NoLoss => "no acknowledged message lost",
+            Verdict::Loss => "loses acknowledged messages".into(),
+            Verdict::NoLoss => "no acknowledged message lost".into(),
+            Verdict::Inconclusive => format!(
+                "? inconclusive: did not drain, {} still readable",
+                count(self.readable)
+            ),
         }
     }
 }
@@ -136,6 +200,8 @@ pub(crate) struct Page {
     pub(crate) run_count: usize,
     /// Scenarios that lost an acknowledged message.
     pub(crate) lossy_count: usize,
+    /// Scenarios whose verdict is inconclusive.
+    pub(crate) inconclusive_count: usize,
     /// Scenarios whose verdict differs from their expectation.
     pub(crate) mismatch_count: usize,
     /// The guarantee matrix.
@@ -177,19 +243,36 @@ fn anchors(report: &Report) -> Vec<String> {
 
 fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
     let first_lossy = s.seeds.iter().position(|seed| !seed.lost.is_empty());
+    let first_plot = first_lossy
+        .or_else(|| {
+            s.seeds
+                .iter()
+                .position(|seed| seed.verdict() == Verdict::Inconclusive)
+        })
+        .unwrap_or(0);
     let plots = s
         .seeds
         .iter()
         .enumerate()
         .map(|(i, seed)| PlotView {
             seed: seed.seed,
-            summary: format!(
-                "{} acknowledged, {} lost, {} duplicated, {} refused or unknown",
-                seed.counts.acknowledged,
-                seed.counts.lost,
-                seed.counts.duplicated,
-                seed.counts.failed + seed.counts.unknown
-            ),
+            summary: match seed.verdict() {
+                Verdict::Inconclusive => format!(
+                    "{} acknowledged, {} not yet consumed (did not drain: {} still readable), {} duplicated, {} refused or unknown",
+                    seed.counts.acknowledged,
+                    seed.counts.unconsumed,
+                    seed.readable(),
+                    seed.counts.duplicated,
+                    seed.counts.failed + seed.counts.unknown
+                ),
+                _ => format!(
+                    "{} acknowledged, {} lost, {} duplicated, {} refused or unknown",
+                    seed.counts.acknowledged,
+                    seed.counts.lost,
+                    seed.counts.duplicated,
+                    seed.counts.failed + seed.counts.unknown
+                ),
+            },
             svg: plot::render(
                 &seed.series,
                 &seed.fault_spans,
@@ -199,7 +282,7 @@ fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
                     s.name, seed.seed
                 ),
             ),
-            open: i == first_lossy.unwrap_or(0),
+            open: i == first_plot,
         })
         .collect();
     let lost = s
@@ -257,11 +340,20 @@ fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
                 counts: seed.counts,
                 simulated: secs(seed.simulated_ms * 1000),
                 drained: seed.drained,
+                verdict: seed.verdict(),
+                readable: seed.readable(),
             })
             .collect(),
         replay: s.replay.clone(),
         plots,
         lost,
+        unconsumed: s
+            .seeds
+            .iter()
+            .filter(|seed| seed.verdict() == Verdict::Inconclusive)
+            .map(UnconsumedSeed::of)
+            .collect(),
+        readable: s.readable(),
     }
 }
 
@@ -276,6 +368,11 @@ pub(crate) fn page(report: &Report) -> Page {
             .scenarios
             .iter()
             .filter(|s| s.verdict == Verdict::Loss)
+            .count(),
+        inconclusive_count: report
+            .scenarios
+            .iter()
+            .filter(|s| s.verdict == Verdict::Inconclusive)
             .count(),
         mismatch_count: report.scenarios.iter().filter(|s| !s.matches).count(),
         matrix: matrix::build(report, &anchors),

@@ -1,7 +1,8 @@
 //! A run's throughput and latency over simulated time, with its faults as
 //! bands, after Jepsen's rate and latency graphs: acknowledgements and
-//! processing per second on top, send-to-acknowledgement latency (log
-//! scale) below, on one time axis.
+//! processing per second on top, then the consumers' backlog (Kafka's
+//! consumer lag plus the queues' `messages_ready`), send-to-acknowledgement
+//! latency (log scale) at the bottom, on one time axis.
 
 use super::faults;
 use super::format::{latency, num, secs, tick_secs, ticks};
@@ -14,6 +15,7 @@ const LEFT: f64 = 76.0;
 const RIGHT: f64 = 24.0;
 const ROW: f64 = 15.0;
 const RATE_H: f64 = 140.0;
+const BACKLOG_H: f64 = 80.0;
 const GAP: f64 = 26.0;
 const LAT_H: f64 = 100.0;
 const AXIS: f64 = 28.0;
@@ -35,7 +37,9 @@ pub(crate) fn render(
     let top = 10.0 + ROW * spans.len() as f64;
     let rate_top = top;
     let rate_bottom = rate_top + RATE_H;
-    let lat_top = rate_bottom + GAP;
+    let backlog = series.buckets.iter().any(|b| b.backlog.is_some());
+    let backlog_panel = backlog.then_some((rate_bottom + GAP, rate_bottom + GAP + BACKLOG_H));
+    let lat_top = backlog_panel.map_or(rate_bottom, |(_, bottom)| bottom) + GAP;
     let lat_bottom = lat_top + LAT_H;
     let height = lat_bottom + AXIS;
     let x = Scale {
@@ -49,10 +53,12 @@ pub(crate) fn render(
 
     let mut svg = Svg::new(WIDTH, height, "plot", label);
 
-    // Fault bands across both panels, labelled above.
+    // Fault bands across every panel, labelled above.
+    let mut areas = vec![(rate_top, rate_bottom)];
+    areas.extend(backlog_panel);
+    areas.push((lat_top, lat_bottom));
     for (row, span) in spans.iter().enumerate() {
         let label_y = ROW * row as f64 + 15.0;
-        let areas = [(rate_top, rate_bottom), (lat_top, lat_bottom)];
         faults::draw(&mut svg, span, &x, &areas, label_y, WIDTH - RIGHT);
     }
 
@@ -85,19 +91,7 @@ pub(crate) fn render(
         .chain(&processed)
         .chain(&failed)
         .fold(1.0f64, |m, v| m.max(*v));
-    let rate_ticks = ticks(0.0, max_rate, 4);
-    let rate_max = rate_ticks
-        .last()
-        .copied()
-        .filter(|t| *t >= max_rate)
-        .unwrap_or_else(|| {
-            let step = if rate_ticks.len() > 1 {
-                rate_ticks[1] - rate_ticks[0]
-            } else {
-                max_rate
-            };
-            (max_rate / step).ceil() * step
-        });
+    let rate_max = round_up(max_rate);
     let y_rate = Scale {
         d0: 0.0,
         d1: rate_max,
@@ -124,6 +118,10 @@ pub(crate) fn render(
                 .map(|(i, v)| Some((mid(i), y_rate.at(*v)))),
         );
         svg.path(&d, &format!("series {class}"));
+    }
+
+    if let Some(panel) = backlog_panel {
+        backlog_panel_draw(&mut svg, series, &x, panel);
     }
 
     // Latency panel, log scale in milliseconds.
@@ -202,8 +200,12 @@ pub(crate) fn render(
             ),
             _ => String::new(),
         };
+        let backlog = b
+            .backlog
+            .map(|n| format!("; {n} still readable"))
+            .unwrap_or_default();
         let tip = format!(
-            "{} – {}: {} sent, {} acknowledged, {} refused, {} unknown, {} processed{lat}",
+            "{} – {}: {} sent, {} acknowledged, {} refused, {} unknown, {} processed{backlog}{lat}",
             secs(start),
             secs(start + bucket_us),
             b.sent,
@@ -223,6 +225,50 @@ pub(crate) fn render(
         svg.end_group();
     }
     svg.finish()
+}
+
+/// The top of an axis from 0 that holds `max`: the next round tick at or
+/// above it.
+fn round_up(max: f64) -> f64 {
+    let t = ticks(0.0, max, 4);
+    t.last().copied().filter(|v| *v >= max).unwrap_or_else(|| {
+        let step = if t.len() > 1 { t[1] - t[0] } else { max };
+        (max / step).ceil() * step
+    })
+}
+
+/// The backlog panel: messages consumers could still read, as sampled,
+/// drawn as steps (a sample holds until the next). It shows a consumer
+/// falling behind the producers, and a drain that ends before it is read.
+fn backlog_panel_draw(svg: &mut Svg, series: &Series, x: &Scale, (top, bottom): (f64, f64)) {
+    let bucket_us = series.bucket_ms.max(1) * 1000;
+    let most = series
+        .buckets
+        .iter()
+        .filter_map(|b| b.backlog)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let y_max = round_up(most);
+    let y = Scale {
+        d0: 0.0,
+        d1: y_max,
+        p0: bottom,
+        p1: top,
+    };
+    panel_axis(
+        svg,
+        ticks(0.0, y_max, 3).into_iter().map(|t| (y.at(t), num(t))),
+        (top, bottom),
+        "backlog",
+    );
+    let steps = series.buckets.iter().enumerate().flat_map(|(i, b)| {
+        let start = (i as u64 * bucket_us) as f64;
+        let end = start + bucket_us as f64;
+        let at = |t: f64| b.backlog.map(|v| (x.at(t), y.at(v as f64)));
+        [at(start), at(end)]
+    });
+    svg.path(&polyline(steps), "series s-backlog");
 }
 
 /// A panel's left axis: a grid line and a label at each `(y, label)`, the
@@ -273,6 +319,10 @@ pub(crate) fn key() -> Vec<KeyItem> {
             text: "refused or unknown per second",
         },
         KeyItem {
+            icon: line("s-backlog"),
+            text: "backlog: messages consumers could still read",
+        },
+        KeyItem {
             icon: line("s-p50"),
             text: "send → ack latency, median",
         },
@@ -286,6 +336,52 @@ pub(crate) fn key() -> Vec<KeyItem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::document::Bucket;
+
+    fn series(backlog: &[Option<u64>]) -> Series {
+        Series {
+            bucket_ms: 100,
+            buckets: backlog
+                .iter()
+                .map(|b| Bucket {
+                    processed: 3,
+                    backlog: *b,
+                    ..Bucket::default()
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_backlog_is_drawn_as_steps_on_its_own_axis() {
+        let svg = render(
+            &series(&[None, Some(0), Some(120), Some(40)]),
+            &[],
+            &[],
+            "plot",
+        );
+        assert!(svg.contains("series s-backlog"), "{svg}");
+        assert!(svg.contains(">backlog</text>"), "{svg}");
+        assert!(svg.contains("120 still readable"), "{svg}");
+        let d = svg
+            .split("d=\"")
+            .find_map(|rest| {
+                rest.split_once("\" class=\"series s-backlog\"")
+                    .map(|(d, _)| d)
+            })
+            .expect("a backlog path");
+        // One level per sampled bucket, held across it: two points each.
+        assert_eq!(d.matches(['M', 'L']).count(), 6, "{d}");
+        assert!(d.starts_with('M'), "{d}");
+    }
+
+    #[test]
+    fn a_series_without_samples_has_no_backlog_panel() {
+        let svg = render(&series(&[None, None]), &[], &[], "plot");
+        assert!(!svg.contains("s-backlog"));
+        assert!(!svg.contains(">backlog</text>"));
+    }
 
     #[test]
     fn decades_read_as_durations() {

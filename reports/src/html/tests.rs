@@ -5,8 +5,8 @@ use broker_model::{Event, EventKind, HostRole, MsgId};
 
 use super::render;
 use crate::document::{
-    Bucket, Counts, FaultSpan, Host, LostMessage, Phase, Report, ScenarioReport, SeedReport,
-    Series, Verdict,
+    Bucket, Counts, FaultSpan, Host, LostMessage, Outcome, Phase, Report, ScenarioReport,
+    SeedReport, Series, Verdict,
 };
 
 pub(super) fn ev(at_ms: u64, host: &str, kind: EventKind) -> Event {
@@ -87,7 +87,9 @@ fn seed(seed: u64, lost_count: u32, leader: &str) -> SeedReport {
         },
         simulated_ms: 6000,
         drained: true,
+        outcome: Outcome::Conclusive,
         lost,
+        unconsumed: Vec::new(),
         duplicated: Vec::new(),
         recovered: Vec::new(),
         unexpected: Vec::new(),
@@ -118,6 +120,7 @@ fn seed(seed: u64, lost_count: u32, leader: &str) -> SeedReport {
                     processed: u32::from(i % 2 == 0),
                     latency_p50_us: Some(2000),
                     latency_max_us: Some(5000 + i * 1000),
+                    backlog: Some(i % 7),
                     ..Bucket::default()
                 })
                 .collect(),
@@ -148,21 +151,7 @@ pub(super) fn scenario(
     seeds: Vec<SeedReport>,
     expect: Verdict,
 ) -> ScenarioReport {
-    let mut totals = Counts::default();
-    for s in &seeds {
-        totals.add(&s.counts);
-    }
-    let seeds_with_loss: Vec<u64> = seeds
-        .iter()
-        .filter(|s| s.counts.lost > 0)
-        .map(|s| s.seed)
-        .collect();
-    let verdict = if seeds_with_loss.is_empty() {
-        Verdict::NoLoss
-    } else {
-        Verdict::Loss
-    };
-    ScenarioReport {
+    let mut s = ScenarioReport {
         name: name.into(),
         file: format!("scenarios/{name}.toml"),
         description:
@@ -176,13 +165,16 @@ pub(super) fn scenario(
         hosts: hosts(),
         duration_ms: 5000,
         expect,
-        verdict,
-        matches: verdict == expect,
-        totals,
-        seeds_with_loss,
+        verdict: Verdict::NoLoss,
+        matches: false,
+        totals: Counts::default(),
+        seeds_with_loss: Vec::new(),
+        seeds_inconclusive: Vec::new(),
         seeds,
         replay: format!("cargo run --release --bin mqsim -- run scenarios/{name}.toml --seed 1"),
-    }
+    };
+    s.recompute();
+    s
 }
 
 fn report() -> Report {
@@ -297,4 +289,95 @@ fn scenarios_sharing_configuration_and_fault_share_a_matrix_cell() {
     assert!(matrix.contains("<strong>8</strong> / 60 lost"));
     assert!(matrix.contains("cell-loss cell-mismatch"));
     assert!(matrix.contains("✗ expected no-loss"));
+}
+
+/// A seed whose drain ended with 5,900 messages still readable and 5,912
+/// acknowledged messages not yet processed.
+fn undrained(n: u64) -> SeedReport {
+    let mut s = seed(n, 0, "broker-1");
+    s.drained = false;
+    s.outcome = Outcome::Inconclusive { readable: 5900 };
+    s.counts.acknowledged = 16000;
+    s.counts.unconsumed = 5912;
+    s.unconsumed = (0..5912)
+        .map(|i| MsgId::new(1, 10_088 + i).to_string())
+        .collect();
+    s
+}
+
+fn inconclusive_report() -> Report {
+    let mut r = Report::new();
+    r.scenarios.push(scenario(
+        "lagging-consumer",
+        "log · acks=all · RF=3",
+        vec![seed(1, 0, "broker-1"), undrained(2)],
+        Verdict::NoLoss,
+    ));
+    r
+}
+
+#[test]
+fn an_inconclusive_scenario_is_marked_as_such_and_lists_nothing_as_lost() {
+    let html = render(&inconclusive_report());
+    assert!(
+        html.contains("badge big badge-unknown"),
+        "no inconclusive badge"
+    );
+    assert!(html.contains("? inconclusive: did not drain, 5,900 still readable"));
+    assert!(html.contains("pill pill-unknown"));
+    assert!(html.contains("class=\"toc-unknown\""));
+    assert!(
+        html.contains(
+            "seed 2: did not drain: 5,900 still readable; 5,912 acknowledged messages not yet consumed"
+        ),
+        "the seed's section does not say it did not drain"
+    );
+    assert!(!html.contains("acknowledged messages lost</summary>"));
+    assert!(!html.contains("<h3>Lost messages</h3>"));
+    assert!(!html.contains("badge-loss\"") && !html.contains("badge-ok\""));
+    // The first 100 unconsumed ids are listed, the rest counted.
+    assert!(html.contains("<code>p1-10088</code>"));
+    assert!(!html.contains("<code>p1-10188</code>"));
+    assert!(html.contains("… and 5812 more in <code>report.json</code>"));
+    // An inconclusive verdict never matches, whatever was expected.
+    assert!(html.contains("badge big badge-mismatch"));
+}
+
+#[test]
+fn the_matrix_marks_an_inconclusive_cell_apart_from_loss_and_no_loss() {
+    let html = render(&inconclusive_report());
+    let matrix = &html[html.find("id=\"guarantee-matrix\"").unwrap()..];
+    let matrix = &matrix[..matrix.find("</table>").unwrap()];
+    assert!(
+        matrix.contains("cell cell-unknown cell-mismatch"),
+        "{matrix}"
+    );
+    assert!(matrix.contains("? inconclusive"));
+    assert!(matrix.contains("1 of 2 seeds did not drain: 5,900 still readable"));
+    assert!(matrix.contains("<strong>0</strong> / 16020 lost"));
+
+    // A loss in the same cell outweighs the inconclusive seed.
+    let mut r = inconclusive_report();
+    r.scenarios.push(scenario(
+        "lagging-and-losing",
+        "log · acks=all · RF=3",
+        vec![seed(3, 2, "broker-1")],
+        Verdict::Loss,
+    ));
+    let html = render(&r);
+    let matrix = &html[html.find("id=\"guarantee-matrix\"").unwrap()..];
+    let matrix = &matrix[..matrix.find("</table>").unwrap()];
+    assert!(matrix.contains("cell cell-loss cell-mismatch"), "{matrix}");
+}
+
+#[test]
+fn every_plot_draws_the_backlog() {
+    let html = render(&report());
+    let drawn = html
+        .split("<path ")
+        .skip(1)
+        .filter(|p| p.split("/>").next().unwrap_or("").contains("s-backlog"))
+        .count();
+    assert_eq!(drawn, 3, "one backlog line per plot");
+    assert!(html.contains("backlog: messages consumers could still read"));
 }

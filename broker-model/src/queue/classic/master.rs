@@ -70,10 +70,15 @@ impl ClassicQueue {
 
     /// As master, closes consumer connections silent for `timeout`.
     pub(super) fn expire_master(&self, timeout: Duration) -> Vec<Dropped> {
-        match &mut self.state.borrow_mut().role {
-            Role::Master(m) => m.fifo.expire(now(), timeout),
-            _ => Vec::new(),
+        let mut st = self.state.borrow_mut();
+        let Role::Master(m) = &mut st.role else {
+            return Vec::new();
+        };
+        let dropped = m.fifo.expire(now(), timeout);
+        if !dropped.is_empty() {
+            self.report_view(&st);
         }
+        dropped
     }
 
     /// Takes a message in as master.

@@ -198,6 +198,7 @@ impl ClassicState {
                     0
                 },
                 in_sync: true,
+                ready: m.fifo.ready(),
             },
             other => ReplicaView {
                 leader: false,
@@ -218,6 +219,7 @@ impl ClassicState {
                     }
                     _ => true,
                 },
+                ready: 0,
             },
         })
     }

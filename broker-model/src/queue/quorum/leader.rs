@@ -74,6 +74,7 @@ impl QuorumQueue {
         let remaining = fifo.remaining_for(&sub.consumer);
         let seqs = poll.removed.iter().map(|(s, _)| *s).collect();
         self.settle(&mut st, seqs);
+        self.report_view(&st);
         Ok((poll, remaining))
     }
 
@@ -92,10 +93,15 @@ impl QuorumQueue {
 
     /// As leader, closes consumer connections silent for `timeout`.
     pub(super) fn expire_leader(&self, timeout: Duration) -> Vec<Dropped> {
-        match &mut self.state.borrow_mut().fifo {
-            Some(f) => f.expire(now(), timeout),
-            None => Vec::new(),
+        let mut st = self.state.borrow_mut();
+        let Some(fifo) = &mut st.fifo else {
+            return Vec::new();
+        };
+        let dropped = fifo.expire(now(), timeout);
+        if !dropped.is_empty() {
+            self.report_view(&st);
         }
+        dropped
     }
 
     /// Waits until the entry at `index`, proposed in `term`, is committed.

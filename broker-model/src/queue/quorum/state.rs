@@ -94,6 +94,7 @@ impl QuorumState {
                 0
             },
             in_sync: leader || r.last_index() >= r.commit,
+            ready: self.fifo.as_ref().map_or(0, Fifo::ready),
         })
     }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::output::{out, print_header, print_line};
-use crate::run::{write_report, Outputs};
+use crate::run::{conclude, write_report, Outputs};
 
 /// Merges `inputs` and writes the result as `run` would.
 pub fn merge(inputs: &[PathBuf], outputs: &Outputs) -> ExitCode {
@@ -30,9 +30,5 @@ pub fn merge(inputs: &[PathBuf], outputs: &Outputs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    if merged.all_match() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    conclude(&merged)
 }

@@ -1,7 +1,8 @@
 //! What `mqsim` prints: the summary table, lost messages' trails, and the
 //! helper that keeps `mqsim run | head` from panicking on a closed pipe.
 
-use reports::ScenarioReport;
+use reports::describe::{count, undrained};
+use reports::{ScenarioReport, Verdict};
 
 /// Prints a line to stdout, ignoring a closed pipe (`mqsim run | head`).
 macro_rules! out {
@@ -18,7 +19,9 @@ const TRAILS_SHOWN: usize = 10;
 /// One row of the summary table.
 fn print_row(cells: [&dyn std::fmt::Display; 8]) {
     let [mark, name, seeds, acked, lost, dup, verdict, expect] = cells;
-    out!("{mark:<6} {name:<34} {seeds:>5} {acked:>8} {lost:>6} {dup:>6}  {verdict:<8} {expect:<8}");
+    out!(
+        "{mark:<6} {name:<34} {seeds:>5} {acked:>8} {lost:>6} {dup:>6}  {verdict:<12} {expect:<8}"
+    );
 }
 
 /// The header of the summary table.
@@ -35,10 +38,16 @@ pub fn print_header() {
     ]);
 }
 
-/// One scenario's line of the summary table.
+/// One scenario's line of the summary table; an inconclusive scenario's
+/// is followed by what it left undecided.
 pub fn print_line(r: &ScenarioReport) {
+    let mark = match (r.verdict, r.matches) {
+        (Verdict::Inconclusive, _) => "?",
+        (_, true) => "ok",
+        (_, false) => "FAIL",
+    };
     print_row([
-        &if r.matches { "ok" } else { "FAIL" },
+        &mark,
         &r.name,
         &r.seeds.len(),
         &r.totals.acknowledged,
@@ -47,13 +56,26 @@ pub fn print_line(r: &ScenarioReport) {
         &r.verdict.name(),
         &r.expect.name(),
     ]);
+    if r.verdict == Verdict::Inconclusive {
+        out!("       inconclusive: {}", undrained(r));
+    }
 }
 
 /// The faults of every seed and the trail of (the first) lost messages.
 pub fn print_trails(r: &ScenarioReport) {
     for seed in &r.seeds {
-        if !seed.drained {
-            out!("       seed {}: the final drain did not finish", seed.seed);
+        if seed.verdict() == Verdict::Inconclusive {
+            out!(
+                "       seed {}: did not drain: {} still readable; {} acknowledged messages not yet consumed (not counted as lost)",
+                seed.seed,
+                count(seed.readable()),
+                count(seed.counts.unconsumed)
+            );
+        } else if !seed.drained {
+            out!(
+                "       seed {}: the final drain did not finish, with nothing left to read",
+                seed.seed
+            );
         }
         for f in &seed.faults {
             out!(

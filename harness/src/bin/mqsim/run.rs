@@ -133,7 +133,7 @@ pub fn run(
         }
         if matches!(choice, SeedChoice::Replay(_)) {
             print_trails(&r);
-        } else if r.verdict == reports::Verdict::Loss {
+        } else if r.verdict != reports::Verdict::NoLoss {
             progress.suspend(|| out!("       replay: {}", r.replay));
         }
         if let (Some((dir, budget)), Some(seed)) = (&outputs.shrunk, r.seeds_with_loss.first()) {
@@ -151,20 +151,34 @@ pub fn run(
             return ExitCode::from(2);
         }
     }
+    conclude(&report)
+}
+
+/// The closing line, and the exit code: 0 only when every scenario matches
+/// its expectation, which an inconclusive one never does.
+pub fn conclude(report: &Report) -> ExitCode {
     let mismatches = report.scenarios.iter().filter(|s| !s.matches).count();
+    let inconclusive = report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == reports::Verdict::Inconclusive)
+        .count();
     if mismatches == 0 {
         out!(
             "all {} scenarios match their expectation",
             report.scenarios.len()
         );
-        ExitCode::SUCCESS
-    } else {
-        out!(
-            "{mismatches} of {} scenarios do not match their expectation",
-            report.scenarios.len()
-        );
-        ExitCode::from(1)
+        return ExitCode::SUCCESS;
     }
+    let undecided = match inconclusive {
+        0 => String::new(),
+        n => format!(" ({n} inconclusive: a drain ended with messages still readable)"),
+    };
+    out!(
+        "{mismatches} of {} scenarios do not match their expectation{undecided}",
+        report.scenarios.len()
+    );
+    ExitCode::from(1)
 }
 
 /// Shrinks a losing seed of `s` and writes the reproducer into `dir`.

@@ -255,6 +255,7 @@ fn what_the_parser_refuses_the_schema_flags() {
             "$.duration:",
         ),
         (log, "system = \"log\"", "system = \"pulsar\"", "$.system:"),
+        (queue, "drain = \"auto\"", "drain = \"forever\"", "$.drain:"),
         (queue, "nodes = 3", "acks = 1", "$.config: unknown key acks"),
         (
             queue,

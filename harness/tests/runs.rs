@@ -366,3 +366,73 @@ fn the_default_drain_waits_for_a_lagging_consumer_to_catch_up() {
         run.events.last()
     );
 }
+
+/// With `auto.offset.reset = "none"`, a consumer without a valid position
+/// (here a new group, with no committed offset) stops with an error instead
+/// of skipping: the run cannot drain, so it is inconclusive with the
+/// retained messages still readable, and never a silent loss.
+#[test]
+fn offset_reset_none_stops_the_consumer_instead_of_skipping() {
+    let mut s = scenario::load(&bundled("log-retention-slow-consumer")).unwrap();
+    let scenario::System::Log(config) = &mut s.system else {
+        panic!("a log scenario")
+    };
+    config.auto_offset_reset = broker_model::log::OffsetReset::None;
+    s.drain = scenario::Drain::Fixed(std::time::Duration::from_secs(5));
+    let run = runner::run(&s, 1).unwrap();
+    let stopped = run
+        .events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::OffsetReset { to: None, .. }));
+    assert!(stopped, "the consumer reported that it has no valid offset");
+    assert!(run.analysis.lost.is_empty(), "{:?}", run.analysis.lost);
+    assert!(
+        matches!(
+            run.analysis.outcome,
+            reports::Outcome::Inconclusive { readable } if readable > 0
+        ),
+        "{:?}",
+        run.analysis.outcome
+    );
+    assert!(run
+        .events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Drop { .. })));
+}
+
+/// Every message `log-retention-slow-consumer` loses was deleted by
+/// retention on the leader before the consumer read it, and the consumer
+/// moved past it by resetting its offset.
+#[test]
+fn retention_loss_is_a_deleted_segment_the_consumer_skipped() {
+    let s = scenario::load(&bundled("log-retention-slow-consumer")).unwrap();
+    let run = runner::run(&s, 1).unwrap();
+    assert!(!run.analysis.lost.is_empty(), "the scenario loses messages");
+    assert!(run.events.iter().any(|e| matches!(
+        e.kind,
+        EventKind::OffsetReset {
+            from: Some(_),
+            to: Some(_),
+            ..
+        }
+    )));
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        let dropped = trail.iter().any(|e| {
+            matches!(
+                e.kind,
+                EventKind::Drop {
+                    reason: broker_model::DropReason::Retention,
+                    ..
+                }
+            )
+        });
+        assert!(dropped, "{id} was deleted by retention: {trail:#?}");
+        assert!(
+            !trail
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::Receive { .. })),
+            "{id} was never received"
+        );
+    }
+}

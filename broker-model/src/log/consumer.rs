@@ -30,6 +30,9 @@ struct Position {
     /// The high watermark the last fetch reported, if any fetch has
     /// answered since the consumer started.
     high_watermark: Option<u64>,
+    /// `auto.offset.reset = "none"` found no valid position: the consumer
+    /// reads nothing more here, and only watches what is left to read.
+    stopped: bool,
 }
 
 impl Position {
@@ -93,21 +96,20 @@ pub(crate) async fn run(ctx: Context, index: u32) -> turmoil::Result {
         app,
     });
     consumer.publish();
-    let mut reading = Vec::new();
     for p in &assigned {
-        let Some(next) = consumer.initial_position(*p).await else {
-            continue;
-        };
-        consumer.positions.borrow_mut().insert(
-            *p,
-            Position {
+        let position = match consumer.initial_position(*p).await {
+            Some(next) => Position {
                 next,
                 ..Position::default()
             },
-        );
-        reading.push(*p);
+            None => Position {
+                stopped: true,
+                ..Position::default()
+            },
+        };
+        consumer.positions.borrow_mut().insert(*p, position);
     }
-    for p in reading {
+    for p in assigned {
         tokio::task::spawn_local(Rc::clone(&consumer).poll(p));
     }
     if consumer.client.ctx.config.enable_auto_commit {
@@ -213,6 +215,9 @@ impl Consumer {
         let config = self.ctx().config.clone();
         let room = config.max_poll_records as usize;
         loop {
+            if self.positions.borrow()[&p].stopped {
+                return self.watch_stopped(p).await;
+            }
             let notified = self.app.changed();
             let queued = self.app.queued();
             if queued >= room {
@@ -238,7 +243,12 @@ impl Consumer {
                         OffsetReset::Latest => end,
                         OffsetReset::None => {
                             self.record_reset(p, Some(offset), None);
-                            return;
+                            self.positions
+                                .borrow_mut()
+                                .get_mut(&p)
+                                .expect("assigned")
+                                .stopped = true;
+                            continue;
                         }
                     };
                     // Kafka resets silently when asked to start from the
@@ -258,6 +268,34 @@ impl Consumer {
                 }
                 Err(_) => tokio::time::sleep(config.retry_backoff).await,
             }
+        }
+    }
+
+    /// Keeps the lag of a partition the consumer stopped reading current,
+    /// as a monitoring tool reading the log's offsets would: what is still
+    /// readable, from the log start to the high watermark.
+    async fn watch_stopped(&self, p: PartitionId) {
+        let config = self.ctx().config.clone();
+        loop {
+            let req = Request::ListOffsets { partition: p };
+            match self
+                .client
+                .call_leader(p, req, config.request_timeout)
+                .await
+            {
+                Ok(Reply::ListOffsets(Ok((start, end)))) => {
+                    {
+                        let mut positions = self.positions.borrow_mut();
+                        let pos = positions.get_mut(&p).expect("assigned");
+                        pos.next = pos.next.max(start);
+                        pos.high_watermark = Some(end);
+                    }
+                    self.publish();
+                }
+                Ok(_) => self.client.forget_leader(p),
+                Err(_) => {}
+            }
+            tokio::time::sleep(config.fetch_max_wait).await;
         }
     }
 

@@ -192,6 +192,24 @@ mod tests {
     }
 
     #[test]
+    fn a_replayed_log_start_drops_what_retention_deleted() {
+        let mut replicas = replicas();
+        let entries = vec![
+            append(0, 0, 0),
+            append(0, 1, 1),
+            append(0, 2, 2),
+            Entry::StartAt {
+                partition: 0,
+                offset: 2,
+            },
+            append(0, 3, 3),
+        ];
+        replay(&mut replicas, entries);
+        assert_eq!(replicas[&0].log_start, 2);
+        assert_eq!(replicas[&0].log, vec![record(2, 2), record(3, 3)]);
+    }
+
+    #[test]
     fn appends_that_do_not_continue_the_log_or_name_a_foreign_partition_are_skipped() {
         let mut replicas = replicas();
         let entries = vec![

@@ -145,7 +145,7 @@ async fn handle(broker: Rc<Broker>, req: Incoming<Request>) {
             Some(Reply::OffsetFetch(broker.fetch_offset(&group, partition)))
         }
         Request::ListOffsets { partition } => Some(Reply::ListOffsets(
-            broker.with_leader(partition, |r| (0, r.high_watermark)),
+            broker.with_leader(partition, |r| (r.log_start, r.high_watermark)),
         )),
         Request::Heartbeat { .. } | Request::AlterIsr { .. } => None,
     };

@@ -6,11 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::history::MsgId;
+use crate::history::{DropReason, MsgId};
 use crate::observe::ReplicaView;
 use crate::queue::classic::membership::{self, Mirrors};
 use crate::queue::config::{Promote, QueueConfig, QueueType};
 use crate::queue::fifo::Fifo;
+use crate::queue::limits::Lease;
 use crate::queue::protocol::{Location, MemberInfo, NodeId, Op, QueueId, QueueStatus, Stored};
 use crate::queue::store::Entry;
 
@@ -25,6 +26,8 @@ pub(crate) struct Master {
     pub(crate) confirmed: u64,
     /// The end of the changes sent to at least one mirror.
     pub(crate) sent_ops: u64,
+    /// When the queue was last used, for `expires`.
+    pub(crate) lease: Lease,
 }
 
 /// A mirror's state of its queue (the messages are in `held`).
@@ -93,6 +96,8 @@ pub(crate) struct Applied {
     pub(crate) journal: Vec<Entry>,
     /// Whether an enqueue was journaled (and must be fsynced).
     pub(crate) journaled_enqueue: bool,
+    /// What the master's limits dropped, and why, in order.
+    pub(crate) dropped: Vec<(DropReason, Vec<(u64, Stored)>)>,
 }
 
 impl ClassicState {
@@ -286,22 +291,38 @@ impl ClassicState {
                     }
                 }
                 Op::Remove { seqs } => {
-                    let mut on_disk = Vec::new();
-                    for s in seqs {
-                        if self.held.remove(s).is_some_and(|m| m.persistent) {
-                            on_disk.push(*s);
-                        }
-                    }
-                    if durable && !on_disk.is_empty() {
-                        out.journal.push(Entry::Remove {
-                            queue: q,
-                            seqs: on_disk,
-                        });
+                    self.remove(seqs, &mut out.journal);
+                }
+                Op::Drop { seqs, reason } => {
+                    let removed = self.remove(seqs, &mut out.journal);
+                    if !removed.is_empty() {
+                        out.dropped.push((*reason, removed));
                     }
                 }
             }
         }
         out
+    }
+
+    /// Removes `seqs` from this mirror's copy, journaling the removal of
+    /// persistent messages of a durable queue; returns what it held.
+    fn remove(&mut self, seqs: &[u64], journal: &mut Vec<Entry>) -> Vec<(u64, Stored)> {
+        let removed: Vec<(u64, Stored)> = seqs
+            .iter()
+            .filter_map(|s| self.held.remove(s).map(|m| (*s, m)))
+            .collect();
+        let on_disk: Vec<u64> = removed
+            .iter()
+            .filter(|(_, m)| m.persistent)
+            .map(|(s, _)| *s)
+            .collect();
+        if self.durable && !on_disk.is_empty() {
+            journal.push(Entry::Remove {
+                queue: self.q,
+                seqs: on_disk,
+            });
+        }
+        removed
     }
 }
 
@@ -356,6 +377,7 @@ pub(super) mod tests {
             msg: MsgId::new(1, seq),
             persistent,
             redelivered: false,
+            enqueued_us: 0,
         }
     }
 
@@ -448,6 +470,26 @@ pub(super) mod tests {
             [Entry::Enqueue { seq: 6, .. }, Entry::Remove { seqs, .. }] if seqs == &[6]
         ));
         assert!(st.held.is_empty());
+    }
+
+    #[test]
+    fn a_mirror_drops_what_its_masters_limits_dropped_and_says_why() {
+        let mut st = mirror(2, 1, Some(Vec::new()));
+        st.held = [(0, stored(0, true)), (1, stored(1, false))].into();
+        let applied = st.apply(&[Op::Drop {
+            seqs: vec![0, 1, 7],
+            reason: DropReason::Overflow,
+        }]);
+        let [(reason, dropped)] = applied.dropped.as_slice() else {
+            panic!("one drop: {:?}", applied.dropped);
+        };
+        assert_eq!(*reason, DropReason::Overflow);
+        assert_eq!(dropped.len(), 2, "position 7 was never held");
+        assert!(st.held.is_empty());
+        assert!(matches!(
+            applied.journal.as_slice(),
+            [Entry::Remove { seqs, .. }] if seqs == &[0]
+        ));
     }
 
     #[test]

@@ -148,3 +148,54 @@ fn an_unused_queue_is_deleted_with_its_messages_and_later_publishes_route_nowher
     }
     assert!(in_queue > 0 && unroutable > 0, "{in_queue} {unroutable}");
 }
+
+/// A failover after drop-head dropped messages does not bring them back:
+/// what a mirror applied from its master's change list, or a quorum
+/// member from a committed drop command, is gone from the replica that
+/// takes over, and no consumer receives it afterwards.
+#[test]
+fn a_failover_does_not_resurrect_what_the_replicas_dropped() {
+    let text = std::fs::read_to_string(bundled("queue-max-length-drop-head")).unwrap();
+    let crash = "\n[[faults]]\nat = \"2s\"\naction = \"crash\"\ntarget = \"leader\"\nrestart_after = \"1s\"\n";
+    let quorum = text
+        .replace("queue_type = \"mirrored\"", "queue_type = \"quorum\"")
+        .replace("ha-mode = \"exactly\"\nha-params = 2\n", "");
+    for text in [text.clone(), quorum] {
+        let s = scenario::parse(Path::new("crash.toml"), &format!("{text}{crash}")).unwrap();
+        let run = runner::run(&s, 1).unwrap();
+        assert!(
+            run.events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::Fault { .. })),
+            "the leader crashed"
+        );
+        let mut dropped_on: std::collections::BTreeMap<MsgId, (u64, usize)> = Default::default();
+        for e in &run.events {
+            if let EventKind::Drop {
+                reason: DropReason::Overflow,
+                msgs,
+                ..
+            } = &e.kind
+            {
+                for m in msgs {
+                    let entry = dropped_on.entry(*m).or_insert((e.at_us, 0));
+                    entry.1 += 1;
+                }
+            }
+        }
+        assert!(
+            dropped_on.values().any(|(_, n)| *n >= 2),
+            "replicas dropped"
+        );
+        for e in &run.events {
+            if let EventKind::Receive { msg, .. } = e.kind {
+                if let Some((at, nodes)) = dropped_on.get(&msg) {
+                    assert!(
+                        *nodes < 2 || e.at_us < *at,
+                        "{msg} was received after two replicas dropped it"
+                    );
+                }
+            }
+        }
+    }
+}

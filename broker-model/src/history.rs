@@ -92,6 +92,15 @@ impl Event {
 pub enum DropReason {
     /// `retention.ms` or `retention.bytes` deleted the segment holding them.
     Retention,
+    /// A queue's `max-length` or `max-length-bytes` was reached: with
+    /// `overflow = drop-head` the oldest ready messages made room, with
+    /// `reject-publish` the new message was refused.
+    Overflow,
+    /// They stayed in the queue longer than its `message-ttl`.
+    Expired,
+    /// Their queue went unused for its `expires` and was deleted, or they
+    /// were published to it after that.
+    QueueExpired,
 }
 
 impl DropReason {
@@ -99,6 +108,9 @@ impl DropReason {
     pub fn name(self) -> &'static str {
         match self {
             DropReason::Retention => "retention",
+            DropReason::Overflow => "overflow",
+            DropReason::Expired => "expired",
+            DropReason::QueueExpired => "queue_expired",
         }
     }
 }

@@ -436,3 +436,55 @@ fn retention_loss_is_a_deleted_segment_the_consumer_skipped() {
         );
     }
 }
+
+/// Every message `queue-max-length-drop-head` loses, and the same
+/// scenario with a classic and a quorum queue, was dropped by the length
+/// limit before anyone received it, and by every node that held it: the
+/// mirror drops what its master dropped, a quorum member what the leader's
+/// committed drop command names.
+#[test]
+fn drop_head_loss_is_an_overflow_drop_on_every_node_holding_the_message() {
+    use broker_model::queue::QueueType;
+    for queue_type in [QueueType::Mirrored, QueueType::Classic, QueueType::Quorum] {
+        let mut s = scenario::load(&bundled("queue-max-length-drop-head")).unwrap();
+        let scenario::System::Queue(config) = &mut s.system else {
+            panic!("a queue scenario")
+        };
+        config.queue_type = queue_type;
+        let run = runner::run(&s, 1).unwrap();
+        assert!(
+            !run.analysis.lost.is_empty(),
+            "{queue_type:?} loses messages"
+        );
+        for id in &run.analysis.lost {
+            let trail = harness::checker::trail(&run.events, *id);
+            let overflow = |e: &&broker_model::Event| {
+                matches!(
+                    e.kind,
+                    EventKind::Drop {
+                        reason: broker_model::DropReason::Overflow,
+                        ..
+                    }
+                )
+            };
+            let holders: Vec<&str> = trail
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::Append { .. }))
+                .map(|e| e.host.as_str())
+                .collect();
+            assert!(!holders.is_empty(), "{id} was stored: {trail:#?}");
+            for host in holders {
+                assert!(
+                    trail.iter().filter(overflow).any(|e| e.host == host),
+                    "{queue_type:?}: {host} dropped {id}: {trail:#?}"
+                );
+            }
+            assert!(
+                !trail
+                    .iter()
+                    .any(|e| matches!(e.kind, EventKind::Receive { .. })),
+                "{queue_type:?}: {id} was never received"
+            );
+        }
+    }
+}

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::deploy::HostContext;
 use crate::disk::Writeback;
+use crate::queue::limits::Limits;
 
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +137,9 @@ pub struct QueueConfig {
     pub ha_promote_on_shutdown: Promote,
     /// `x-quorum-initial-group-size` (quorum queues); `None` is every node.
     pub quorum_group_size: Option<u32>,
+    /// `max-length`, `max-length-bytes`, `overflow`, `message-ttl` and
+    /// `expires` (policy keys), the same for every queue.
+    pub limits: Limits,
     /// The nodes' kernels: `vm.dirty_writeback_centisecs` and
     /// `vm.dirty_expire_centisecs`.
     pub writeback: Writeback,
@@ -164,6 +168,7 @@ impl Default for QueueConfig {
             ha_promote_on_failure: Promote::Always,
             ha_promote_on_shutdown: Promote::WhenSynced,
             quorum_group_size: None,
+            limits: Limits::default(),
             writeback: Writeback::default(),
         }
     }

@@ -312,6 +312,37 @@ impl Fifo {
         self.ready.len() as u64 + self.unacked(Some(id))
     }
 
+    /// The oldest ready message, which RabbitMQ calls the head of the
+    /// queue: the next to be delivered, and the first to be dropped or to
+    /// expire.
+    pub(crate) fn head(&self) -> Option<&Stored> {
+        self.ready.values().next()
+    }
+
+    /// Removes the `n` oldest ready messages, returning them.
+    pub(crate) fn drop_head(&mut self, n: u64) -> Vec<(u64, Stored)> {
+        (0..n).map_while(|_| self.ready.pop_first()).collect()
+    }
+
+    /// Removes ready messages from the head for as long as `gone` says so,
+    /// stopping at the first it does not, returning them.
+    pub(crate) fn drop_head_while(&mut self, gone: impl Fn(&Stored) -> bool) -> Vec<(u64, Stored)> {
+        let mut out = Vec::new();
+        while let Some(entry) = self.ready.first_entry() {
+            if !gone(entry.get()) {
+                break;
+            }
+            let (seq, stored) = entry.remove_entry();
+            out.push((seq, stored));
+        }
+        out
+    }
+
+    /// Whether any consumer connection is subscribed.
+    pub(crate) fn has_consumers(&self) -> bool {
+        !self.consumers.is_empty()
+    }
+
     /// Marks every message as possibly delivered before, as a new master
     /// must: it cannot know what the old one handed out.
     pub(crate) fn mark_all_redelivered(&mut self) {
@@ -322,127 +353,4 @@ impl Fifo {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn stored(seq: u32) -> Stored {
-        Stored {
-            msg: MsgId::new(1, seq),
-            persistent: true,
-            redelivered: false,
-        }
-    }
-
-    fn queue(n: u32) -> Fifo {
-        Fifo::with_messages((0..n).map(|i| (u64::from(i), stored(i))))
-    }
-
-    fn consumer(connection: u32) -> ConsumerId {
-        ConsumerId {
-            host: "consumer-1".into(),
-            incarnation: 1,
-            connection,
-            subscription: 1,
-        }
-    }
-
-    const T0: Duration = Duration::ZERO;
-
-    fn sub(
-        consumer: &ConsumerId,
-        ack: AckMode,
-        prefetch: u32,
-        received: u64,
-        acked: u64,
-    ) -> Subscription {
-        Subscription {
-            consumer: consumer.clone(),
-            ack,
-            prefetch,
-            received,
-            acked,
-        }
-    }
-
-    #[test]
-    fn manual_ack_respects_prefetch_and_keeps_unacked_in_the_queue() {
-        let mut q = queue(10);
-        let c = consumer(1);
-        let p = q.poll(&sub(&c, AckMode::Manual, 3, 0, 0), T0);
-        assert_eq!(p.deliveries.len(), 3);
-        assert_eq!(p.deliveries[0].tag, 1);
-        assert!(p.removed.is_empty());
-        assert_eq!(q.len(), 10);
-        // Received but not acked: nothing new fits.
-        let p = q.poll(&sub(&c, AckMode::Manual, 3, 3, 0), T0);
-        assert!(p.deliveries.is_empty());
-        // Acking two frees two slots.
-        let p = q.poll(&sub(&c, AckMode::Manual, 3, 3, 2), T0);
-        assert_eq!(p.removed.len(), 2);
-        assert_eq!(
-            p.deliveries.iter().map(|d| d.tag).collect::<Vec<_>>(),
-            vec![4, 5]
-        );
-        assert_eq!(q.len(), 8);
-    }
-
-    #[test]
-    fn deliveries_not_received_are_sent_again() {
-        let mut q = queue(5);
-        let c = consumer(1);
-        let first = q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
-        let again = q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
-        assert_eq!(first.deliveries, again.deliveries);
-    }
-
-    #[test]
-    fn auto_ack_removes_at_send_and_loses_unreceived_deliveries_on_close() {
-        let mut q = queue(5);
-        let c = consumer(1);
-        let p = q.poll(&sub(&c, AckMode::Auto, 2, 0, 0), T0);
-        assert_eq!(p.deliveries.len(), 5, "prefetch does not bound auto-ack");
-        assert_eq!(p.removed.len(), 5);
-        assert_eq!(q.len(), 0);
-        let d = q.drop_consumer(&c).unwrap();
-        assert_eq!(d.lost_in_flight.len(), 5);
-        assert!(d.requeued.is_empty());
-        assert_eq!(q.len(), 0);
-    }
-
-    #[test]
-    fn a_dead_manual_consumer_has_its_deliveries_requeued_in_place() {
-        let mut q = queue(4);
-        let c = consumer(1);
-        q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
-        let dropped = q.expire(Duration::from_secs(5), Duration::from_secs(1));
-        assert_eq!(dropped.len(), 1);
-        assert_eq!(dropped[0].requeued.len(), 2);
-        let c2 = consumer(2);
-        let p = q.poll(&sub(&c2, AckMode::Manual, 1, 0, 0), T0);
-        assert_eq!(p.deliveries[0].msg, MsgId::new(1, 0));
-        assert!(p.deliveries[0].redelivered);
-    }
-
-    #[test]
-    fn a_new_connection_closes_the_old_one() {
-        let mut q = queue(3);
-        q.poll(&sub(&consumer(1), AckMode::Manual, 0, 0, 0), T0);
-        assert_eq!(q.remaining_for(&consumer(2)), 3);
-        let p = q.poll(&sub(&consumer(2), AckMode::Manual, 0, 0, 0), T0);
-        assert_eq!(p.dropped.len(), 1);
-        assert_eq!(p.deliveries.len(), 3);
-        assert!(p.deliveries.iter().all(|d| d.redelivered));
-    }
-
-    #[test]
-    fn removal_finds_messages_held_by_consumers() {
-        let mut q = queue(3);
-        let c = consumer(1);
-        q.poll(&sub(&c, AckMode::Manual, 1, 0, 0), T0);
-        assert_eq!(q.min_seq(), Some(0));
-        let removed = q.remove(&[0, 2]);
-        assert_eq!(removed.len(), 2);
-        assert_eq!(q.contents().len(), 1);
-        assert_eq!(q.min_seq(), Some(1));
-    }
-}
+mod tests;

@@ -19,6 +19,7 @@ mod config;
 mod consumer;
 mod delivery;
 mod fifo;
+mod limits;
 mod node;
 mod protocol;
 mod publisher;
@@ -32,6 +33,7 @@ pub use config::{
     node_host, queue_name, AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig,
     QueueType, SyncMode,
 };
+pub use limits::{Limits, Overflow};
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};
 use crate::workload::Workload;

@@ -6,9 +6,11 @@
 //! queue process on another node. Nodes talk among themselves for liveness
 //! (ticks), queue placement, mirroring and Raft.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
-use crate::history::MsgId;
+use crate::history::{DropReason, MsgId};
 use crate::queue::config::AckMode;
 
 /// A node's 1-based id.
@@ -46,6 +48,18 @@ pub(crate) struct Stored {
     pub(crate) persistent: bool,
     /// Whether it may have been delivered before (AMQP's `redelivered`).
     pub(crate) redelivered: bool,
+    /// When the queue took it in, in microseconds of simulated time: its
+    /// `message-ttl` counts from here, kept through requeues, mirroring and
+    /// restarts ("messages that are requeued retain their original expiry
+    /// time").
+    pub(crate) enqueued_us: u64,
+}
+
+impl Stored {
+    /// When the queue took the message in.
+    pub(crate) fn enqueued(&self) -> Duration {
+        Duration::from_micros(self.enqueued_us)
+    }
 }
 
 /// Where a queue's master (or leader) is, as the cluster records it.
@@ -190,6 +204,10 @@ pub(crate) enum ClientError {
     /// The broker could not confirm the message: it may or may not be
     /// stored (a `basic.nack`, or a master lost mid-way).
     Nack(String),
+    /// The queue refused the message: it is at its length limit with
+    /// `overflow = reject-publish`. A `basic.nack` (or a failed `tx.commit`)
+    /// for a message that was not stored.
+    Rejected,
 }
 
 impl ClientError {
@@ -213,6 +231,13 @@ pub(crate) enum Op {
     Remove {
         /// Their positions.
         seqs: Vec<u64>,
+    },
+    /// The queue's limits dropped messages.
+    Drop {
+        /// Their positions.
+        seqs: Vec<u64>,
+        /// The limit at work.
+        reason: DropReason,
     },
 }
 
@@ -318,6 +343,14 @@ pub(crate) enum Command {
     Enqueue(Message),
     /// Messages leave the queue.
     Settle(Vec<u64>),
+    /// The queue's limits drop messages: the leader's decision, applied by
+    /// every member.
+    Drop {
+        /// Their positions.
+        seqs: Vec<u64>,
+        /// The limit at work.
+        reason: DropReason,
+    },
     /// A new leader's first entry, which commits the entries before it.
     Noop,
 }
@@ -327,6 +360,10 @@ pub(crate) enum Command {
 pub(crate) struct LogEntry {
     /// The term it was proposed in.
     pub(crate) term: u64,
+    /// The leader's clock when it proposed the entry, in microseconds:
+    /// the time of an enqueue, from which `message-ttl` counts on every
+    /// member alike (Ra's `system_time`).
+    pub(crate) at_us: u64,
     /// What it does.
     pub(crate) command: Command,
 }

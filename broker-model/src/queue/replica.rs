@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::clock::now;
 use crate::queue::fifo::{Dropped, Poll, Subscription};
 use crate::queue::protocol::{
     AppendEntries, AppendReply, ClientError, ConsumerId, Location, Message, MirrorFetch,
@@ -57,6 +58,11 @@ pub(crate) trait QueueReplica {
     /// `timeout`.
     fn expire(&self, timeout: Duration) -> Vec<Dropped>;
 
+    /// As master or leader, discards messages that outlived `message-ttl`
+    /// and deletes a queue unused for `expires`; returns when the next of
+    /// them is due, if anything is.
+    fn expire_messages(&self) -> Option<Duration>;
+
     /// What this node tells a starting peer about the queue, if anything.
     fn status(&self) -> Option<QueueStatus> {
         None
@@ -98,6 +104,30 @@ pub(crate) async fn sweep_consumers(replica: Rc<dyn QueueReplica>, io: Rc<Io>, q
         if !dropped.is_empty() {
             io.record_dropped(q, &dropped);
             io.changed.notify_waiters();
+        }
+    }
+}
+
+/// Applies, while this node serves the queue, `message-ttl` and `expires`
+/// when they fall due, as RabbitMQ's queue process sets a timer for the
+/// expiry of the message at its head and for its own.
+pub(crate) async fn expire_on_time(replica: Rc<dyn QueueReplica>, io: Rc<Io>) {
+    let idle = io.config().net_ticktime / 4;
+    let soonest = Duration::from_millis(1);
+    loop {
+        let notified = io.changed.notified();
+        match replica.expire_messages() {
+            Some(due) => {
+                let wait = due.saturating_sub(now()).clamp(soonest, idle);
+                tokio::time::sleep(wait).await;
+            }
+            None => {
+                tokio::select! {
+                    biased;
+                    _ = notified => {}
+                    _ = tokio::time::sleep(idle) => {}
+                }
+            }
         }
     }
 }

@@ -19,12 +19,15 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use crate::deploy::HostContext;
-use crate::history::EventKind;
+use crate::history::{DropReason, EventKind};
 use crate::observe::ReplicaView;
 use crate::queue::cluster::Cluster;
 use crate::queue::config::{node_host, queue_name, QueueConfig};
 use crate::queue::fifo::Dropped;
-use crate::queue::protocol::{ClientError, Incarnation, Location, NodeId, QueueId, Reply, Request};
+use crate::queue::limits::Policy;
+use crate::queue::protocol::{
+    ClientError, Incarnation, Location, NodeId, QueueId, Reply, Request, Stored,
+};
 use crate::queue::store::Store;
 use crate::wire::Endpoint;
 
@@ -105,6 +108,15 @@ impl Io {
         &self.process.ctx.config
     }
 
+    /// The queues' length limits and time-to-live, for the workload's
+    /// message size.
+    pub(crate) fn policy(&self) -> Policy {
+        Policy::new(
+            &self.config().limits,
+            self.process.ctx.workload.message_bytes,
+        )
+    }
+
     /// This node's id.
     pub(crate) fn me(&self) -> NodeId {
         self.process.id
@@ -179,6 +191,19 @@ impl Io {
                 return Err(ClientError::Nack(late.into()));
             }
         }
+    }
+
+    /// Records that this node dropped `dropped` from queue `q` because of
+    /// `reason`.
+    pub(crate) fn record_drop(&self, q: QueueId, reason: DropReason, dropped: &[(u64, Stored)]) {
+        if dropped.is_empty() {
+            return;
+        }
+        self.record(EventKind::Drop {
+            dest: queue_name(q),
+            reason,
+            msgs: dropped.iter().map(|(_, s)| s.msg).collect(),
+        });
     }
 
     /// Records what became of closed consumer connections' deliveries.

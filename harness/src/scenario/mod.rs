@@ -19,6 +19,7 @@ mod log_config;
 mod model;
 mod parse;
 mod queue_config;
+mod queue_limits;
 mod raw;
 mod schema;
 mod settings;

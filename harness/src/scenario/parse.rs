@@ -48,7 +48,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         }
         "queue" => {
             let raw: RawScenario<RawQueueConfig> = read_full(path, text)?;
-            let config = queue_config::convert(raw.config.as_ref(), &err)?;
+            let message_bytes = raw
+                .workload
+                .as_ref()
+                .and_then(|w| w.get_ref().message_bytes.as_ref())
+                .map_or(Workload::default().message_bytes, |b| *b.get_ref());
+            let config = queue_config::convert(raw.config.as_ref(), message_bytes, &err)?;
             finish(path, text, raw, System::Queue(config))
         }
         other => Err(err(

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::error::{ErrAt, ScenarioError};
 use super::kernel;
+use super::queue_limits::{self, RawOverflow};
 use super::spanned::{ms, val, Spanned};
 
 /// `[config]` of a `system = "queue"` scenario: RabbitMQ's setting names.
@@ -85,6 +86,26 @@ pub(crate) struct RawQueueConfig {
     /// unset means every node (quorum queues only).
     #[serde(rename = "x-quorum-initial-group-size")]
     pub quorum_group_size: Option<Spanned<u32>>,
+    /// Policy: ready messages the queue keeps; unset is no limit.
+    /// Deliveries awaiting an acknowledgement do not count.
+    #[serde(rename = "max-length")]
+    pub max_length: Option<Spanned<u64>>,
+    /// Policy: total body size of the ready messages the queue keeps, each
+    /// message counting the workload's `message_bytes`; unset is no limit.
+    #[serde(rename = "max-length-bytes")]
+    pub max_length_bytes: Option<Spanned<u64>>,
+    /// Policy: what happens when a publish would take the queue past its
+    /// length limit (only with `max-length` or `max-length-bytes`).
+    pub overflow: Option<Spanned<RawOverflow>>,
+    /// Policy: milliseconds a message may stay in the queue before it is
+    /// discarded at the head of the queue; a delivery awaiting its
+    /// acknowledgement does not expire. Unset is no limit.
+    #[serde(rename = "message-ttl")]
+    pub message_ttl: Option<Spanned<u64>>,
+    /// Policy: milliseconds the queue may go unused (no consumer, not
+    /// declared again) before it is deleted with its messages; unset is
+    /// never.
+    pub expires: Option<Spanned<u64>>,
     /// How often the kernel's flusher wakes to write back dirty pages, in
     /// hundredths of a second; 0 turns periodic writeback off. Scaled ten
     /// times down from Linux's 500, like the model's other times.
@@ -205,6 +226,11 @@ impl RawQueueConfig {
             "ha-promote-on-failure" => s(&self.ha_promote_on_failure),
             "ha-promote-on-shutdown" => s(&self.ha_promote_on_shutdown),
             "x-quorum-initial-group-size" => s(&self.quorum_group_size),
+            "max-length" => s(&self.max_length),
+            "max-length-bytes" => s(&self.max_length_bytes),
+            "overflow" => s(&self.overflow),
+            "message-ttl" => s(&self.message_ttl),
+            "expires" => s(&self.expires),
             _ => None,
         }
     }
@@ -235,9 +261,11 @@ fn promote(p: RawPromote) -> Promote {
 }
 
 /// The model's configuration from the file's `[config]`, defaults filled
-/// in and combinations checked.
+/// in and combinations checked; size limits count messages of
+/// `message_bytes`.
 pub(crate) fn convert(
     raw: Option<&Spanned<RawQueueConfig>>,
+    message_bytes: u32,
     err: &ErrAt,
 ) -> Result<QueueConfig, ScenarioError> {
     let d = QueueConfig::default();
@@ -373,6 +401,7 @@ pub(crate) fn convert(
         ha_promote_on_shutdown: val(&r.ha_promote_on_shutdown)
             .map_or(d.ha_promote_on_shutdown, promote),
         quorum_group_size: val(&r.quorum_group_size),
+        limits: queue_limits::limits(r, message_bytes, at, err)?,
         writeback: kernel::writeback(&r.dirty_writeback_centisecs, &r.dirty_expire_centisecs),
     };
     config

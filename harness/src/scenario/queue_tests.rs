@@ -247,3 +247,102 @@ fn the_configuration_label_names_what_decides_survival_and_real_changes_only() {
         "queue · classic · fire-and-forget · non-durable · manual ack"
     );
 }
+
+const LIMITED: &str = r#"
+name = "limited"
+system = "queue"
+expect = "loss"
+
+[workload]
+message_bytes = 200
+
+[config]
+prefetch = 10
+max-length = 50
+max-length-bytes = 4000
+message-ttl = 1500
+expires = 3000
+"#;
+
+#[test]
+fn length_limits_and_ttls_read_under_rabbitmqs_policy_keys() {
+    let c = queue_config(LIMITED);
+    assert_eq!(c.limits.max_length, Some(50));
+    assert_eq!(c.limits.max_length_bytes, Some(4000));
+    assert_eq!(c.limits.overflow, broker_model::queue::Overflow::DropHead);
+    assert_eq!(
+        c.limits.message_ttl,
+        Some(std::time::Duration::from_millis(1500))
+    );
+    assert_eq!(c.limits.expires, Some(std::time::Duration::from_secs(3)));
+    let s = parse_str(LIMITED).unwrap();
+    let lines = s.config_lines();
+    assert!(lines.contains(&("overflow".to_string(), "drop-head".to_string())));
+    assert!(lines.contains(&("message-ttl".to_string(), "1500".to_string())));
+    let label = s.configuration_label();
+    assert!(label.contains("max-length=50"), "{label}");
+    assert!(
+        !label.contains("overflow"),
+        "drop-head is the default: {label}"
+    );
+    let unlimited = parse_str(GOOD).unwrap().config_lines();
+    assert!(
+        !unlimited
+            .iter()
+            .any(|(k, _)| k == "max-length" || k == "overflow"),
+        "limits are listed only when set"
+    );
+}
+
+#[test]
+fn overflow_without_a_length_limit_is_refused_where_it_stands() {
+    let e = error(&LIMITED.replace(
+        "max-length = 50\nmax-length-bytes = 4000\n",
+        "overflow = \"reject-publish\"\n",
+    ));
+    assert_eq!((e.line, e.column), (11, 12));
+    assert_eq!(e.key.as_deref(), Some("overflow"));
+    assert!(e.message.contains("`max-length`"), "{}", e.message);
+}
+
+#[test]
+fn reject_publish_dlx_is_refused_as_not_modelled_with_the_allowed_values() {
+    let e = error(&LIMITED.replace(
+        "prefetch = 10",
+        "prefetch = 10\noverflow = \"reject-publish-dlx\"",
+    ));
+    assert_eq!(e.key.as_deref(), Some("overflow"));
+    assert!(e.message.contains("not modelled"), "{}", e.message);
+    assert!(
+        e.message.contains("`drop-head`, `reject-publish`"),
+        "{}",
+        e.message
+    );
+    let e = error(&LIMITED.replace("prefetch = 10", "prefetch = 10\noverflow = \"drop-tail\""));
+    assert!(e.message.contains("`reject-publish`"), "{}", e.message);
+}
+
+#[test]
+fn a_byte_limit_below_one_message_is_refused_under_drop_head_only() {
+    let small = LIMITED.replace("max-length-bytes = 4000", "max-length-bytes = 150");
+    let e = error(&small);
+    assert_eq!((e.line, e.column), (12, 20));
+    assert_eq!(e.key.as_deref(), Some("max-length-bytes"));
+    assert!(e.message.contains("`message_bytes` = 200"), "{}", e.message);
+    let c = queue_config(&small.replace(
+        "prefetch = 10",
+        "prefetch = 10\noverflow = \"reject-publish\"",
+    ));
+    assert_eq!(c.limits.max_length_bytes, Some(150));
+}
+
+#[test]
+fn zero_and_negative_limits_are_refused_as_rabbitmq_refuses_them() {
+    let e = error(&LIMITED.replace("expires = 3000", "expires = 0"));
+    assert_eq!(e.key.as_deref(), Some("expires"));
+    assert!(e.message.contains("above 0"), "{}", e.message);
+    let e = error(&LIMITED.replace("max-length = 50", "max-length = -1"));
+    assert_eq!(e.line, 11);
+    let e = error(&LIMITED.replace("message-ttl = 1500", "message-ttl = 0"));
+    assert_eq!(e.key.as_deref(), Some("message-ttl"));
+}

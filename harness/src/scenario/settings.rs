@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use broker_model::log::{Acks, LogConfig, OffsetReset};
 use broker_model::queue::{
-    AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig, QueueType, SyncMode,
+    AckMode, HaMode, Limits, Overflow, PartitionHandling, Promote, PublishMode, QueueConfig,
+    QueueType, SyncMode,
 };
 use toml::Value;
 
@@ -255,15 +256,49 @@ fn queue_settings(c: &QueueConfig) -> Vec<Setting> {
         )),
         QueueType::Classic => {}
     }
+    lines.extend(limit_settings(&c.limits));
     lines.extend(kernel::settings(&c.writeback).map(|(k, v)| (k, int(v))));
     lines
+}
+
+/// The length limits and time-to-live a queue has: only those set (unset
+/// is no limit, RabbitMQ's default), and `overflow` only with a length
+/// limit.
+fn limit_settings(l: &Limits) -> Vec<Setting> {
+    let int = |n: u64| Some(Value::Integer(n.min(i64::MAX as u64) as i64));
+    let ms = |d: Duration| int(d.as_millis() as u64);
+    let mut lines = Vec::new();
+    if let Some(n) = l.max_length {
+        lines.push(("max-length", int(n)));
+    }
+    if let Some(n) = l.max_length_bytes {
+        lines.push(("max-length-bytes", int(n)));
+    }
+    if l.bounded() {
+        lines.push(("overflow", Some(Value::String(overflow(l.overflow).into()))));
+    }
+    if let Some(t) = l.message_ttl {
+        lines.push(("message-ttl", ms(t)));
+    }
+    if let Some(t) = l.expires {
+        lines.push(("expires", ms(t)));
+    }
+    lines
+}
+
+fn overflow(o: Overflow) -> &'static str {
+    match o {
+        Overflow::DropHead => "drop-head",
+        Overflow::RejectPublish => "reject-publish",
+    }
 }
 
 /// Every setting a queue `[config]` may hold, with its default in the
 /// configuration that enables it, for the JSON Schema: the settings of the
 /// default configuration, then those only a mirrored queue with publisher
-/// confirms lists, then those only a quorum queue lists. `ha-params` has no
-/// default (it goes with `ha-mode = "exactly"`), so it is not among them.
+/// confirms lists, then those only a quorum queue lists, then the length
+/// limits and time-to-live (unset: no default). `ha-params` has no default
+/// (it goes with `ha-mode = "exactly"`), so it is not among them.
 pub(crate) fn queue_defaults() -> Vec<Setting> {
     let mirrored = QueueConfig {
         queue_type: QueueType::Mirrored,
@@ -282,6 +317,18 @@ pub(crate) fn queue_defaults() -> Vec<Setting> {
             }
         }
     }
+    // The limits have no default (unset is no limit); `overflow` has one,
+    // listed once a length limit is set.
+    all.extend([
+        ("max-length", None),
+        ("max-length-bytes", None),
+        (
+            "overflow",
+            Some(Value::String(overflow(Overflow::default()).into())),
+        ),
+        ("message-ttl", None),
+        ("expires", None),
+    ]);
     all
 }
 
@@ -313,13 +360,19 @@ fn queue_label(c: &QueueConfig) -> String {
     const SHOWN: &[&str] = &["queue_type", "publish_mode", "durable", "persistent", "ack"];
     // Defaults of the same modes, so that the keys only those modes have
     // count as changed only when their values are.
-    let defaults = queue_settings(&QueueConfig {
+    let mut defaults = queue_settings(&QueueConfig {
         queue_type: c.queue_type,
         publish_mode: c.publish_mode,
         ack: c.ack,
         durable: c.durable,
         ..QueueConfig::default()
     });
+    if c.limits.bounded() {
+        defaults.push((
+            "overflow",
+            Some(Value::String(overflow(Overflow::default()).into())),
+        ));
+    }
     for (key, value) in queue_settings(c) {
         if SHOWN.contains(&key) {
             continue;

@@ -110,6 +110,13 @@ ha-params = 2
 ha-sync-mode = "manual"
 ha-promote-on-failure = "when-synced"
 # cluster_partition_handling = "pause_minority"
+# Length limits and time-to-live (policy keys, every queue type; unset is no limit):
+# max-length = 1000         # ready messages kept; unacknowledged deliveries do not count
+# max-length-bytes = 100000 # their total size, each message counting message_bytes
+# overflow = "drop-head"    # at the limit: "drop-head" drops the oldest ready message,
+                            # "reject-publish" refuses the new one (a basic.nack)
+# message-ttl = 60000       # ms a message may wait in the queue before it is discarded
+# expires = 600000          # ms the queue may go without a consumer before it is deleted
 
 # Restart a mirror, then crash the master while that mirror is unsynchronised:
 [[faults]]

@@ -6,11 +6,12 @@
 use std::time::Duration;
 
 use crate::clock::now;
-use crate::history::{EventKind, MsgId};
+use crate::history::{DropReason, EventKind, MsgId};
 use crate::queue::classic::queue::ClassicQueue;
 use crate::queue::classic::state::{ClassicState, Master, Role};
 use crate::queue::config::{queue_name, QueueType};
 use crate::queue::fifo::{Dropped, Poll, Subscription};
+use crate::queue::limits::{Admission, Existence, Lease};
 use crate::queue::protocol::{ClientError, ConsumerId, Message, Op, Reply, Stored};
 use crate::queue::store::Entry;
 
@@ -19,6 +20,16 @@ struct Pending {
     epoch: u32,
     index: Option<u64>,
     journaled: bool,
+}
+
+/// What a master did with a publish it did not refuse.
+enum Taken {
+    /// The message is in the queue, to be confirmed once the broker is
+    /// responsible for it.
+    Enqueued(Pending),
+    /// The queue was deleted for going unused (`expires`): the message
+    /// routes to no queue, which RabbitMQ confirms at once and forgets.
+    Unroutable,
 }
 
 impl ClassicQueue {
@@ -30,7 +41,8 @@ impl ClassicQueue {
             self.enqueue(&mut st, message.msg, message.persistent)
         };
         let pending = match pending {
-            Ok(p) => p,
+            Ok(Taken::Enqueued(p)) => p,
+            Ok(Taken::Unroutable) => return reply.then_some(Reply::Publish(Ok(()))),
             Err(e) => return reply.then_some(Reply::Publish(Err(e))),
         };
         self.io.changed.notify_waiters();
@@ -51,9 +63,22 @@ impl ClassicQueue {
         if !m.fifo.subscribed(sub) {
             return Err(ClientError::Cancelled);
         }
-        let poll = m.fifo.poll(sub, now());
+        let now = now();
+        if m.lease.existence == Existence::Deleted {
+            // The consumer declares the queue before consuming from it.
+            m.lease = Lease::declared(now);
+        }
+        let policy = self.io.policy();
+        let expired = policy.expire(&mut m.fifo, now);
+        self.drop_messages(m, DropReason::Expired, &expired);
+        let poll = m.fifo.poll(sub, now);
+        m.lease.renew(&m.fifo, now);
         let remaining = m.fifo.remaining_for(&sub.consumer);
         self.settle_removed(m, &poll.removed);
+        if !poll.dropped.is_empty() {
+            let over = policy.make_room(&mut m.fifo);
+            self.drop_messages(m, DropReason::Overflow, &over);
+        }
         self.report_view(&st);
         Ok((poll, remaining))
     }
@@ -76,30 +101,74 @@ impl ClassicQueue {
         };
         let dropped = m.fifo.expire(now(), timeout);
         if !dropped.is_empty() {
+            let over = self.io.policy().make_room(&mut m.fifo);
+            self.drop_messages(m, DropReason::Overflow, &over);
             self.report_view(&st);
         }
         dropped
     }
 
-    /// Takes a message in as master.
+    /// As master, discards the messages at the head that outlived
+    /// `message-ttl` and deletes the queue once it has gone unused for
+    /// `expires`. Returns when to look again.
+    pub(super) fn expire_messages_master(&self) -> Option<Duration> {
+        let mut st = self.state.borrow_mut();
+        let Role::Master(m) = &mut st.role else {
+            return None;
+        };
+        let now = now();
+        let policy = self.io.policy();
+        m.lease.renew(&m.fifo, now);
+        let expired = policy.expire(&mut m.fifo, now);
+        let mut changed = !expired.is_empty();
+        self.drop_messages(m, DropReason::Expired, &expired);
+        if policy.unused_too_long(&m.lease, &m.fifo, now) {
+            let all = m.fifo.drop_head(u64::MAX);
+            self.drop_messages(m, DropReason::QueueExpired, &all);
+            m.lease.existence = Existence::Deleted;
+            changed = true;
+        }
+        let next = policy.next_deadline(&m.fifo, &m.lease);
+        if changed {
+            self.report_view(&st);
+            drop(st);
+            self.io.changed.notify_waiters();
+        }
+        next
+    }
+
+    /// Takes a message in as master, unless its limits refuse it; under
+    /// `drop-head` the oldest ready messages make room for it.
     fn enqueue(
         &self,
         st: &mut ClassicState,
         msg: MsgId,
         persistent: bool,
-    ) -> Result<Pending, ClientError> {
+    ) -> Result<Taken, ClientError> {
         let location = st.location();
         let (q, mirrored, durable) = (st.q, st.mirrored, st.durable);
         let Role::Master(m) = &mut st.role else {
             return Err(ClientError::NotMaster(location));
         };
-        let seq = m.next_seq;
-        m.next_seq += 1;
+        let policy = self.io.policy();
         let stored = Stored {
             msg,
             persistent,
             redelivered: false,
+            enqueued_us: now().as_micros() as u64,
         };
+        if m.lease.existence == Existence::Deleted {
+            self.io
+                .record_drop(q, DropReason::QueueExpired, &[(m.next_seq, stored)]);
+            return Ok(Taken::Unroutable);
+        }
+        if policy.admit(m.fifo.ready()) == Admission::Reject {
+            self.io
+                .record_drop(q, DropReason::Overflow, &[(m.next_seq, stored)]);
+            return Err(ClientError::Rejected);
+        }
+        let seq = m.next_seq;
+        m.next_seq += 1;
         m.fifo.enqueue(seq, stored);
         let index = mirrored.then(|| {
             m.ops.push(Op::Enqueue { seq, stored });
@@ -120,12 +189,14 @@ impl ClassicQueue {
             epoch,
             msgs: vec![msg],
         });
+        let over = policy.make_room(&mut m.fifo);
+        self.drop_messages(m, DropReason::Overflow, &over);
         self.report_view(st);
-        Ok(Pending {
+        Ok(Taken::Enqueued(Pending {
             epoch,
             index,
             journaled,
-        })
+        }))
     }
 
     /// Waits until the broker has taken responsibility for a message: on
@@ -163,9 +234,27 @@ impl ClassicQueue {
         if removed.is_empty() {
             return;
         }
-        let seqs: Vec<u64> = removed.iter().map(|(s, _)| *s).collect();
+        let seqs = removed.iter().map(|(s, _)| *s).collect();
+        self.forget(m, removed, Op::Remove { seqs });
+    }
+
+    /// Records that the queue's limits dropped messages: on this node, in
+    /// the change list so that every mirror drops the same ones, and on
+    /// disk.
+    fn drop_messages(&self, m: &mut Master, reason: DropReason, dropped: &[(u64, Stored)]) {
+        if dropped.is_empty() {
+            return;
+        }
+        self.io.record_drop(self.q, reason, dropped);
+        let seqs = dropped.iter().map(|(s, _)| *s).collect();
+        self.forget(m, dropped, Op::Drop { seqs, reason });
+    }
+
+    /// Passes `op`, the removal of `removed`, to the mirrors and writes it
+    /// to disk for persistent messages of a durable queue.
+    fn forget(&self, m: &mut Master, removed: &[(u64, Stored)], op: Op) {
         if self.io.config().queue_type == QueueType::Mirrored {
-            m.ops.push(Op::Remove { seqs: seqs.clone() });
+            m.ops.push(op);
         }
         let on_disk: Vec<u64> = removed
             .iter()

@@ -229,6 +229,9 @@ impl ClassicQueue {
                         msgs: applied.added,
                     });
                 }
+                for (reason, dropped) in &applied.dropped {
+                    self.io.record_drop(q, *reason, dropped);
+                }
                 if let Role::Mirror(m) = &mut st.role {
                     m.next += ops.len() as u64;
                     m.members = members;

@@ -33,7 +33,7 @@ use crate::queue::protocol::{
     ClientError, ConsumerId, Location, Message, MirrorFetch, MirrorReply, NodeId, QueueStatus,
     Reply,
 };
-use crate::queue::replica::{sweep_consumers, LocalFuture, QueueReplica};
+use crate::queue::replica::{expire_on_time, sweep_consumers, LocalFuture, QueueReplica};
 use membership::Mirrors;
 
 pub(crate) use queue::ClassicQueue;
@@ -76,6 +76,10 @@ impl QueueReplica for ClassicQueue {
             self.report_view(&self.state.borrow());
         }
         let sweep: Rc<dyn QueueReplica> = Rc::clone(&self) as Rc<dyn QueueReplica>;
+        if self.io.policy().timed() {
+            self.io
+                .spawn(expire_on_time(Rc::clone(&sweep), Rc::clone(&self.io)));
+        }
         self.io
             .spawn(sweep_consumers(sweep, Rc::clone(&self.io), self.q));
         if mirrored {
@@ -121,6 +125,10 @@ impl QueueReplica for ClassicQueue {
 
     fn expire(&self, timeout: Duration) -> Vec<Dropped> {
         self.expire_master(timeout)
+    }
+
+    fn expire_messages(&self) -> Option<Duration> {
+        self.expire_messages_master()
     }
 
     /// Only a mirrored queue's nodes tell each other where they stand; a

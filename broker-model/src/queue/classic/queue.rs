@@ -6,11 +6,13 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use crate::clock::now;
 use crate::history::EventKind;
 use crate::queue::classic::membership::Mirrors;
 use crate::queue::classic::state::{ClassicState, Master, Mirror, Role};
 use crate::queue::config::{node_host, queue_name, Promote, QueueConfig};
 use crate::queue::fifo::Fifo;
+use crate::queue::limits::Lease;
 use crate::queue::protocol::{Location, MemberInfo, NodeId, QueueId, Stored};
 use crate::queue::runtime::Io;
 
@@ -75,6 +77,7 @@ impl ClassicQueue {
                 next_seq,
                 confirmed: 0,
                 sent_ops: 0,
+                lease: Lease::declared(now()),
             });
             st.member_of = Some(epoch);
             if st.mirrored {

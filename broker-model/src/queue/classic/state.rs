@@ -6,11 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::history::MsgId;
+use crate::history::{DropReason, MsgId};
 use crate::observe::ReplicaView;
 use crate::queue::classic::membership::{self, Mirrors};
 use crate::queue::config::{Promote, QueueConfig, QueueType};
 use crate::queue::fifo::Fifo;
+use crate::queue::limits::Lease;
 use crate::queue::protocol::{Location, MemberInfo, NodeId, Op, QueueId, QueueStatus, Stored};
 use crate::queue::store::Entry;
 
@@ -25,6 +26,8 @@ pub(crate) struct Master {
     pub(crate) confirmed: u64,
     /// The end of the changes sent to at least one mirror.
     pub(crate) sent_ops: u64,
+    /// When the queue was last used, for `expires`.
+    pub(crate) lease: Lease,
 }
 
 /// A mirror's state of its queue (the messages are in `held`).
@@ -93,6 +96,8 @@ pub(crate) struct Applied {
     pub(crate) journal: Vec<Entry>,
     /// Whether an enqueue was journaled (and must be fsynced).
     pub(crate) journaled_enqueue: bool,
+    /// What the master's limits dropped, and why, in order.
+    pub(crate) dropped: Vec<(DropReason, Vec<(u64, Stored)>)>,
 }
 
 impl ClassicState {
@@ -286,22 +291,38 @@ impl ClassicState {
                     }
                 }
                 Op::Remove { seqs } => {
-                    let mut on_disk = Vec::new();
-                    for s in seqs {
-                        if self.held.remove(s).is_some_and(|m| m.persistent) {
-                            on_disk.push(*s);
-                        }
-                    }
-                    if durable && !on_disk.is_empty() {
-                        out.journal.push(Entry::Remove {
-                            queue: q,
-                            seqs: on_disk,
-                        });
+                    self.remove(seqs, &mut out.journal);
+                }
+                Op::Drop { seqs, reason } => {
+                    let removed = self.remove(seqs, &mut out.journal);
+                    if !removed.is_empty() {
+                        out.dropped.push((*reason, removed));
                     }
                 }
             }
         }
         out
+    }
+
+    /// Removes `seqs` from this mirror's copy, journaling the removal of
+    /// persistent messages of a durable queue; returns what it held.
+    fn remove(&mut self, seqs: &[u64], journal: &mut Vec<Entry>) -> Vec<(u64, Stored)> {
+        let removed: Vec<(u64, Stored)> = seqs
+            .iter()
+            .filter_map(|s| self.held.remove(s).map(|m| (*s, m)))
+            .collect();
+        let on_disk: Vec<u64> = removed
+            .iter()
+            .filter(|(_, m)| m.persistent)
+            .map(|(s, _)| *s)
+            .collect();
+        if self.durable && !on_disk.is_empty() {
+            journal.push(Entry::Remove {
+                queue: self.q,
+                seqs: on_disk,
+            });
+        }
+        removed
     }
 }
 
@@ -327,139 +348,4 @@ impl Mirror {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
-    use super::*;
-    use crate::queue::config::HaMode;
-    use crate::queue::protocol::Incarnation;
-
-    const INC: Incarnation = Incarnation { vm: 1, app: 1 };
-
-    pub(crate) fn loc(epoch: u32, node: NodeId) -> Location {
-        Location {
-            epoch,
-            node,
-            incarnation: None,
-        }
-    }
-
-    pub(crate) fn info(node: NodeId, order: u64, synced: bool) -> MemberInfo {
-        MemberInfo {
-            node,
-            order,
-            synced,
-            incarnation: Some(INC),
-        }
-    }
-
-    fn stored(seq: u32, persistent: bool) -> Stored {
-        Stored {
-            msg: MsgId::new(1, seq),
-            persistent,
-            redelivered: false,
-        }
-    }
-
-    /// Node `me`'s state of a durable queue mirrored on nodes 1 and 2 (or,
-    /// with `ha: 3`, on all three), homed on node 1.
-    pub(crate) fn state(me: NodeId, ha: u32) -> ClassicState {
-        let config = QueueConfig {
-            queue_type: QueueType::Mirrored,
-            ha_mode: HaMode::Exactly(ha),
-            durable: true,
-            ..QueueConfig::default()
-        };
-        ClassicState::new(&config, me, 0, BTreeMap::new(), None)
-    }
-
-    /// Node `me`, a mirror of node 1 in `epoch` that joined the group
-    /// described by `members` (or has not joined, with `None`).
-    pub(crate) fn mirror(me: NodeId, epoch: u32, members: Option<Vec<MemberInfo>>) -> ClassicState {
-        let mut st = state(me, 3);
-        st.role = Role::Mirror(Mirror {
-            following: loc(epoch, 1),
-            member: members.as_ref().map(|_| 7),
-            next: 0,
-            members: members.unwrap_or_default(),
-            carry_from: Some(epoch - 1),
-            master_stopping: false,
-        });
-        st
-    }
-
-    pub(crate) fn all_alive(_: &MemberInfo) -> bool {
-        true
-    }
-
-    #[test]
-    fn news_of_a_newer_master_is_followed_carrying_the_group_it_joined() {
-        let joined = mirror(2, 1, Some(vec![info(2, 1, true)]));
-        assert_eq!(joined.news(loc(2, 3)), Some(Some(1)));
-        assert_eq!(joined.news(loc(1, 1)), None, "the master it follows");
-        let unjoined = mirror(2, 3, None);
-        assert_eq!(unjoined.news(loc(4, 3)), Some(Some(2)));
-        let mut starting = state(2, 3);
-        starting.record = Some(loc(1, 1));
-        starting.member_of = Some(1);
-        assert_eq!(
-            starting.news(loc(1, 1)),
-            Some(Some(1)),
-            "a deciding node follows the master it already knew of"
-        );
-        let classic = ClassicState::new(&QueueConfig::default(), 1, 0, BTreeMap::new(), None);
-        assert_eq!(classic.news(loc(9, 2)), None);
-    }
-
-    #[test]
-    fn a_joining_mirror_keeps_only_what_the_masters_copy_holds() {
-        let mut st = mirror(2, 1, None);
-        st.held = [(0, stored(0, true)), (1, stored(1, true))].into();
-        let adopted = st.adopt(Some(vec![(1, stored(1, true)), (2, stored(2, false))]));
-        assert_eq!(adopted.dropped, vec![MsgId::new(1, 0)]);
-        assert!(adopted.synchronised);
-        assert_eq!(st.held.keys().copied().collect::<Vec<_>>(), vec![1, 2]);
-        let empty = st.adopt(None);
-        assert!(!empty.synchronised);
-        assert_eq!(empty.dropped.len(), 2);
-        assert!(st.held.is_empty());
-    }
-
-    #[test]
-    fn a_mirror_applies_its_masters_changes_and_journals_persistent_messages() {
-        let mut st = mirror(2, 1, Some(Vec::new()));
-        let ops = [
-            Op::Enqueue {
-                seq: 5,
-                stored: stored(5, false),
-            },
-            Op::Enqueue {
-                seq: 6,
-                stored: stored(6, true),
-            },
-            Op::Remove {
-                seqs: vec![5, 6, 9],
-            },
-        ];
-        let applied = st.apply(&ops);
-        assert_eq!(applied.first, Some(5));
-        assert_eq!(applied.added, vec![MsgId::new(1, 5), MsgId::new(1, 6)]);
-        assert!(applied.journaled_enqueue);
-        assert!(matches!(
-            applied.journal.as_slice(),
-            [Entry::Enqueue { seq: 6, .. }, Entry::Remove { seqs, .. }] if seqs == &[6]
-        ));
-        assert!(st.held.is_empty());
-    }
-
-    #[test]
-    fn a_mirror_is_in_sync_once_its_master_says_so() {
-        let me = 2;
-        let unsynced = mirror(me, 1, Some(vec![info(2, 1, false)]));
-        assert!(!unsynced.view(me).unwrap().in_sync);
-        let synced = mirror(me, 1, Some(vec![info(2, 1, true)]));
-        assert!(synced.view(me).unwrap().in_sync);
-        assert!(
-            mirror(me, 1, None).view(me).unwrap().in_sync,
-            "not yet a mirror, so no unsynchronised one"
-        );
-    }
-}
+pub(super) mod tests;

@@ -8,6 +8,7 @@ use crate::clock::now;
 use crate::history::EventKind;
 use crate::queue::config::{node_host, queue_name};
 use crate::queue::fifo::Fifo;
+use crate::queue::limits::Lease;
 use crate::queue::protocol::{Command, Location, NodeId, Reply, Request, RequestVote, VoteReply};
 use crate::queue::quorum::queue::QuorumQueue;
 use crate::queue::quorum::raft::{Tally, VoteOutcome};
@@ -73,22 +74,17 @@ impl QuorumQueue {
     /// every node.
     fn elected(self: &Rc<Self>, st: &mut QuorumState) {
         let q = self.q;
-        let Some(r) = &mut st.raft else {
+        let Some((_, term)) = self.propose(st, Command::Noop) else {
             return;
         };
-        let Some(index) = r.propose(Command::Noop) else {
-            return;
-        };
-        let term = r.term;
-        let entry = r.entry(index).cloned().expect("just proposed");
-        let log_end = r.last_index();
-        self.store_entries(term, &[(index, entry)]);
+        let log_end = st.raft.as_ref().map_or(0, |r| r.last_index());
         // Entries committed in earlier terms but not yet applied here are
         // applied before the delivery state is built from them.
         self.after_raft(st);
         let mut fifo = Fifo::with_messages(st.applied.iter().map(|(s, m)| (*s, *m)));
         fifo.mark_all_redelivered();
         st.fifo = Some(fifo);
+        st.lease = Lease::declared(now());
         let location = Location {
             epoch: term as u32,
             node: self.io.me(),

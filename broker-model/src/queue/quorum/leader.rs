@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::clock::now;
 use crate::queue::fifo::{Dropped, Poll, Subscription};
 use crate::queue::protocol::{ClientError, Command, ConsumerId, Message, Reply};
+use crate::queue::quorum::limits::Refusal;
 use crate::queue::quorum::queue::QuorumQueue;
 use crate::queue::quorum::state::QuorumState;
 
@@ -17,14 +18,7 @@ impl QuorumQueue {
         if seqs.is_empty() {
             return;
         }
-        let Some(r) = &mut st.raft else {
-            return;
-        };
-        if let Some(index) = r.propose(Command::Settle(seqs)) {
-            let term = r.term;
-            let entry = r.entry(index).cloned().expect("just proposed");
-            self.store_entries(term, &[(index, entry)]);
-        }
+        self.propose(st, Command::Settle(seqs));
         self.after_raft(st);
     }
 
@@ -34,23 +28,26 @@ impl QuorumQueue {
         let proposed = {
             let mut st = self.state.borrow_mut();
             let location = st.location().filter(|l| l.node != self.io.me());
-            match st.raft.as_mut().filter(|r| r.is_leader()) {
-                None => Err(ClientError::NotMaster(location)),
-                Some(r) => {
-                    let index = r
-                        .propose(Command::Enqueue(message))
-                        .expect("a leader can propose");
-                    let term = r.term;
-                    let entry = r.entry(index).cloned().expect("just proposed");
-                    self.store_entries(term, &[(index, entry)]);
-                    self.after_raft(&mut st);
-                    Ok((index, term))
+            let leading = st.raft.as_ref().is_some_and(|r| r.is_leader());
+            if !leading {
+                Err(ClientError::NotMaster(location))
+            } else if let Some(refusal) = self.refuse(&st, message) {
+                match refusal {
+                    Refusal::Unroutable => Ok(None),
+                    Refusal::Rejected => Err(ClientError::Rejected),
                 }
+            } else {
+                let proposed = self
+                    .propose(&mut st, Command::Enqueue(message))
+                    .expect("a leader can propose");
+                self.after_raft(&mut st);
+                Ok(Some(proposed))
             }
         };
         self.io.changed.notify_waiters();
         let (index, term) = match proposed {
-            Ok(p) => p,
+            Ok(Some(p)) => p,
+            Ok(None) => return reply.then_some(Reply::Publish(Ok(()))),
             Err(e) => return reply.then_some(Reply::Publish(Err(e))),
         };
         if !reply {
@@ -70,11 +67,19 @@ impl QuorumQueue {
         if !fifo.subscribed(sub) {
             return Err(ClientError::Cancelled);
         }
-        let poll = fifo.poll(sub, now());
+        self.before_delivering(&mut st);
+        let now = now();
+        let st = &mut *st;
+        let fifo = st.fifo.as_mut().expect("still leading");
+        let poll = fifo.poll(sub, now);
+        st.lease.renew(fifo, now);
         let remaining = fifo.remaining_for(&sub.consumer);
         let seqs = poll.removed.iter().map(|(s, _)| *s).collect();
-        self.settle(&mut st, seqs);
-        self.report_view(&st);
+        self.settle(st, seqs);
+        if !poll.dropped.is_empty() {
+            self.after_raft(st);
+        }
+        self.report_view(st);
         Ok((poll, remaining))
     }
 
@@ -99,7 +104,7 @@ impl QuorumQueue {
         };
         let dropped = fifo.expire(now(), timeout);
         if !dropped.is_empty() {
-            self.report_view(&st);
+            self.after_raft(&mut st);
         }
         dropped
     }

@@ -11,6 +11,7 @@
 
 mod election;
 mod leader;
+mod limits;
 mod queue;
 mod raft;
 mod replication;
@@ -25,7 +26,7 @@ use crate::queue::protocol::{
     AppendEntries, AppendReply, ClientError, ConsumerId, Location, Message, NodeId, Reply,
     RequestVote, VoteReply,
 };
-use crate::queue::replica::{sweep_consumers, LocalFuture, QueueReplica};
+use crate::queue::replica::{expire_on_time, sweep_consumers, LocalFuture, QueueReplica};
 
 pub(crate) use queue::QuorumQueue;
 
@@ -57,6 +58,10 @@ impl QueueReplica for QuorumQueue {
             self.io.spawn(Rc::clone(&self).replicate(peer));
         }
         let sweep: Rc<dyn QueueReplica> = Rc::clone(&self) as Rc<dyn QueueReplica>;
+        if self.io.policy().timed() {
+            self.io
+                .spawn(expire_on_time(Rc::clone(&sweep), Rc::clone(&self.io)));
+        }
         self.io
             .spawn(sweep_consumers(sweep, Rc::clone(&self.io), self.q));
     }
@@ -100,6 +105,10 @@ impl QueueReplica for QuorumQueue {
 
     fn expire(&self, timeout: Duration) -> Vec<Dropped> {
         self.expire_leader(timeout)
+    }
+
+    fn expire_messages(&self) -> Option<Duration> {
+        self.expire_messages_leader()
     }
 
     fn raft_append(&self, req: AppendEntries) -> Option<AppendReply> {

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::clock::now;
 use crate::history::EventKind;
 use crate::queue::config::{node_host, queue_name, QueueConfig};
 use crate::queue::protocol::{Command, LogEntry, NodeId, QueueId, Stored};
@@ -75,7 +76,19 @@ impl QuorumQueue {
         }
     }
 
-    /// Applies newly committed entries and notices a lost leadership.
+    /// Proposes `command` as leader, stamped with this node's clock, and
+    /// journals it. Returns its index and term.
+    pub(super) fn propose(&self, st: &mut QuorumState, command: Command) -> Option<(u64, u64)> {
+        let r = st.raft.as_mut()?;
+        let index = r.propose(command, now().as_micros() as u64)?;
+        let term = r.term;
+        let entry = r.entry(index).cloned().expect("just proposed");
+        self.store_entries(term, &[(index, entry)]);
+        Some((index, term))
+    }
+
+    /// Applies newly committed entries, notices a lost leadership and, as
+    /// leader, proposes what the queue's length limits drop.
     pub(super) fn after_raft(&self, st: &mut QuorumState) {
         let Some(r) = &st.raft else {
             return;
@@ -88,6 +101,22 @@ impl QuorumQueue {
                 leader: r.leader().map(node_host),
             });
         }
+        loop {
+            self.apply_committed(st);
+            let Some((reason, seqs)) = self.limit_drops(st) else {
+                break;
+            };
+            self.propose(st, Command::Drop { seqs, reason });
+        }
+        self.report_view(st);
+    }
+
+    /// Applies the entries committed since the last call, recording the
+    /// messages a committed drop removed from this member's queue.
+    fn apply_committed(&self, st: &mut QuorumState) {
+        let Some(r) = &st.raft else {
+            return;
+        };
         while st.last_applied < r.commit {
             st.last_applied += 1;
             let Some(entry) = r.entry(st.last_applied) else {
@@ -99,6 +128,7 @@ impl QuorumQueue {
                         msg: m.msg,
                         persistent: m.persistent,
                         redelivered: false,
+                        enqueued_us: entry.at_us,
                     };
                     st.applied.insert(st.last_applied, stored);
                     if let Some(f) = &mut st.fifo {
@@ -113,9 +143,18 @@ impl QuorumQueue {
                         f.remove(seqs);
                     }
                 }
+                Command::Drop { seqs, reason } => {
+                    let dropped: Vec<(u64, Stored)> = seqs
+                        .iter()
+                        .filter_map(|s| st.applied.remove(s).map(|m| (*s, m)))
+                        .collect();
+                    if let Some(f) = &mut st.fifo {
+                        f.remove(seqs);
+                    }
+                    self.io.record_drop(st.q, *reason, &dropped);
+                }
                 Command::Noop => {}
             }
         }
-        self.report_view(st);
     }
 }

@@ -270,14 +270,15 @@ impl Raft {
         };
     }
 
-    /// Appends a command as leader; returns its index. The caller makes it
-    /// durable before anything counts on it.
-    pub(crate) fn propose(&mut self, command: Command) -> Option<u64> {
+    /// Appends a command as leader, stamped `at_us` by its clock; returns
+    /// its index. The caller makes it durable before anything counts on it.
+    pub(crate) fn propose(&mut self, command: Command, at_us: u64) -> Option<u64> {
         if !self.is_leader() {
             return None;
         }
         self.log.push(LogEntry {
             term: self.term,
+            at_us,
             command,
         });
         self.advance_commit();
@@ -458,7 +459,7 @@ mod tests {
     #[test]
     fn entries_commit_once_a_majority_stores_them() {
         let (mut a, mut b, _) = elected();
-        let idx = a.propose(enqueue(0)).unwrap();
+        let idx = a.propose(enqueue(0), 0).unwrap();
         assert_eq!(a.commit, 0, "the leader alone is not a majority");
         let req = a.append_for(2).unwrap();
         let out = b.on_append(&req);
@@ -471,7 +472,7 @@ mod tests {
     #[test]
     fn a_stale_leader_steps_down_and_its_uncommitted_entries_are_truncated() {
         let (mut a, mut b, mut c) = elected();
-        a.propose(enqueue(0));
+        a.propose(enqueue(0), 0);
         // Node 1 is cut off; node 3 wins term 2 with node 2's vote.
         c.term = 1;
         let req = c.start_election();
@@ -479,7 +480,7 @@ mod tests {
         assert!(vote.granted);
         c.on_vote_reply(2, &vote);
         assert!(c.is_leader());
-        c.propose(Command::Noop);
+        c.propose(Command::Noop, 0);
         // Node 1 hears from the new leader and loses its entry.
         let out = a.on_append(&c.append_for(1).unwrap());
         assert!(!a.is_leader() && a.term == 2);
@@ -493,8 +494,8 @@ mod tests {
     #[test]
     fn a_follower_missing_entries_is_walked_back() {
         let (mut a, mut b, _) = elected();
-        a.propose(enqueue(0));
-        a.propose(enqueue(1));
+        a.propose(enqueue(0), 0);
+        a.propose(enqueue(1), 0);
         if let RaftRole::Leader { next, .. } = &mut a.role {
             next.insert(2, 3);
         }
@@ -510,7 +511,7 @@ mod tests {
     #[test]
     fn a_candidate_with_an_older_log_gets_no_vote() {
         let (mut a, mut b, _) = elected();
-        a.propose(enqueue(0));
+        a.propose(enqueue(0), 0);
         let out = b.on_append(&a.append_for(2).unwrap());
         assert!(out.reply.success);
         let mut c = member(3);
@@ -524,7 +525,7 @@ mod tests {
         let mut solo = Raft::new(0, 1, vec![1], 0, None, Vec::new());
         solo.start_election();
         assert!(solo.is_leader());
-        let idx = solo.propose(enqueue(0)).unwrap();
+        let idx = solo.propose(enqueue(0), 0).unwrap();
         assert_eq!(solo.commit, idx);
     }
 }

@@ -8,6 +8,7 @@ use crate::clock::now;
 use crate::observe::ReplicaView;
 use crate::queue::config::QueueConfig;
 use crate::queue::fifo::Fifo;
+use crate::queue::limits::{Intake, Lease};
 use crate::queue::protocol::{Location, LogEntry, NodeId, QueueId, Stored};
 use crate::queue::quorum::raft::Raft;
 
@@ -23,6 +24,10 @@ pub(crate) struct QuorumState {
     pub(crate) last_applied: u64,
     /// The leader's delivery state.
     pub(crate) fifo: Option<Fifo>,
+    /// As leader, when the queue was last used, for `expires`.
+    pub(crate) lease: Lease,
+    /// As leader, whether `reject-publish` lets publishes in.
+    pub(crate) intake: Intake,
     /// The last leader this node heard of.
     pub(crate) hint: Option<Location>,
     /// When this member last heard from a leader or granted a vote.
@@ -54,6 +59,8 @@ impl QuorumState {
             applied: BTreeMap::new(),
             last_applied: 0,
             fifo: None,
+            lease: Lease::declared(now()),
+            intake: Intake::Open,
             hint: None,
             last_contact: now(),
             confirmed: 0,

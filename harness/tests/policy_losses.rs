@@ -1,0 +1,201 @@
+//! Losses by policy in the queue model: what `overflow = reject-publish`
+//! tells a publisher, what `message-ttl` and `expires` drop, and where
+//! each lost message's trail ends.
+
+use std::path::{Path, PathBuf};
+
+use broker_model::queue::PublishMode;
+use broker_model::{DropReason, Event, EventKind, MsgId};
+use harness::{runner, scenario};
+
+fn bundled(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(format!("{name}.toml"))
+}
+
+fn queue_scenario(
+    name: &str,
+    change: impl FnOnce(&mut broker_model::queue::QueueConfig),
+) -> scenario::Scenario {
+    let mut s = scenario::load(&bundled(name)).unwrap();
+    let scenario::System::Queue(config) = &mut s.system else {
+        panic!("a queue scenario")
+    };
+    change(config);
+    s
+}
+
+fn dropped(trail: &[Event], why: DropReason) -> Vec<&Event> {
+    trail
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Drop { reason, .. } if reason == why))
+        .collect()
+}
+
+fn has(trail: &[Event], kind: fn(&EventKind) -> bool) -> bool {
+    trail.iter().any(|e| kind(&e.kind))
+}
+
+/// Under `reject-publish` a confirming publisher is nacked at the limit
+/// and tries again: with enough tries every message gets in once the
+/// consumer has made room; with none, the refused messages are failed
+/// sends, never stored, and nothing confirmed is lost.
+#[test]
+fn reject_publish_nacks_the_publisher_whose_retries_get_in_or_fail() {
+    let s = queue_scenario("queue-max-length-reject-publish", |_| {});
+    let run = runner::run(&s, 1).unwrap();
+    assert!(run.analysis.lost.is_empty(), "{:?}", run.analysis.lost);
+    let refused_then_stored = (0..400).map(|seq| MsgId::new(1, seq)).any(|id| {
+        let trail = harness::checker::trail(&run.events, id);
+        !dropped(&trail, DropReason::Overflow).is_empty()
+            && has(&trail, |k| matches!(k, EventKind::SendOk { .. }))
+            && has(&trail, |k| matches!(k, EventKind::Processed { .. }))
+    });
+    assert!(refused_then_stored, "a refused message got in on a retry");
+
+    let s = queue_scenario("queue-max-length-reject-publish", |c| c.retries = 0);
+    let run = runner::run(&s, 1).unwrap();
+    let counts = &run.analysis.counts;
+    assert!(counts.failed > 0, "{counts:?}");
+    assert_eq!(counts.lost, 0, "{counts:?}");
+    let failed: Vec<MsgId> = run
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::SendFail { msg, .. } => Some(msg),
+            _ => None,
+        })
+        .collect();
+    for id in failed {
+        let trail = harness::checker::trail(&run.events, id);
+        assert!(
+            !dropped(&trail, DropReason::Overflow).is_empty(),
+            "{trail:#?}"
+        );
+        assert!(
+            !has(&trail, |k| matches!(k, EventKind::Append { .. })),
+            "{id} was never stored: {trail:#?}"
+        );
+    }
+}
+
+/// Without confirms nothing tells the publisher: a message refused at the
+/// limit is dropped silently, and lost.
+#[test]
+fn reject_publish_without_confirms_drops_the_refused_message_silently() {
+    let s = queue_scenario("queue-max-length-reject-publish", |c| {
+        c.publish_mode = PublishMode::FireAndForget;
+    });
+    let run = runner::run(&s, 1).unwrap();
+    assert!(!run.analysis.lost.is_empty(), "refused messages are lost");
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        assert!(
+            !dropped(&trail, DropReason::Overflow).is_empty(),
+            "{trail:#?}"
+        );
+        assert!(!has(&trail, |k| matches!(k, EventKind::Append { .. })));
+    }
+}
+
+/// Every message `queue-message-ttl-slow-consumer` loses expired at least
+/// `message-ttl` after it was stored, on every member of the quorum
+/// queue, before anyone received it.
+#[test]
+fn ttl_loss_is_an_expiry_every_quorum_member_applied() {
+    let s = scenario::load(&bundled("queue-message-ttl-slow-consumer")).unwrap();
+    let run = runner::run(&s, 1).unwrap();
+    assert!(!run.analysis.lost.is_empty(), "the scenario loses messages");
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        let stored = trail
+            .iter()
+            .find(|e| matches!(e.kind, EventKind::Append { .. }))
+            .expect("stored");
+        let expired = dropped(&trail, DropReason::Expired);
+        let mut hosts: Vec<&str> = expired.iter().map(|e| e.host.as_str()).collect();
+        hosts.sort();
+        assert_eq!(hosts, ["node-1", "node-2", "node-3"], "{trail:#?}");
+        assert!(
+            expired.iter().all(|e| e.at_us >= stored.at_us + 2_000_000),
+            "{id} expired no sooner than its TTL: {trail:#?}"
+        );
+        assert!(!has(&trail, |k| matches!(k, EventKind::Receive { .. })));
+    }
+}
+
+/// `queue-expires-late-consumer` loses everything confirmed: what was in
+/// the queue when it expired, and what was published to it after, which
+/// routed nowhere and was never stored.
+#[test]
+fn an_unused_queue_is_deleted_with_its_messages_and_later_publishes_route_nowhere() {
+    let s = scenario::load(&bundled("queue-expires-late-consumer")).unwrap();
+    let run = runner::run(&s, 1).unwrap();
+    let counts = &run.analysis.counts;
+    assert_eq!(counts.lost, counts.acknowledged, "{counts:?}");
+    let (mut in_queue, mut unroutable) = (0, 0);
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        let drops = dropped(&trail, DropReason::QueueExpired);
+        assert_eq!(drops.len(), 1, "{trail:#?}");
+        if has(&trail, |k| matches!(k, EventKind::Append { .. })) {
+            in_queue += 1;
+        } else {
+            unroutable += 1;
+        }
+        assert!(drops[0].at_us >= 2_000_000, "{trail:#?}");
+    }
+    assert!(in_queue > 0 && unroutable > 0, "{in_queue} {unroutable}");
+}
+
+/// A failover after drop-head dropped messages does not bring them back:
+/// what a mirror applied from its master's change list, or a quorum
+/// member from a committed drop command, is gone from the replica that
+/// takes over, and no consumer receives it afterwards.
+#[test]
+fn a_failover_does_not_resurrect_what_the_replicas_dropped() {
+    let text = std::fs::read_to_string(bundled("queue-max-length-drop-head")).unwrap();
+    let crash = "\n[[faults]]\nat = \"2s\"\naction = \"crash\"\ntarget = \"leader\"\nrestart_after = \"1s\"\n";
+    let quorum = text
+        .replace("queue_type = \"mirrored\"", "queue_type = \"quorum\"")
+        .replace("ha-mode = \"exactly\"\nha-params = 2\n", "");
+    for text in [text.clone(), quorum] {
+        let s = scenario::parse(Path::new("crash.toml"), &format!("{text}{crash}")).unwrap();
+        let run = runner::run(&s, 1).unwrap();
+        assert!(
+            run.events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::Fault { .. })),
+            "the leader crashed"
+        );
+        let mut dropped_on: std::collections::BTreeMap<MsgId, (u64, usize)> = Default::default();
+        for e in &run.events {
+            if let EventKind::Drop {
+                reason: DropReason::Overflow,
+                msgs,
+                ..
+            } = &e.kind
+            {
+                for m in msgs {
+                    let entry = dropped_on.entry(*m).or_insert((e.at_us, 0));
+                    entry.1 += 1;
+                }
+            }
+        }
+        assert!(
+            dropped_on.values().any(|(_, n)| *n >= 2),
+            "replicas dropped"
+        );
+        for e in &run.events {
+            if let EventKind::Receive { msg, .. } = e.kind {
+                if let Some((at, nodes)) = dropped_on.get(&msg) {
+                    assert!(
+                        *nodes < 2 || e.at_us < *at,
+                        "{msg} was received after two replicas dropped it"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -98,9 +98,10 @@ impl AckCounter {
 /// What a host's disk reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DiskView {
-    /// Entries written but not yet fsynced.
+    /// Entries written and not yet on disk: neither fsynced nor written
+    /// back by the kernel.
     pub unsynced: u64,
-    /// Entries acknowledged to a producer but not yet fsynced: what a power
+    /// Entries acknowledged to a producer and not yet on disk: what a power
     /// loss now would take away from under an acknowledgement.
     pub acked_unsynced: u64,
 }

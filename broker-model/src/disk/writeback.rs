@@ -27,8 +27,9 @@ pub(crate) async fn flusher(
     let period = settings.interval.as_nanos();
     loop {
         let at = now();
-        let next = Duration::from_nanos(((at.as_nanos() / period + 1) * period) as u64);
-        tokio::time::sleep(next - at).await;
+        let next = (at.as_nanos() / period + 1) * period;
+        let wait = u64::try_from(next - at.as_nanos()).unwrap_or(u64::MAX);
+        tokio::time::sleep(Duration::from_nanos(wait)).await;
         let entries = write_back_expired(&page_cache, &host, settings.expire);
         if entries > 0 {
             history.record(&host, EventKind::Writeback { entries });

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::deploy::HostContext;
 use crate::disk::Writeback;
-use crate::log::segments::Retention;
 
 /// What every host of a log cluster is given.
 pub(crate) type Context = HostContext<LogConfig>;
@@ -35,6 +34,40 @@ pub enum OffsetReset {
     /// `NoOffsetForPartitionException` or `OffsetOutOfRangeException`) and
     /// stops reading the partition, skipping nothing silently.
     None,
+}
+
+/// The retention and segment settings of the topic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// `segment.bytes`: the active segment rolls before it would exceed this.
+    pub segment_bytes: u64,
+    /// `segment.ms`: the active segment rolls once its first record is this
+    /// old.
+    pub segment_ms: Duration,
+    /// `retention.ms`: a closed segment whose newest record is older is
+    /// deleted; `None` is `-1`, no time limit.
+    pub retention_ms: Option<Duration>,
+    /// `retention.bytes`: the most a partition keeps; `None` is `-1`, Kafka's
+    /// default, no size limit.
+    pub retention_bytes: Option<u64>,
+    /// `log.retention.check.interval.ms`: how often brokers look for
+    /// segments to delete.
+    pub check_interval: Duration,
+}
+
+impl Default for Retention {
+    /// Kafka's defaults (1 GiB segments rolled weekly, a week's retention),
+    /// with the check interval scaled down a hundred times (Kafka's is five
+    /// minutes) like the model's other times.
+    fn default() -> Self {
+        Retention {
+            segment_bytes: 1 << 30,
+            segment_ms: Duration::from_secs(7 * 24 * 3600),
+            retention_ms: Some(Duration::from_secs(7 * 24 * 3600)),
+            retention_bytes: None,
+            check_interval: Duration::from_secs(3),
+        }
+    }
 }
 
 /// A deliberate bug, switched on only by tests that prove the property

@@ -243,11 +243,10 @@ impl Consumer {
                         OffsetReset::Latest => end,
                         OffsetReset::None => {
                             self.record_reset(p, Some(offset), None);
-                            self.positions
-                                .borrow_mut()
-                                .get_mut(&p)
-                                .expect("assigned")
-                                .stopped = true;
+                            let mut positions = self.positions.borrow_mut();
+                            let pos = positions.get_mut(&p).expect("assigned");
+                            pos.stopped = true;
+                            pos.caught_up = false;
                             continue;
                         }
                     };

@@ -17,8 +17,9 @@ mod protocol;
 mod replica;
 mod segments;
 
-pub use config::{broker_host, partition_name, Acks, LogConfig, OffsetReset, Sabotage, CONTROLLER};
-pub use segments::Retention;
+pub use config::{
+    broker_host, partition_name, Acks, LogConfig, OffsetReset, Retention, Sabotage, CONTROLLER,
+};
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};
 use crate::workload::Workload;

@@ -4,56 +4,25 @@
 //! Kafka stores a partition as segment files. The newest, the *active*
 //! segment, takes appends until it is full (`segment.bytes`) or its first
 //! record is older than `segment.ms`; then the log *rolls* a new one.
-//! Retention deletes whole segments, and only closed ones, oldest first,
-//! whether or not any consumer has read them: every
-//! `log.retention.check.interval.ms` the broker deletes the segments whose
-//! newest record is older than `retention.ms`, and while the partition
-//! holds more than `retention.bytes`, the oldest segments that bring it
-//! under (UnifiedLog's `deleteRetentionMsBreachedSegments` and
+//! Retention deletes whole segments, oldest first, whether or not any
+//! consumer has read them: every `log.retention.check.interval.ms` the
+//! broker deletes the segments whose newest record is older than
+//! `retention.ms`, and while the partition holds more than
+//! `retention.bytes`, the oldest segments that bring it under (UnifiedLog's
+//! `deleteRetentionMsBreachedSegments` and
 //! `deleteRetentionSizeBreachedSegments`). It never deletes past the high
-//! watermark. So a short retention with the default, huge, segment size
-//! deletes nothing: the active segment holds everything.
+//! watermark. The active segment goes too once it qualifies and the high
+//! watermark has reached the log's end (Kafka rolls a new, empty one
+//! first, "we must always have at least one segment"). So with the
+//! default, huge, segments a short retention deletes nothing while the
+//! producer keeps the active segment's newest record young, and everything
+//! once the producer has paused for longer than `retention.ms`.
 //!
 //! Nothing here does I/O: the replica keeps the segment bases beside its
 //! records, and the broker's retention task asks where the log may start.
 
-use std::time::Duration;
-
+use crate::log::config::Retention;
 use crate::log::protocol::Record;
-
-/// The retention and segment settings of the topic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Retention {
-    /// `segment.bytes`: the active segment rolls before it would exceed this.
-    pub segment_bytes: u64,
-    /// `segment.ms`: the active segment rolls once its first record is this
-    /// old.
-    pub segment_ms: Duration,
-    /// `retention.ms`: a closed segment whose newest record is older is
-    /// deleted; `None` is `-1`, no time limit.
-    pub retention_ms: Option<Duration>,
-    /// `retention.bytes`: the most a partition keeps; `None` is `-1`, Kafka's
-    /// default, no size limit.
-    pub retention_bytes: Option<u64>,
-    /// `log.retention.check.interval.ms`: how often brokers look for
-    /// segments to delete.
-    pub check_interval: Duration,
-}
-
-impl Default for Retention {
-    /// Kafka's defaults (1 GiB segments rolled weekly, a week's retention),
-    /// with the check interval scaled down a hundred times (Kafka's is five
-    /// minutes) like the model's other times.
-    fn default() -> Self {
-        Retention {
-            segment_bytes: 1 << 30,
-            segment_ms: Duration::from_secs(7 * 24 * 3600),
-            retention_ms: Some(Duration::from_secs(7 * 24 * 3600)),
-            retention_bytes: None,
-            check_interval: Duration::from_secs(3),
-        }
-    }
-}
 
 /// The segments of one partition log: where each begins.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -118,8 +87,8 @@ impl Segments {
     }
 
     /// Where the log may start after a retention check at `now_ms`: the end
-    /// of the last closed segment, entirely below `high_watermark`, that
-    /// `policy` deletes. `None` when it deletes nothing.
+    /// of the last segment, entirely below `high_watermark`, that `policy`
+    /// deletes. `None` when it deletes nothing.
     pub(crate) fn retention_point(
         &self,
         log: &[Record],
@@ -128,10 +97,13 @@ impl Segments {
         now_ms: u64,
         policy: &Retention,
     ) -> Option<u64> {
+        let end = start + log.len() as u64;
+        let ends = self.bases.iter().skip(1).copied().chain([end]);
         let closed: Vec<(u64, u64)> = self
             .bases
-            .windows(2)
-            .map(|w| (w[0], w[1]))
+            .iter()
+            .copied()
+            .zip(ends)
             .take_while(|(_, end)| *end <= high_watermark)
             .collect();
         let records =
@@ -181,6 +153,8 @@ impl Segments {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::history::MsgId;
     use crate::log::protocol::Payload;
@@ -235,17 +209,29 @@ mod tests {
     }
 
     #[test]
-    fn retention_deletes_closed_segments_older_than_retention_ms_but_never_the_active_one() {
+    fn retention_deletes_segments_whose_newest_record_is_older_than_retention_ms() {
         let p = policy(300);
         let (records, segments) = log(10, &p);
-        // Newest records: segment [0,3) at 20 ms, [3,6) at 50, [6,9) at 80.
+        // Newest records: segment [0,3) at 20 ms, [3,6) at 50, [6,9) at 80,
+        // the active [9,10) at 90.
         assert_eq!(segments.retention_point(&records, 0, 10, 1030, &p), Some(3));
         assert_eq!(segments.retention_point(&records, 0, 10, 1060, &p), Some(6));
+        assert_eq!(segments.retention_point(&records, 0, 10, 1085, &p), Some(9));
+        assert_eq!(segments.retention_point(&records, 0, 10, 1020, &p), None);
+    }
+
+    #[test]
+    fn the_active_segment_goes_only_once_the_high_watermark_reached_the_log_end() {
+        let p = policy(300);
+        let (records, segments) = log(10, &p);
         assert_eq!(
             segments.retention_point(&records, 0, 10, 100_000, &p),
+            Some(10)
+        );
+        assert_eq!(
+            segments.retention_point(&records, 0, 9, 100_000, &p),
             Some(9)
         );
-        assert_eq!(segments.retention_point(&records, 0, 10, 1020, &p), None);
     }
 
     #[test]
@@ -259,11 +245,15 @@ mod tests {
     }
 
     #[test]
-    fn a_short_retention_deletes_nothing_while_everything_is_in_the_active_segment() {
+    fn a_short_retention_deletes_one_big_segment_only_once_its_newest_record_is_old() {
         let p = policy(1 << 30);
         let (records, segments) = log(10, &p);
         assert_eq!(segments.count(), 1);
-        assert_eq!(segments.retention_point(&records, 0, 10, 100_000, &p), None);
+        assert_eq!(segments.retention_point(&records, 0, 10, 1090, &p), None);
+        assert_eq!(
+            segments.retention_point(&records, 0, 10, 1091, &p),
+            Some(10)
+        );
     }
 
     #[test]

@@ -228,6 +228,27 @@ impl RawLogConfig {
     }
 }
 
+/// A Kafka limit where -1 means none: `Some(None)` for -1, `Some(Some(v))`
+/// for a value, `None` when the file leaves it out.
+fn unlimited_or(
+    v: &Option<Spanned<i64>>,
+    key: &str,
+    err: &ErrAt,
+) -> Result<Option<Option<u64>>, ScenarioError> {
+    match v {
+        None => Ok(None),
+        Some(s) if *s.get_ref() == -1 => Ok(Some(None)),
+        Some(s) => match u64::try_from(*s.get_ref()) {
+            Ok(v) => Ok(Some(Some(v))),
+            Err(_) => Err(err(
+                Some(s.span()),
+                Some(key),
+                format!("`{key}` must be -1 (no limit) or at least 0"),
+            )),
+        },
+    }
+}
+
 /// The model's configuration from the file's `[config]`, defaults filled
 /// in and combinations checked.
 pub(crate) fn convert(
@@ -269,18 +290,16 @@ pub(crate) fn convert(
         },
         max_poll_records: val(&r.max_poll_records).unwrap_or(d.max_poll_records),
         fetch_max_wait: ms(&r.fetch_max_wait_ms).unwrap_or(d.fetch_max_wait),
-        writeback: kernel::writeback(&r.dirty_writeback_centisecs, &r.dirty_expire_centisecs),
+        writeback: kernel::writeback(&r.dirty_writeback_centisecs, &r.dirty_expire_centisecs, err)?,
         retention: Retention {
             segment_bytes: val(&r.segment_bytes).unwrap_or(d.retention.segment_bytes),
             segment_ms: ms(&r.segment_ms).unwrap_or(d.retention.segment_ms),
-            retention_ms: match val(&r.retention_ms) {
-                Some(v) => u64::try_from(v).ok().map(Duration::from_millis),
+            retention_ms: match unlimited_or(&r.retention_ms, "retention.ms", err)? {
+                Some(v) => v.map(Duration::from_millis),
                 None => d.retention.retention_ms,
             },
-            retention_bytes: match val(&r.retention_bytes) {
-                Some(v) => u64::try_from(v).ok(),
-                None => d.retention.retention_bytes,
-            },
+            retention_bytes: unlimited_or(&r.retention_bytes, "retention.bytes", err)?
+                .unwrap_or(d.retention.retention_bytes),
             check_interval: ms(&r.retention_check_interval_ms)
                 .unwrap_or(d.retention.check_interval),
         },

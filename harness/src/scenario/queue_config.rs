@@ -402,7 +402,7 @@ pub(crate) fn convert(
             .map_or(d.ha_promote_on_shutdown, promote),
         quorum_group_size: val(&r.quorum_group_size),
         limits: queue_limits::limits(r, message_bytes, at, err)?,
-        writeback: kernel::writeback(&r.dirty_writeback_centisecs, &r.dirty_expire_centisecs),
+        writeback: kernel::writeback(&r.dirty_writeback_centisecs, &r.dirty_expire_centisecs, err)?,
     };
     config
         .validate()

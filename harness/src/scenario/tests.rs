@@ -231,3 +231,22 @@ fn the_configuration_label_names_what_decides_survival_and_every_other_change() 
         "log · acks=all · RF=3 · min.insync=2 · fsync every message · manual commit · enable.idempotence=true"
     );
 }
+
+#[test]
+fn a_retention_limit_below_minus_one_is_refused_at_its_value() {
+    let e = error(&GOOD.replace("acks = 1", "acks = 1\n\"retention.ms\" = -2"));
+    assert_eq!((e.line, e.column), (16, 18), "{e}");
+    assert_eq!(e.key.as_deref(), Some("retention.ms"));
+    assert!(e.message.contains("-1 (no limit) or at least 0"), "{e}");
+}
+
+#[test]
+fn a_writeback_sysctl_beyond_a_linux_int_is_refused() {
+    let e = error(&GOOD.replace(
+        "acks = 1",
+        "acks = 1\n\"vm.dirty_writeback_centisecs\" = 3000000000",
+    ));
+    assert_eq!(e.line, 16, "{e}");
+    assert_eq!(e.key.as_deref(), Some("vm.dirty_writeback_centisecs"));
+    assert!(e.message.contains("2147483647"), "{e}");
+}

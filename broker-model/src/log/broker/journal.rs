@@ -1,9 +1,10 @@
 //! The broker's durable store: one journal of appends and truncations for
 //! every partition it hosts, replayed at each start to rebuild the logs.
 //!
-//! Writes land in the page cache; an fsync makes them durable. Between the
-//! two, acknowledgements given for unsynced records are counted, since a
-//! power loss now would take back what those acknowledgements promised.
+//! Writes land in the page cache; an fsync, or the kernel's writeback, makes
+//! them durable. Between the two, acknowledgements given for records not yet
+//! on disk are counted, since a power loss now would take back what those
+//! acknowledgements promised.
 
 use std::collections::BTreeMap;
 use std::io;

@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::clock::now;
 use crate::disk::Disk;
 use crate::history::{EventKind, MsgId};
-use crate::log::config::{broker_host, Context};
+use crate::log::config::{broker_host, Context, Retention};
 use crate::log::protocol::{BrokerId, PartitionId, Record, Reply, Request};
 use crate::log::replica::Replica;
 use crate::wire::{Endpoint, Incoming};
@@ -53,7 +53,12 @@ pub(crate) async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
             // The offsets partition is compacted, as `__consumer_offsets`
             // is, never deleted by time or size.
             if p == ctx.config.offsets_partition() {
-                (p, replica)
+                let compacted = Retention {
+                    retention_ms: None,
+                    retention_bytes: None,
+                    ..ctx.config.retention
+                };
+                (p, replica.with_retention(compacted))
             } else {
                 (p, replica.with_retention(ctx.config.retention))
             }

@@ -1,6 +1,6 @@
 //! Retention, as Kafka's log manager runs it: every
 //! `log.retention.check.interval.ms` a broker deletes from each log it
-//! holds the closed segments that `retention.ms` or `retention.bytes` let
+//! holds the segments that `retention.ms` or `retention.bytes` let
 //! go, whether or not any consumer has read them. A follower whose log lies
 //! wholly before its leader's log start starts over there.
 

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::history::MsgId;
+use crate::log::config::Retention;
 use crate::log::leadership::{IsrUpdate, Leadership};
 use crate::log::protocol::{BrokerId, PartitionId, PartitionState, Payload, Record};
-use crate::log::segments::{Retention, Segments};
+use crate::log::segments::Segments;
 
 /// What a replica is doing for its partition.
 #[derive(Clone, Debug, PartialEq)]
@@ -138,11 +139,18 @@ impl Replica {
 
     /// The largest epoch not above `epoch` that this log holds records of,
     /// and the offset just past its last record (Kafka's
-    /// OffsetsForLeaderEpoch). `(0, 0)` when there is none.
+    /// OffsetsForLeaderEpoch). For an epoch older than any held, that epoch
+    /// and the start of the oldest held.
     pub(crate) fn epoch_end(&self, epoch: u32) -> (u32, u64) {
         let next = self.epochs.partition_point(|(e, _)| *e <= epoch);
         if next == 0 {
-            return (0, 0);
+            // Older than every epoch held: as Kafka's `endOffsetFor`, the
+            // requested epoch ends where the oldest held one starts.
+            let first = self
+                .epochs
+                .first()
+                .map_or(self.log_start, |(_, start)| *start);
+            return (epoch, first);
         }
         let end = self
             .epochs

@@ -108,11 +108,11 @@ fn a_follower_whose_epoch_the_leader_never_had_truncates_to_the_common_prefix() 
 #[test]
 fn the_epoch_cache_answers_as_a_scan_of_the_log_would_through_truncations() {
     fn scanned(r: &Replica, epoch: u32) -> (u32, u64) {
-        let mut found = (0, 0);
+        let mut found = None;
         for rec in r.log.iter().take_while(|rec| rec.epoch <= epoch) {
-            found = (rec.epoch, rec.offset + 1);
+            found = Some((rec.epoch, rec.offset + 1));
         }
-        found
+        found.unwrap_or((epoch, r.log.first().map_or(r.log_start, |rec| rec.offset)))
     }
     let mut r = Replica::new(0, 1);
     let check = |r: &Replica| {

@@ -53,6 +53,9 @@ pub struct Journal<T> {
     path: String,
     file: File,
     end: u64,
+    /// Entries appended since this journal's own last fsync, whatever the
+    /// kernel wrote back meanwhile.
+    since_sync: u64,
     _entries: PhantomData<T>,
 }
 
@@ -99,6 +102,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
                 path,
                 file,
                 end,
+                since_sync: 0,
                 _entries: PhantomData,
             },
             entries,
@@ -111,6 +115,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         line.push(b'\n');
         self.file.write_all_at(&line, self.end)?;
         self.end += line.len() as u64;
+        self.since_sync += 1;
         let Disk { host, page_cache } = &self.disk;
         page_cache.dirtied(host, &self.path, now(), 1);
         Ok(())
@@ -120,11 +125,18 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
     /// that covered (none if the flusher wrote them back first).
     pub fn sync(&mut self) -> io::Result<u64> {
         self.file.sync_all()?;
+        self.since_sync = 0;
         let Disk { host, page_cache } = &self.disk;
         Ok(match page_cache.cleaned(host, &self.path) {
             Cleaning::WroteBack { entries } => entries,
             Cleaning::AlreadyClean => 0,
         })
+    }
+
+    /// Entries appended since the last fsync: what a flush policy counts,
+    /// as Kafka counts messages since its own last flush.
+    pub(crate) fn since_sync(&self) -> u64 {
+        self.since_sync
     }
 
     /// Entries appended and not yet written back.

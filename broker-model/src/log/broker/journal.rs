@@ -132,7 +132,7 @@ impl Store {
     /// Whether `log.flush.interval.messages` (`every`, if set) asks for an
     /// fsync now.
     pub(super) fn flush_due(&self, every: Option<u64>) -> bool {
-        every.is_some_and(|every| self.journal.unsynced() >= every)
+        every.is_some_and(|every| self.journal.since_sync() >= every)
     }
 
     /// What the observer is shown of the disk.

@@ -77,17 +77,27 @@ impl QuorumQueue {
             return;
         };
         let expired = self.io.policy().expire(fifo, now);
-        if !expired.is_empty() {
-            let seqs = expired.into_iter().map(|(s, _)| s).collect();
-            self.propose(
-                st,
-                Command::Drop {
-                    seqs,
-                    reason: DropReason::Expired,
-                },
-            );
+        if self.propose_expiry(st, expired) {
             self.after_raft(st);
         }
+    }
+
+    /// Proposes dropping the `expired` messages as one Raft command, so
+    /// that every member drops them once it is committed; false when there
+    /// are none.
+    fn propose_expiry<T>(&self, st: &mut QuorumState, expired: Vec<(u64, T)>) -> bool {
+        if expired.is_empty() {
+            return false;
+        }
+        let seqs = expired.into_iter().map(|(s, _)| s).collect();
+        self.propose(
+            st,
+            Command::Drop {
+                seqs,
+                reason: DropReason::Expired,
+            },
+        );
+        true
     }
 
     /// As leader, drops the messages at the head that outlived
@@ -106,17 +116,7 @@ impl QuorumQueue {
             st.lease.existence = Existence::Deleted;
         }
         let next = policy.next_deadline(fifo, &st.lease);
-        let changed = unused || !expired.is_empty();
-        if !expired.is_empty() {
-            let seqs = expired.into_iter().map(|(s, _)| s).collect();
-            self.propose(
-                st,
-                Command::Drop {
-                    seqs,
-                    reason: DropReason::Expired,
-                },
-            );
-        }
+        let changed = self.propose_expiry(st, expired) || unused;
         if changed {
             self.after_raft(st);
             drop(guard);

@@ -95,14 +95,27 @@ impl PageCache {
         Self::default()
     }
 
+    /// Changes `path` on `host`, adding either on first sight. Every
+    /// journal append passes here, so a known file costs no allocation.
     fn with_file<T>(&self, host: &str, path: &str, f: impl FnOnce(&mut FileCache) -> T) -> T {
         let mut machines = self.machines.borrow_mut();
-        let machine = machines.entry(host.to_string()).or_default();
-        let file = match machine.files.get_mut(path) {
-            Some(file) => file,
-            None => machine.files.entry(path.to_string()).or_default(),
-        };
-        f(file)
+        if !machines.contains_key(host) {
+            machines.insert(host.to_string(), Machine::default());
+        }
+        let machine = machines.get_mut(host).expect("inserted above");
+        if !machine.files.contains_key(path) {
+            machine.files.insert(path.to_string(), FileCache::default());
+        }
+        f(machine.files.get_mut(path).expect("inserted above"))
+    }
+
+    /// `path` on `host` as it stands; a file never written is clean.
+    fn file(&self, host: &str, path: &str) -> FileCache {
+        self.machines
+            .borrow()
+            .get(host)
+            .and_then(|m| m.files.get(path).copied())
+            .unwrap_or_default()
     }
 
     /// Notes `entries` journal entries written to `path` on `host` at `now`.
@@ -132,13 +145,13 @@ impl PageCache {
 
     /// Journal entries of `path` on `host` not yet written back.
     pub(crate) fn dirty_entries(&self, host: &str, path: &str) -> u64 {
-        self.with_file(host, path, |file| file.dirty.map_or(0, |d| d.entries))
+        self.file(host, path).dirty.map_or(0, |d| d.entries)
     }
 
     /// How many times `path` on `host` has been cleaned or lost its dirty
     /// pages.
     pub(crate) fn generation(&self, host: &str, path: &str) -> u64 {
-        self.with_file(host, path, |file| file.generation)
+        self.file(host, path).generation
     }
 
     /// The files of `host` dirty since `now - expire` or earlier: those the
@@ -160,6 +173,17 @@ impl PageCache {
     pub(crate) fn written_back(&self, host: &str) -> Rc<Notify> {
         let mut machines = self.machines.borrow_mut();
         Rc::clone(&machines.entry(host.to_string()).or_default().written_back)
+    }
+
+    /// Calls `publish` after each of `host`'s writebacks, for as long as the
+    /// caller's task runs: the machine's software shows its disk again once
+    /// the kernel has made more of it durable.
+    pub(crate) async fn after_each_writeback(&self, host: &str, publish: impl Fn()) {
+        let written_back = self.written_back(host);
+        loop {
+            written_back.notified().await;
+            publish();
+        }
     }
 
     /// Cuts `host`'s power: its dirty pages are gone. Called by whoever

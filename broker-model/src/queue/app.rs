@@ -80,13 +80,12 @@ impl App {
         for replica in queues.values() {
             Rc::clone(replica).start(trusted.clone());
         }
-        let written_back = ctx.page_cache.written_back(&process.host);
-        let watcher = Rc::clone(&io);
+        let (page_cache, watcher) = (ctx.page_cache.clone(), Rc::clone(&io));
+        let host = process.host.clone();
         io.spawn(async move {
-            loop {
-                written_back.notified().await;
-                watcher.store.borrow().publish();
-            }
+            page_cache
+                .after_each_writeback(&host, || watcher.store.borrow().publish())
+                .await;
         });
         Rc::new(App { io, queues })
     }

@@ -43,10 +43,9 @@ impl Broker {
     /// Publishes the disk again after each of the kernel's writebacks, which
     /// make durable what the broker acknowledged without an fsync.
     pub(super) async fn watch_writeback(self: Rc<Self>) {
-        let written_back = self.ctx.page_cache.written_back(&self.host);
-        loop {
-            written_back.notified().await;
-            self.publish_disk();
-        }
+        let page_cache = self.ctx.page_cache.clone();
+        page_cache
+            .after_each_writeback(&self.host, || self.publish_disk())
+            .await;
     }
 }

@@ -109,8 +109,8 @@ impl Store {
     /// Counts an acknowledgement, if it promised something not yet durable.
     pub(super) fn acknowledged(&mut self) {
         if self.journal.unsynced() > 0 {
-            self.acked_unsynced = (self.acked_unsynced(), self.journal.generation());
-            self.acked_unsynced.0 += 1;
+            let count = self.acked_unsynced();
+            self.acked_unsynced = (count + 1, self.journal.generation());
         }
     }
 

@@ -2,7 +2,7 @@
 //! claims to survive without losing an acknowledged message, and those it
 //! does not.
 //!
-//! The property tests (`harness/tests/properties.rs`) hold every row to its
+//! The property tests (`harness/tests/properties/`) hold every row to its
 //! claims in both directions: generated schedules of a survived class must
 //! lose nothing, and generated schedules of a class it does not survive must
 //! lose something within a bounded number of cases. README's table is
@@ -10,8 +10,10 @@
 
 use std::time::Duration;
 
-use broker_model::log::{Acks, LogConfig};
-use broker_model::queue::{AckMode, HaMode, Promote, PublishMode, QueueConfig, QueueType};
+use broker_model::log::{Acks, LogConfig, OffsetReset};
+use broker_model::queue::{
+    AckMode, HaMode, Overflow, Promote, PublishMode, QueueConfig, QueueType,
+};
 use broker_model::Workload;
 
 use crate::fault::Fault;
@@ -36,11 +38,21 @@ pub enum FaultClass {
     /// A replica is crashed and restarted, and the leader (master) crashes
     /// while that replica is still out of sync.
     LeaderCrashWhileReplicaOutOfSync,
+    /// No fault: consumers process slower than producers send, so a
+    /// backlog builds up and waits, as it does behind a consumer after a
+    /// deploy or a slow downstream. A policy that bounds how long or how
+    /// much a broker keeps (retention, `max-length`, `message-ttl`) drops it.
+    SlowConsumer,
+    /// No fault: consumers start seconds after producers, as a new consumer
+    /// group or a consumer deployed after its producer does. Where it starts
+    /// reading (`auto.offset.reset`) and what the broker kept meanwhile
+    /// decide what it never sees.
+    LateConsumer,
 }
 
 impl FaultClass {
     /// Every class, in matrix column order.
-    pub const ALL: [FaultClass; 7] = [
+    pub const ALL: [FaultClass; 9] = [
         FaultClass::BrokerCrash,
         FaultClass::LeaderCrashBeforeSync,
         FaultClass::LeaderCrashWhileReplicaOutOfSync,
@@ -48,6 +60,8 @@ impl FaultClass {
         FaultClass::MessageDrop,
         FaultClass::PowerLossAll,
         FaultClass::ConsumerCrash,
+        FaultClass::SlowConsumer,
+        FaultClass::LateConsumer,
     ];
 
     /// A short name for tables and test names.
@@ -62,6 +76,8 @@ impl FaultClass {
             FaultClass::LeaderCrashWhileReplicaOutOfSync => {
                 "leader crash while a replica is out of sync"
             }
+            FaultClass::SlowConsumer => "slow consumer",
+            FaultClass::LateConsumer => "late consumer",
         }
     }
 }
@@ -125,6 +141,8 @@ pub fn matrix() -> Vec<Guarantee> {
                 Partition,
                 MessageDrop,
                 ConsumerCrash,
+                SlowConsumer,
+                LateConsumer,
             ],
             loses_under: vec![PowerLossAll],
         },
@@ -171,6 +189,23 @@ pub fn matrix() -> Vec<Guarantee> {
             loses_under: vec![ConsumerCrash],
         },
         Guarantee {
+            name: "log-retention-short",
+            summary: "log, acks=all, RF=3, min.insync.replicas=2, manual commit, retention.ms=1000 with 2 kB segments",
+            system: log(|c| {
+                c.retention.retention_ms = Some(Duration::from_millis(1000));
+                c.retention.segment_bytes = 2000;
+            }),
+            survives: vec![],
+            loses_under: vec![SlowConsumer, LateConsumer],
+        },
+        Guarantee {
+            name: "log-offset-reset-latest",
+            summary: "log, acks=all, RF=3, min.insync.replicas=2, manual commit, auto.offset.reset=latest",
+            system: log(|c| c.auto_offset_reset = OffsetReset::Latest),
+            survives: vec![],
+            loses_under: vec![LateConsumer],
+        },
+        Guarantee {
             name: "queue-quorum",
             summary: "queue, quorum queue on 3 nodes, publisher confirms, manual ack",
             system: queue(|c| c.queue_type = QueueType::Quorum),
@@ -182,6 +217,8 @@ pub fn matrix() -> Vec<Guarantee> {
                 MessageDrop,
                 PowerLossAll,
                 ConsumerCrash,
+                SlowConsumer,
+                LateConsumer,
             ],
             loses_under: vec![],
         },
@@ -211,8 +248,39 @@ pub fn matrix() -> Vec<Guarantee> {
             name: "queue-classic-durable",
             summary: "queue, classic, durable queue, persistent messages, confirms, manual ack",
             system: queue(|_| {}),
-            survives: vec![BrokerCrash, MessageDrop, PowerLossAll, ConsumerCrash],
+            survives: vec![
+                BrokerCrash,
+                MessageDrop,
+                PowerLossAll,
+                ConsumerCrash,
+                SlowConsumer,
+                LateConsumer,
+            ],
             loses_under: vec![],
+        },
+        Guarantee {
+            name: "queue-max-length-drop-head",
+            summary: "queue, classic, durable, persistent, confirms, manual ack, max-length=50 (overflow=drop-head)",
+            system: queue(|c| c.limits.max_length = Some(50)),
+            survives: vec![],
+            loses_under: vec![SlowConsumer, LateConsumer],
+        },
+        Guarantee {
+            name: "queue-max-length-reject-publish",
+            summary: "the same with overflow=reject-publish",
+            system: queue(|c| {
+                c.limits.max_length = Some(50);
+                c.limits.overflow = Overflow::RejectPublish;
+            }),
+            survives: vec![SlowConsumer, LateConsumer],
+            loses_under: vec![],
+        },
+        Guarantee {
+            name: "queue-message-ttl",
+            summary: "queue, classic, durable, persistent, confirms, manual ack, message-ttl=1000",
+            system: queue(|c| c.limits.message_ttl = Some(Duration::from_millis(1000))),
+            survives: vec![],
+            loses_under: vec![SlowConsumer, LateConsumer],
         },
         Guarantee {
             name: "queue-classic-transient",

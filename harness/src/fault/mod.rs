@@ -10,6 +10,7 @@
 //! for a selector at that moment.
 
 pub(crate) mod apply;
+mod class;
 pub mod random;
 mod resolve;
 pub(crate) mod trigger;
@@ -18,6 +19,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub(crate) use class::schedule_class;
 pub use trigger::{Condition, Trigger};
 
 use crate::duration::format_duration;
@@ -330,24 +332,6 @@ impl Fault {
     }
 }
 
-/// The fault class of a whole schedule: the classes of its faults in the
-/// order they fire, each once, joined by `→`; `no faults` for none.
-pub(crate) fn schedule_class(faults: &[Fault]) -> String {
-    let mut ordered: Vec<&Fault> = faults.iter().collect();
-    ordered.sort_by_key(|f| f.at);
-    let mut classes: Vec<String> = Vec::new();
-    for class in ordered.into_iter().filter_map(Fault::class) {
-        if !classes.contains(&class) {
-            classes.push(class);
-        }
-    }
-    if classes.is_empty() {
-        "no faults".into()
-    } else {
-        classes.join(" → ")
-    }
-}
-
 fn between(f: &mut fmt::Formatter<'_>, target: &Selector, peer: &Option<Selector>) -> fmt::Result {
     match peer {
         Some(p) => write!(f, "{target} <-> {p}"),
@@ -448,49 +432,5 @@ mod tests {
             fault.to_string(),
             "at 2s: crash leader of p0, restart after 1500ms"
         );
-    }
-
-    #[test]
-    fn a_schedule_is_classed_by_its_faults_in_firing_order() {
-        let sel = |t: Target| Selector {
-            targets: vec![t],
-            dest: "p0".into(),
-        };
-        let crash = Fault {
-            at: Duration::from_millis(2400),
-            trigger: None,
-            action: Action::Crash {
-                target: sel(Target::Leader),
-                restart_after: None,
-            },
-        };
-        let partition = Fault {
-            at: Duration::from_secs(2),
-            trigger: None,
-            action: Action::Partition {
-                target: sel(Target::Leader),
-                peer: Some(sel(Target::Followers)),
-                duration: None,
-            },
-        };
-        let heal = Fault {
-            at: Duration::from_secs(3),
-            trigger: None,
-            action: Action::Heal,
-        };
-        assert_eq!(
-            schedule_class(&[crash, partition.clone(), heal.clone(), partition]),
-            "partition (leader | followers) → process crash of leader"
-        );
-        assert_eq!(schedule_class(&[heal]), "no faults");
-        let power = Fault {
-            at: Duration::ZERO,
-            trigger: None,
-            action: Action::PowerLoss {
-                target: sel(Target::Brokers),
-                restart_after: None,
-            },
-        };
-        assert_eq!(schedule_class(&[power]), "power loss of all brokers");
     }
 }

@@ -1,48 +1,22 @@
-//! Property tests of the guarantee matrix, in both directions.
-//!
-//! For every row of `harness::guarantees::matrix()`:
-//! - for each fault class it claims to survive (and for all of them mixed),
-//!   proptest generates fault schedules, workloads and seeds and requires
-//!   that every run is conclusive and loses no acknowledged message: a run
-//!   whose drain gave up with messages still readable shows nothing either
-//!   way, so it fails the case rather than passing it;
-//! - for each class it does not survive, generated cases must show a
-//!   (conclusive) loss within a bounded number of cases, so a checker that
-//!   always says "no loss" (or a class generator that never hurts) fails
-//!   the suite.
-//!
-//! A last test switches on a deliberate bug in the model and requires the
-//! survive direction to fail.
-//!
-//! `PROPTEST_CASES` sets the cases per survive test (default 8); failures
-//! are kept in `proptest-regressions/` and replayed first.
+//! Generated cases: fault schedules of each class, and the workloads that
+//! go with them.
 
 use std::time::Duration;
 
-use broker_model::log::Sabotage;
 use broker_model::Workload;
-use harness::checker::Outcome;
 use harness::fault::{Action, Condition, Fault, Selector, Target, Trigger};
-use harness::guarantees::{self, FaultClass, Guarantee};
-use harness::runner::{self, RunOutput};
-use harness::scenario::{dest_names, Scenario, System};
-use libtest_mimic::{Arguments, Failed, Trial};
+use harness::guarantees::FaultClass;
 use proptest::prelude::*;
-use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 
 /// Simulated time of the faulty phase of every generated run.
-const DURATION: Duration = Duration::from_secs(8);
-
-/// Cases a losing-direction test may try before giving up.
-const LOSS_SEARCH_CASES: usize = 12;
+pub(crate) const DURATION: Duration = Duration::from_secs(8);
 
 /// One generated case.
 #[derive(Clone, Debug)]
-struct Case {
-    seed: u64,
-    workload: Workload,
-    faults: Vec<Fault>,
+pub(crate) struct Case {
+    pub(crate) seed: u64,
+    pub(crate) workload: Workload,
+    pub(crate) faults: Vec<Fault>,
 }
 
 fn ms(n: u64) -> Duration {
@@ -87,7 +61,7 @@ fn triggered(at: u64, condition: Condition, after: u64, times: u32, action: Acti
 }
 
 /// Points a schedule's role targets and triggers at `dest`.
-fn for_dest(faults: Vec<Fault>, dest: &str) -> Vec<Fault> {
+pub(crate) fn for_dest(faults: Vec<Fault>, dest: &str) -> Vec<Fault> {
     let point = |s: &mut Selector| s.dest = dest.to_string();
     faults
         .into_iter()
@@ -113,7 +87,9 @@ fn for_dest(faults: Vec<Fault>, dest: &str) -> Vec<Fault> {
 
 /// Workloads for cases of `classes`. A leader only runs ahead of its
 /// followers when sends arrive faster than a fetch round trip, so cases
-/// with that class send faster (and for longer).
+/// with that class send faster (and for longer). A slow consumer processes
+/// 16 to 33 messages a second against the producer's 80 or more; a late
+/// one starts 2 to 5 s after the producer.
 fn workload(classes: &[FaultClass]) -> BoxedStrategy<Workload> {
     let fast = classes.contains(&FaultClass::LeaderCrashBeforeSync);
     let (messages, rate) = if fast {
@@ -121,13 +97,24 @@ fn workload(classes: &[FaultClass]) -> BoxedStrategy<Workload> {
     } else {
         (150u32..=300, 80u32..=200)
     };
-    (messages, rate, 8u64..=25)
-        .prop_map(|(messages, rate, processing)| Workload {
+    let processing = if classes.contains(&FaultClass::SlowConsumer) {
+        30u64..=60
+    } else {
+        8u64..=25
+    };
+    let start = if classes.contains(&FaultClass::LateConsumer) {
+        2000u64..=5000
+    } else {
+        0u64..=0
+    };
+    (messages, rate, processing, start)
+        .prop_map(|(messages, rate, processing, start)| Workload {
             producers: 1,
             consumers: 1,
             messages,
             rate: rate as f64,
             processing_time: ms(processing),
+            consumer_start: ms(start),
             ..Workload::default()
         })
         .boxed()
@@ -289,6 +276,9 @@ fn faults_of(class: FaultClass) -> BoxedStrategy<Vec<Fault>> {
                 })
                 .boxed()
         }
+        // Workload classes: their cases differ in the workload, not the
+        // faults.
+        FaultClass::SlowConsumer | FaultClass::LateConsumer => Just(Vec::new()).boxed(),
         FaultClass::ConsumerCrash => (1000u64..3000, 250u64..600, 200u64..1500)
             .prop_map(|(at, after, restart)| {
                 vec![triggered(
@@ -307,7 +297,7 @@ fn faults_of(class: FaultClass) -> BoxedStrategy<Vec<Fault>> {
 }
 
 /// Cases whose faults come from `classes`: one class, or several mixed.
-fn cases_of(classes: &[FaultClass]) -> BoxedStrategy<Case> {
+pub(crate) fn cases_of(classes: &[FaultClass]) -> BoxedStrategy<Case> {
     let schedules: Vec<BoxedStrategy<Vec<Fault>>> = classes.iter().map(|c| faults_of(*c)).collect();
     let mixed = schedules
         .into_iter()
@@ -326,177 +316,4 @@ fn cases_of(classes: &[FaultClass]) -> BoxedStrategy<Case> {
             faults,
         })
         .boxed()
-}
-
-/// Runs `case` on row `g`: the scenario and its run.
-fn run(g: &Guarantee, case: &Case) -> Result<(Scenario, RunOutput), String> {
-    let dest = &dest_names(&g.system)[0];
-    let faults = for_dest(case.faults.clone(), dest);
-    let s = guarantees::scenario(g, case.workload.clone(), DURATION, faults);
-    let run = runner::run(&s, case.seed).map_err(|e| e.to_string())?;
-    Ok((s, run))
-}
-
-/// Acknowledged messages `case` loses on row `g`; an inconclusive run
-/// loses none, since its checker counts nothing as lost.
-fn lost(g: &Guarantee, case: &Case) -> Result<u64, String> {
-    run(g, case).map(|(_, r)| r.analysis.counts.lost)
-}
-
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8)
-}
-
-/// A runner of `cases()` cases that keeps its failures for row `g` in
-/// `proptest-regressions/properties/<row>-<label>.txt` and replays them
-/// first.
-fn searcher(g: &Guarantee, label: &str) -> TestRunner {
-    let file = format!(
-        "{}/proptest-regressions/properties/{}-{label}.txt",
-        env!("CARGO_MANIFEST_DIR"),
-        g.name
-    );
-    TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(Box::leak(
-            file.into_boxed_str(),
-        )))),
-        max_shrink_iters: 64,
-        ..Config::default()
-    })
-}
-
-/// The survive direction: no generated case may lose a message.
-fn survives(g: &Guarantee, classes: &[FaultClass], label: &str) -> Result<(), String> {
-    searcher(g, label)
-        .run(&cases_of(classes), |case| {
-            let (s, run) = run(g, &case).map_err(TestCaseError::fail)?;
-            let a = &run.analysis;
-            if let Outcome::Inconclusive { readable } = a.outcome {
-                return Err(TestCaseError::fail(format!(
-                    "{}: inconclusive: the drain gave up after {:?} with {readable} messages still readable \
-                     ({} acknowledged not yet processed), so the run shows neither loss nor survival; \
-                     as a scenario file (`mqsim run FILE --seed {}`):\n{}",
-                    g.name,
-                    run.simulated,
-                    a.counts.unconsumed,
-                    case.seed,
-                    harness::scenario::writer::write(&s)
-                )));
-            }
-            let n = a.counts.lost;
-            prop_assert_eq!(n, 0, "{} lost {} acknowledged messages", g.name, n);
-            Ok(())
-        })
-        .map_err(|e| e.to_string())
-}
-
-/// Liveness: once every fault has healed, clients make progress until
-/// everything still stored has been processed, so the drain ends with every
-/// client done. A run that does not drain is a model that stopped (a
-/// consumer that never fetches again, deliveries nobody is given), which a
-/// loss count would misreport.
-fn drains(g: &Guarantee, classes: &[FaultClass]) -> Result<(), String> {
-    searcher(g, "drains")
-        .run(&cases_of(classes), |case| {
-            let (s, run) = run(g, &case).map_err(TestCaseError::fail)?;
-            prop_assert!(
-                run.drained,
-                "{}: clients still busy {:?} after the final heal ({} of {} acknowledged processed); \
-                 as a scenario file (`mqsim run FILE --seed {}`):\n{}",
-                g.name,
-                run.simulated,
-                run.analysis.counts.processed,
-                run.analysis.counts.acknowledged,
-                case.seed,
-                harness::scenario::writer::write(&s)
-            );
-            Ok(())
-        })
-        .map_err(|e| e.to_string())
-}
-
-/// The losing direction: some generated case must lose a message, as the
-/// checker counts it: conclusively.
-fn loses(g: &Guarantee, class: FaultClass) -> Result<(), String> {
-    let mut runner = TestRunner::deterministic();
-    let strategy = cases_of(&[class]);
-    for _ in 0..LOSS_SEARCH_CASES {
-        let case = strategy
-            .new_tree(&mut runner)
-            .map_err(|e| e.to_string())?
-            .current();
-        if lost(g, &case)? > 0 {
-            return Ok(());
-        }
-    }
-    Err(format!(
-        "{} is expected to lose messages under {} but no loss was found in {LOSS_SEARCH_CASES} cases",
-        g.name,
-        class.name()
-    ))
-}
-
-fn slug(class: FaultClass) -> String {
-    class.name().replace(' ', "-")
-}
-
-fn failed(r: Result<(), String>) -> Result<(), Failed> {
-    r.map_err(Failed::from)
-}
-
-fn main() {
-    let args = Arguments::from_args();
-    let mut trials = Vec::new();
-    for g in guarantees::matrix() {
-        for class in g.survives.clone() {
-            let row = g.clone();
-            trials.push(Trial::test(
-                format!("survives::{}::{}", g.name, slug(class)),
-                move || failed(survives(&row, &[class], &slug(class))),
-            ));
-        }
-        if g.survives.len() > 1 {
-            let row = g.clone();
-            trials.push(Trial::test(
-                format!("survives::{}::mixed", g.name),
-                move || failed(survives(&row, &row.survives, "mixed")),
-            ));
-        }
-        let every: Vec<FaultClass> = g.survives.iter().chain(&g.loses_under).copied().collect();
-        if !every.is_empty() {
-            let row = g.clone();
-            trials.push(Trial::test(format!("drains::{}", g.name), move || {
-                failed(drains(&row, &every))
-            }));
-        }
-        for class in g.loses_under.clone() {
-            let row = g.clone();
-            trials.push(Trial::test(
-                format!("loses::{}::{}", g.name, slug(class)),
-                move || failed(loses(&row, class)),
-            ));
-        }
-    }
-    trials.push(Trial::test(
-        "a_sabotaged_model_fails_the_survive_direction",
-        || {
-            let mut row = guarantees::matrix()
-                .into_iter()
-                .find(|g| g.name == "log-acks-all")
-                .expect("the acks=all row exists");
-            let System::Log(config) = &mut row.system else {
-                return Err("the acks=all row is a log row".into());
-            };
-            config.sabotage = Sabotage::AckBeforeReplication;
-            match loses(&row, FaultClass::LeaderCrashBeforeSync) {
-                Ok(()) => Ok(()),
-                Err(e) => Err(format!("the sabotaged model passed: {e}").into()),
-            }
-        },
-    ));
-    libtest_mimic::run(&args, trials).exit();
 }

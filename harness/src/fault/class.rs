@@ -1,0 +1,140 @@
+//! The class of a scenario's faults: what a column of the page's matrix
+//! groups scenarios by.
+
+use std::time::Duration;
+
+use broker_model::Workload;
+
+use crate::fault::Fault;
+
+/// What the workload alone does to consumers: they start late
+/// (`consumer_start`), or together process fewer messages a second than
+/// the producers send, so a backlog waits on the broker. These are the
+/// conditions a retention, length or TTL policy turns into losses.
+///
+/// A backlog behind slow consumers is also the usual backdrop of a fault
+/// scenario (it is what gives a crash something to lose), so it names the
+/// class only when no fault does.
+fn workload_classes(w: &Workload, faulted: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if w.consumer_start > Duration::ZERO {
+        out.push("late consumer".to_string());
+    }
+    let capacity = match w.processing_time.as_secs_f64() {
+        t if t > 0.0 => f64::from(w.consumers) / t,
+        _ => f64::INFINITY,
+    };
+    if capacity < w.rate && !faulted {
+        out.push("slow consumer".to_string());
+    }
+    out
+}
+
+/// The fault class of a whole scenario: what its workload does to
+/// consumers, then the classes of its faults in the order they fire, each
+/// once, joined by `→`; `no faults` for none.
+pub(crate) fn schedule_class(faults: &[Fault], workload: &Workload) -> String {
+    let mut ordered: Vec<&Fault> = faults.iter().collect();
+    ordered.sort_by_key(|f| f.at);
+    let faulted: Vec<String> = ordered.into_iter().filter_map(Fault::class).collect();
+    let mut classes = workload_classes(workload, !faulted.is_empty());
+    for class in faulted {
+        if !classes.contains(&class) {
+            classes.push(class);
+        }
+    }
+    if classes.is_empty() {
+        "no faults".into()
+    } else {
+        classes.join(" → ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::{Action, Selector, Target};
+
+    #[test]
+    fn a_schedule_is_classed_by_its_faults_in_firing_order() {
+        let w = Workload::default();
+        let sel = |t: Target| Selector {
+            targets: vec![t],
+            dest: "p0".into(),
+        };
+        let crash = Fault {
+            at: Duration::from_millis(2400),
+            trigger: None,
+            action: Action::Crash {
+                target: sel(Target::Leader),
+                restart_after: None,
+            },
+        };
+        let partition = Fault {
+            at: Duration::from_secs(2),
+            trigger: None,
+            action: Action::Partition {
+                target: sel(Target::Leader),
+                peer: Some(sel(Target::Followers)),
+                duration: None,
+            },
+        };
+        let heal = Fault {
+            at: Duration::from_secs(3),
+            trigger: None,
+            action: Action::Heal,
+        };
+        assert_eq!(
+            schedule_class(&[crash, partition.clone(), heal.clone(), partition], &w),
+            "partition (leader | followers) → process crash of leader"
+        );
+        assert_eq!(schedule_class(&[heal], &w), "no faults");
+        let power = Fault {
+            at: Duration::ZERO,
+            trigger: None,
+            action: Action::PowerLoss {
+                target: sel(Target::Brokers),
+                restart_after: None,
+            },
+        };
+        assert_eq!(schedule_class(&[power], &w), "power loss of all brokers");
+    }
+
+    #[test]
+    fn consumers_that_start_late_or_process_slower_than_producers_send_are_a_class() {
+        let mut w = Workload {
+            rate: 100.0,
+            consumers: 1,
+            processing_time: Duration::from_millis(5),
+            ..Workload::default()
+        };
+        assert_eq!(schedule_class(&[], &w), "no faults");
+        w.processing_time = Duration::from_millis(50);
+        assert_eq!(schedule_class(&[], &w), "slow consumer");
+        w.consumers = 10;
+        assert_eq!(schedule_class(&[], &w), "no faults");
+        w.consumer_start = Duration::from_secs(3);
+        assert_eq!(schedule_class(&[], &w), "late consumer");
+    }
+
+    #[test]
+    fn a_slow_consumer_names_the_class_only_when_no_fault_does() {
+        let w = Workload {
+            rate: 100.0,
+            processing_time: Duration::from_millis(50),
+            ..Workload::default()
+        };
+        let crash = Fault {
+            at: Duration::from_secs(1),
+            trigger: None,
+            action: Action::Crash {
+                target: Selector {
+                    targets: vec![Target::Consumer],
+                    dest: "q0".into(),
+                },
+                restart_after: None,
+            },
+        };
+        assert_eq!(schedule_class(&[crash], &w), "process crash of consumer");
+    }
+}

@@ -91,18 +91,10 @@ pub(crate) fn render(
         .chain(&processed)
         .chain(&failed)
         .fold(1.0f64, |m, v| m.max(*v));
-    let rate_max = round_up(max_rate);
-    let y_rate = Scale {
-        d0: 0.0,
-        d1: rate_max,
-        p0: rate_bottom,
-        p1: rate_top,
-    };
-    panel_axis(
+    let y_rate = value_axis(
         &mut svg,
-        ticks(0.0, rate_max, 4)
-            .into_iter()
-            .map(|t| (y_rate.at(t), num(t))),
+        max_rate,
+        4,
         (rate_top, rate_bottom),
         "messages / s",
     );
@@ -249,19 +241,7 @@ fn backlog_panel_draw(svg: &mut Svg, series: &Series, x: &Scale, (top, bottom): 
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let y_max = round_up(most);
-    let y = Scale {
-        d0: 0.0,
-        d1: y_max,
-        p0: bottom,
-        p1: top,
-    };
-    panel_axis(
-        svg,
-        ticks(0.0, y_max, 3).into_iter().map(|t| (y.at(t), num(t))),
-        (top, bottom),
-        "backlog",
-    );
+    let y = value_axis(svg, most, 3, (top, bottom), "backlog");
     let steps = series.buckets.iter().enumerate().flat_map(|(i, b)| {
         let start = (i as u64 * bucket_us) as f64;
         let end = start + bucket_us as f64;
@@ -269,6 +249,33 @@ fn backlog_panel_draw(svg: &mut Svg, series: &Series, x: &Scale, (top, bottom): 
         [at(start), at(end)]
     });
     svg.path(&polyline(steps), "series s-backlog");
+}
+
+/// A panel's vertical scale from zero to `most` rounded up to a tick, with
+/// its axis drawn: `count` ticks between `bottom` and `top`.
+fn value_axis(
+    svg: &mut Svg,
+    most: f64,
+    count: usize,
+    (top, bottom): (f64, f64),
+    title: &str,
+) -> Scale {
+    let max = round_up(most);
+    let y = Scale {
+        d0: 0.0,
+        d1: max,
+        p0: bottom,
+        p1: top,
+    };
+    panel_axis(
+        svg,
+        ticks(0.0, max, count)
+            .into_iter()
+            .map(|t| (y.at(t), num(t))),
+        (top, bottom),
+        title,
+    );
+    y
 }
 
 /// A panel's left axis: a grid line and a label at each `(y, label)`, the

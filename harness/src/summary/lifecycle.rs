@@ -254,6 +254,8 @@ mod tests {
                     epoch: 2,
                     isr: vec!["broker-2".into()],
                     unclean: false,
+                    elr: Vec::new(),
+                    from: None,
                 },
             )
         };

@@ -16,7 +16,9 @@ use std::time::Duration;
 use crate::clock::now;
 use crate::disk::Document;
 use crate::history::EventKind;
-use crate::log::config::{broker_host, partition_name, Context, EligibleLeaderReplicas, CONTROLLER};
+use crate::log::config::{
+    broker_host, partition_name, Context, EligibleLeaderReplicas, CONTROLLER,
+};
 use crate::log::elr::{Change, Rules};
 use crate::log::protocol::{BrokerId, ErrorCode, PartitionId, PartitionState, Reply, Request};
 

@@ -81,8 +81,17 @@ impl Rules {
 
     /// The in-sync set of `s` once `gone` have left it. Without ELR it
     /// never empties: its last member (the leader if it is one) stays.
-    pub(crate) fn isr_without(&self, s: &PartitionState, gone: &BTreeSet<BrokerId>) -> Vec<BrokerId> {
-        let mut isr: Vec<BrokerId> = s.isr.iter().copied().filter(|b| !gone.contains(b)).collect();
+    pub(crate) fn isr_without(
+        &self,
+        s: &PartitionState,
+        gone: &BTreeSet<BrokerId>,
+    ) -> Vec<BrokerId> {
+        let mut isr: Vec<BrokerId> = s
+            .isr
+            .iter()
+            .copied()
+            .filter(|b| !gone.contains(b))
+            .collect();
         if isr.is_empty() && !self.enabled() {
             let last = s
                 .leader
@@ -178,7 +187,11 @@ impl Rules {
     /// leader from outside the in-sync set becomes its only member; an
     /// unclean one also clears the ELR, which no longer says anything
     /// about who holds the committed records.
-    pub(crate) fn install_leader(&self, s: &mut PartitionState, choice: Option<(BrokerId, Source)>) {
+    pub(crate) fn install_leader(
+        &self,
+        s: &mut PartitionState,
+        choice: Option<(BrokerId, Source)>,
+    ) {
         s.leader = choice.map(|(b, _)| b);
         s.leader_epoch += 1;
         s.partition_epoch += 1;

@@ -19,7 +19,8 @@ mod replica;
 mod segments;
 
 pub use config::{
-    broker_host, partition_name, Acks, EligibleLeaderReplicas, LogConfig, OffsetReset, Retention, Sabotage, CONTROLLER,
+    broker_host, partition_name, Acks, EligibleLeaderReplicas, LogConfig, OffsetReset, Retention,
+    Sabotage, CONTROLLER,
 };
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};

@@ -45,10 +45,7 @@ pub fn schema() -> Value {
     let log = generator.subschema_for::<RawLogConfig>();
     let queue = generator.subschema_for::<RawQueueConfig>();
     let branches = [
-        (
-            "log",
-            with_defaults(log, log_defaults()),
-        ),
+        ("log", with_defaults(log, log_defaults())),
         ("queue", with_defaults(queue, queue_defaults())),
     ]
     .into_iter()

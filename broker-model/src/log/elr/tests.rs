@@ -103,7 +103,11 @@ fn a_replica_back_from_an_unclean_shutdown_leaves_the_isr_and_the_elr() {
     fence(ON, &mut s, &[1], &[]);
     assert_eq!(ON.unclean_shutdown(&mut s, 1), Change::Changed);
     assert_eq!(s.elr, vec![2, 3]);
-    assert_eq!(ON.choose_leader(&s, |b| b == 1), None, "1 may have lost records");
+    assert_eq!(
+        ON.choose_leader(&s, |b| b == 1),
+        None,
+        "1 may have lost records"
+    );
 }
 
 #[test]
@@ -123,7 +127,10 @@ fn an_unfenced_eligible_replica_leads_when_the_isr_is_empty() {
     let choice = ON.choose_leader(&s, |b| b != 2);
     assert_eq!(choice, Some((3, Source::Elr)));
     ON.install_leader(&mut s, choice);
-    assert_eq!((s.leader, s.isr.clone(), s.elr.clone()), (Some(3), vec![3], vec![2]));
+    assert_eq!(
+        (s.leader, s.isr.clone(), s.elr.clone()),
+        (Some(3), vec![3], vec![2])
+    );
     assert_eq!(s.last_known_leader, None);
 }
 

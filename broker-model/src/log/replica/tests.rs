@@ -272,7 +272,10 @@ fn with_a_strict_min_isr_the_high_watermark_waits_for_min_isr_members() {
     r.become_leader(&state(1, 1, &[1]), T0);
     r.append(msg(0), 0, 100);
     assert_eq!(r.update_high_watermark(), HighWatermark::Unchanged);
-    assert_eq!(r.high_watermark, 0, "acks=1 records stay invisible below min ISR");
+    assert_eq!(
+        r.high_watermark, 0,
+        "acks=1 records stay invisible below min ISR"
+    );
     r.follower_fetched(2, 1, T0);
     assert_eq!(r.adopt_isr(&[1, 2], 2), IsrUpdate::Adopted);
     assert_eq!(r.high_watermark, 1);

@@ -442,6 +442,27 @@ mod tests {
     }
 
     #[test]
+    fn with_elr_a_leader_back_from_an_unclean_shutdown_waits_for_an_eligible_follower() {
+        let config = LogConfig {
+            min_insync_replicas: 2,
+            eligible_leader_replicas: EligibleLeaderReplicas::Enabled,
+            ..LogConfig::default()
+        };
+        let ctx = Context::new(&config, &Workload::default(), &Default::default());
+        let mut c = Controller::new(ctx, None, Duration::ZERO);
+        beat_all_but(&mut c, &[], Duration::ZERO);
+        beat_all_but(&mut c, &[2, 3], 500 * MS);
+        c.expire(700 * MS);
+        assert_eq!((p0(&c).isr, p0(&c).elr), (vec![1], vec![2, 3]));
+        c.heartbeat(1, 2, 800 * MS);
+        let s = p0(&c);
+        assert_eq!((s.leader, s.isr, s.elr), (None, vec![], vec![2, 3]));
+        c.heartbeat(3, 1, 900 * MS);
+        let s = p0(&c);
+        assert_eq!((s.leader, s.isr, s.elr), (Some(3), vec![3], vec![2]));
+    }
+
+    #[test]
     fn stale_or_foreign_isr_changes_are_refused() {
         let mut c = controller(false);
         beat_all_but(&mut c, &[], Duration::ZERO);

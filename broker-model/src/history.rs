@@ -269,15 +269,29 @@ pub enum EventKind {
         epoch: u32,
         /// The in-sync replica set after the election.
         isr: Vec<String>,
-        /// True when the leader was not in the in-sync set.
+        /// True when the leader was neither in the in-sync set nor eligible.
         unclean: bool,
+        /// The eligible leader replicas after the election (KIP-966).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        elr: Vec<String>,
+        /// With eligible leader replicas, where the leader came from: `isr`,
+        /// `elr`, `last_known_leader` or `unclean`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
     },
-    /// The in-sync replica set changed.
+    /// The in-sync replica set (or the eligible leader replicas) changed.
     IsrChange {
         /// The partition.
         dest: String,
         /// The new set.
         isr: Vec<String>,
+        /// The eligible leader replicas (KIP-966).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        elr: Vec<String>,
+        /// The broker that registered after an unclean shutdown, if that
+        /// is why both sets lost it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unclean_shutdown: Option<String>,
     },
     /// The controller declared a broker dead.
     Fence {

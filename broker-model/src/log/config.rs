@@ -70,6 +70,21 @@ impl Default for Retention {
     }
 }
 
+/// `eligible.leader.replicas.version`, the feature level of KIP-966's
+/// eligible leader replicas.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EligibleLeaderReplicas {
+    /// 0: the ISR never empties, its last member is elected again whatever
+    /// it lost, and the high watermark advances whatever the ISR's size.
+    #[default]
+    Disabled,
+    /// 1: the controller keeps the replicas that left the ISR while it was
+    /// below `min.insync.replicas` as eligible leaders, forgets those that
+    /// restart after an unclean shutdown, and the high watermark advances
+    /// only while the ISR has at least `min.insync.replicas` members.
+    Enabled,
+}
+
 /// A deliberate bug, switched on only by tests that prove the property
 /// suite catches an unsafe model. Scenario files cannot set it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -111,6 +126,8 @@ pub struct LogConfig {
     pub enable_idempotence: bool,
     /// `unclean.leader.election.enable`.
     pub unclean_leader_election: bool,
+    /// `eligible.leader.replicas.version` (KIP-966).
+    pub eligible_leader_replicas: EligibleLeaderReplicas,
     /// `log.flush.interval.messages`: fsync after this many appends; `None`
     /// leaves data in the page cache (Kafka's default).
     pub flush_interval_messages: Option<u64>,
@@ -160,6 +177,7 @@ impl Default for LogConfig {
             max_in_flight: 5,
             enable_idempotence: false,
             unclean_leader_election: false,
+            eligible_leader_replicas: EligibleLeaderReplicas::Disabled,
             flush_interval_messages: None,
             flush_interval: None,
             replica_lag_time_max: Duration::from_millis(1000),

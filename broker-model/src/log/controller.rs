@@ -3,7 +3,10 @@
 //! Like KRaft's active controller it owns the partition table, persists
 //! every change before acting on it, fences brokers whose heartbeats stop
 //! (or that come back as a new process), and elects leaders from the
-//! in-sync set, or from any live replica when unclean election is on.
+//! in-sync set, or from any live replica when unclean election is on. With
+//! eligible leader replicas (KIP-966) the rules of `elr` apply: a broker
+//! back as a new process registers after an unclean shutdown, since the log
+//! model's brokers only ever stop by crashing or losing power.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +16,10 @@ use std::time::Duration;
 use crate::clock::now;
 use crate::disk::Document;
 use crate::history::EventKind;
-use crate::log::config::{broker_host, partition_name, Context, CONTROLLER};
+use crate::log::config::{
+    broker_host, partition_name, Context, EligibleLeaderReplicas, CONTROLLER,
+};
+use crate::log::elr::{Change, Rules};
 use crate::log::protocol::{BrokerId, ErrorCode, PartitionId, PartitionState, Reply, Request};
 
 use crate::wire::Endpoint;
@@ -37,6 +43,7 @@ enum Election {
 /// The controller's state; pure logic, driven by [`run`].
 pub(crate) struct Controller {
     ctx: Context,
+    rules: Rules,
     partitions: BTreeMap<PartitionId, PartitionState>,
     brokers: BTreeMap<BrokerId, Liveness>,
     store: Option<Document<Vec<PartitionState>>>,
@@ -65,6 +72,8 @@ impl Controller {
                         isr: replicas.clone(),
                         partition_epoch: 1,
                         replicas,
+                        elr: Vec::new(),
+                        last_known_leader: None,
                     };
                     (p, state)
                 })
@@ -82,8 +91,14 @@ impl Controller {
                 )
             })
             .collect();
+        let rules = Rules {
+            elr: ctx.config.eligible_leader_replicas,
+            min_isr: ctx.config.min_insync_replicas,
+            unclean_election: ctx.config.unclean_leader_election,
+        };
         Controller {
             ctx,
+            rules,
             partitions,
             brokers,
             store: None,
@@ -115,7 +130,8 @@ impl Controller {
     }
 
     /// Handles a heartbeat: a broker with a new incarnation is first fenced
-    /// as the process it replaced, then registered.
+    /// as the process it replaced, then registered; with eligible leader
+    /// replicas, as one back from an unclean shutdown.
     pub(crate) fn heartbeat(
         &mut self,
         broker: BrokerId,
@@ -125,8 +141,12 @@ impl Controller {
         let Some(l) = self.brokers.get(&broker).cloned() else {
             return self.table();
         };
-        if l.alive && l.incarnation.is_some_and(|i| i != incarnation) {
+        let restarted = l.incarnation.is_some_and(|i| i != incarnation);
+        if l.alive && restarted {
             self.fence(&BTreeSet::from([broker]), "restarted");
+        }
+        if restarted && self.rules.elr == EligibleLeaderReplicas::Enabled {
+            self.unclean_shutdown(broker);
         }
         let l = self.brokers.get_mut(&broker).expect("known broker");
         l.alive = true;
@@ -162,40 +182,47 @@ impl Controller {
         }
         let parts: Vec<PartitionId> = self.partitions.keys().copied().collect();
         for p in parts {
-            let s = self.partitions[&p].clone();
-            let mut isr: Vec<BrokerId> = s
-                .isr
-                .iter()
-                .copied()
-                .filter(|b| !dead.contains(b))
-                .collect();
-            if isr.is_empty() {
-                // The in-sync set never empties: its last member is the one
-                // replica known to hold every committed record.
-                let last = s
-                    .leader
-                    .filter(|l| s.isr.contains(l))
-                    .or_else(|| s.isr.first().copied());
-                isr.extend(last);
-            }
+            let mut s = self.partitions[&p].clone();
+            let isr = self.rules.isr_without(&s, dead);
             let leader_dead = s.leader.is_some_and(|l| dead.contains(&l));
-            let s = self.partitions.get_mut(&p).expect("partition");
-            if isr != s.isr {
-                s.isr = isr;
-                s.partition_epoch += 1;
-                if !leader_dead {
-                    let event = EventKind::IsrChange {
-                        dest: partition_name(p),
-                        isr: names(&s.isr),
-                    };
-                    self.record(event);
-                }
+            let change = self.rules.set_isr(&mut s, isr, None);
+            self.partitions.insert(p, s);
+            if change == Change::Changed && !leader_dead {
+                self.record(self.isr_event(p, None));
             }
             if leader_dead {
                 self.elect(p, true);
             }
         }
         self.persist();
+    }
+
+    /// Kafka's `handleBrokerUncleanShutdown`: `broker` came back from an
+    /// unclean shutdown and may have lost records it held, so it leaves the
+    /// in-sync set and the eligible leader replicas of every partition.
+    fn unclean_shutdown(&mut self, broker: BrokerId) {
+        let parts: Vec<PartitionId> = self.partitions.keys().copied().collect();
+        let mut changed = false;
+        for p in parts {
+            let s = self.partitions.get_mut(&p).expect("partition");
+            if self.rules.unclean_shutdown(s, broker) == Change::Changed {
+                changed = true;
+                self.record(self.isr_event(p, Some(broker)));
+            }
+        }
+        if changed {
+            self.persist();
+        }
+    }
+
+    fn isr_event(&self, p: PartitionId, unclean_shutdown: Option<BrokerId>) -> EventKind {
+        let s = &self.partitions[&p];
+        EventKind::IsrChange {
+            dest: partition_name(p),
+            isr: names(&s.isr),
+            elr: names(&s.elr),
+            unclean_shutdown: unclean_shutdown.map(broker_host),
+        }
     }
 
     fn is_alive(&self, b: BrokerId) -> bool {
@@ -205,30 +232,25 @@ impl Controller {
     /// Elects a leader for `p`. With `force`, a partition with no eligible
     /// replica goes offline; without, it is left as it is.
     fn elect(&mut self, p: PartitionId, force: bool) -> Election {
-        let s = self.partitions[&p].clone();
-        let clean = s.isr.iter().copied().find(|b| self.is_alive(*b));
-        let unclean = if clean.is_none() && self.ctx.config.unclean_leader_election {
-            s.replicas.iter().copied().find(|b| self.is_alive(*b))
-        } else {
-            None
-        };
-        let leader = clean.or(unclean);
-        if leader.is_none() && !force {
+        let choice = self
+            .rules
+            .choose_leader(&self.partitions[&p], |b| self.is_alive(b));
+        if choice.is_none() && !force {
             return Election::Skipped;
         }
         let s = self.partitions.get_mut(&p).expect("partition");
-        s.leader = leader;
-        s.leader_epoch += 1;
-        s.partition_epoch += 1;
-        if let (None, Some(u)) = (clean, unclean) {
-            s.isr = vec![u];
-        }
+        self.rules.install_leader(s, choice);
+        let elr = self.rules.elr == EligibleLeaderReplicas::Enabled;
         let event = EventKind::Elect {
             dest: partition_name(p),
-            leader: leader.map(broker_host),
+            leader: s.leader.map(broker_host),
             epoch: s.leader_epoch,
             isr: names(&s.isr),
-            unclean: clean.is_none() && unclean.is_some(),
+            unclean: choice.is_some_and(|(_, source)| source.is_unclean()),
+            elr: names(&s.elr),
+            from: choice
+                .filter(|_| elr)
+                .map(|(_, source)| source.name().to_string()),
         };
         self.record(event);
         Election::Held
@@ -275,14 +297,8 @@ impl Controller {
             .filter(|b| s.isr.contains(b) || self.is_alive(*b))
             .collect();
         let s = self.partitions.get_mut(&p).expect("partition");
-        if s.isr != isr {
-            s.isr = isr;
-            s.partition_epoch += 1;
-            let event = EventKind::IsrChange {
-                dest: partition_name(p),
-                isr: names(&s.isr),
-            };
-            self.record(event);
+        if self.rules.set_isr(s, isr, None) == Change::Changed {
+            self.record(self.isr_event(p, None));
             self.persist();
         }
         Ok(self.partitions[&p].clone())
@@ -423,6 +439,27 @@ mod tests {
             !s.isr.contains(&1),
             "the restarted broker must catch up first"
         );
+    }
+
+    #[test]
+    fn with_elr_a_leader_back_from_an_unclean_shutdown_waits_for_an_eligible_follower() {
+        let config = LogConfig {
+            min_insync_replicas: 2,
+            eligible_leader_replicas: EligibleLeaderReplicas::Enabled,
+            ..LogConfig::default()
+        };
+        let ctx = Context::new(&config, &Workload::default(), &Default::default());
+        let mut c = Controller::new(ctx, None, Duration::ZERO);
+        beat_all_but(&mut c, &[], Duration::ZERO);
+        beat_all_but(&mut c, &[2, 3], 500 * MS);
+        c.expire(700 * MS);
+        assert_eq!((p0(&c).isr, p0(&c).elr), (vec![1], vec![2, 3]));
+        c.heartbeat(1, 2, 800 * MS);
+        let s = p0(&c);
+        assert_eq!((s.leader, s.isr, s.elr), (None, vec![], vec![2, 3]));
+        c.heartbeat(3, 1, 900 * MS);
+        let s = p0(&c);
+        assert_eq!((s.leader, s.isr, s.elr), (Some(3), vec![3], vec![2]));
     }
 
     #[test]

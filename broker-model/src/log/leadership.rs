@@ -227,6 +227,8 @@ mod tests {
             leader_epoch: 1,
             isr: isr.to_vec(),
             partition_epoch: 1,
+            elr: Vec::new(),
+            last_known_leader: None,
         };
         Leadership::new(&state, 1, log_end, Duration::ZERO)
     }

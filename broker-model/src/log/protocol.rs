@@ -27,6 +27,15 @@ pub(crate) struct PartitionState {
     pub(crate) isr: Vec<BrokerId>,
     /// Bumped at every change of this state, to reject stale ISR updates.
     pub(crate) partition_epoch: u32,
+    /// KIP-966's eligible leader replicas: replicas that left the ISR while
+    /// it was below `min.insync.replicas`, so they hold every committed
+    /// record. Empty unless `eligible.leader.replicas.version` = 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) elr: Vec<BrokerId>,
+    /// The leader when the ISR last emptied (Kafka's `lastKnownElr` holding
+    /// the last known leader), elected when no ISR or ELR member can be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_known_leader: Option<BrokerId>,
 }
 
 /// What a log record carries.

@@ -6,7 +6,7 @@ use std::fmt;
 
 use std::time::Duration;
 
-use broker_model::log::{Acks, LogConfig, OffsetReset, Retention};
+use broker_model::log::{Acks, EligibleLeaderReplicas, LogConfig, OffsetReset, Retention};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -59,6 +59,14 @@ pub(crate) struct RawLogConfig {
     /// Elect an out-of-sync replica leader when no in-sync one is alive.
     #[serde(rename = "unclean.leader.election.enable")]
     pub unclean_leader_election: Option<Spanned<bool>>,
+    /// KIP-966's eligible leader replicas: 0 (default) keeps the last
+    /// in-sync replica as the only one that may lead, whatever it lost; 1
+    /// lets replicas that left the in-sync set while it was below
+    /// `min.insync.replicas` lead, forgets replicas back from an unclean
+    /// shutdown, and holds the high watermark below `min.insync.replicas`.
+    #[serde(rename = "eligible.leader.replicas.version")]
+    #[schemars(range(min = 0, max = 1))]
+    pub eligible_leader_replicas_version: Option<Spanned<u32>>,
     /// Fsync after this many appends; unset means the page cache only
     /// (Kafka's default), so a power loss takes what was not yet flushed.
     #[serde(rename = "log.flush.interval.messages")]
@@ -209,6 +217,7 @@ impl RawLogConfig {
             "partitions" => s(&self.partitions),
             "replication.factor" => s(&self.replication_factor),
             "min.insync.replicas" => s(&self.min_insync_replicas),
+            "eligible.leader.replicas.version" => s(&self.eligible_leader_replicas_version),
             "request.timeout.ms" => s(&self.request_timeout_ms),
             "max.in.flight.requests.per.connection" => s(&self.max_in_flight),
             "log.flush.interval.messages" => s(&self.flush_interval_messages),
@@ -249,6 +258,24 @@ fn unlimited_or(
     }
 }
 
+/// `eligible.leader.replicas.version`: the feature levels Kafka knows.
+fn elr_version(
+    v: &Option<Spanned<u32>>,
+    err: &ErrAt,
+) -> Result<Option<EligibleLeaderReplicas>, ScenarioError> {
+    const KEY: &str = "eligible.leader.replicas.version";
+    match v.as_ref().map(|s| (*s.get_ref(), s.span())) {
+        None => Ok(None),
+        Some((0, _)) => Ok(Some(EligibleLeaderReplicas::Disabled)),
+        Some((1, _)) => Ok(Some(EligibleLeaderReplicas::Enabled)),
+        Some((n, span)) => Err(err(
+            Some(span),
+            Some(KEY),
+            format!("`{KEY}` = {n} is not a feature level Kafka knows: 0 (off) or 1"),
+        )),
+    }
+}
+
 /// The model's configuration from the file's `[config]`, defaults filled
 /// in and combinations checked.
 pub(crate) fn convert(
@@ -273,6 +300,8 @@ pub(crate) fn convert(
         enable_idempotence: val(&r.enable_idempotence).unwrap_or(d.enable_idempotence),
         unclean_leader_election: val(&r.unclean_leader_election)
             .unwrap_or(d.unclean_leader_election),
+        eligible_leader_replicas: elr_version(&r.eligible_leader_replicas_version, err)?
+            .unwrap_or(d.eligible_leader_replicas),
         flush_interval_messages: val(&r.flush_interval_messages).or(d.flush_interval_messages),
         flush_interval: ms(&r.flush_interval_ms).or(d.flush_interval),
         replica_lag_time_max: ms(&r.replica_lag_time_max_ms).unwrap_or(d.replica_lag_time_max),

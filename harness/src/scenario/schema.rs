@@ -10,7 +10,6 @@
 
 use std::borrow::Cow;
 
-use broker_model::log::LogConfig;
 use schemars::generate::SchemaSettings;
 use schemars::transform::{RecursiveTransform, Transform};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
@@ -20,7 +19,7 @@ use super::log_config::RawLogConfig;
 use super::model::Setting;
 use super::queue_config::RawQueueConfig;
 use super::raw::RawScenario;
-use super::settings::{log_settings, queue_defaults};
+use super::settings::{log_defaults, queue_defaults};
 
 /// `[config]` among the keys every system shares: a table whose keys
 /// `system` decides.
@@ -46,10 +45,7 @@ pub fn schema() -> Value {
     let log = generator.subschema_for::<RawLogConfig>();
     let queue = generator.subschema_for::<RawQueueConfig>();
     let branches = [
-        (
-            "log",
-            with_defaults(log, log_settings(&LogConfig::default())),
-        ),
+        ("log", with_defaults(log, log_defaults())),
         ("queue", with_defaults(queue, queue_defaults())),
     ]
     .into_iter()

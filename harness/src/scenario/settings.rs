@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use broker_model::log::{Acks, LogConfig, OffsetReset};
+use broker_model::log::{Acks, EligibleLeaderReplicas, LogConfig, OffsetReset};
 use broker_model::queue::{
     AckMode, HaMode, Limits, Overflow, PartitionHandling, Promote, PublishMode, QueueConfig,
     QueueType, SyncMode,
@@ -115,7 +115,25 @@ pub(crate) fn log_settings(c: &LogConfig) -> Vec<Setting> {
     ]
     .into_iter()
     .chain(kernel::settings(&c.writeback).map(|(k, v)| (k, int(v))))
+    .chain(elr_setting(c.eligible_leader_replicas))
     .collect()
+}
+
+/// `eligible.leader.replicas.version`, listed once it is switched on.
+fn elr_setting(elr: EligibleLeaderReplicas) -> Option<Setting> {
+    (elr == EligibleLeaderReplicas::Enabled).then(|| {
+        let key = "eligible.leader.replicas.version";
+        (key, Some(Value::Integer(1)))
+    })
+}
+
+/// Every setting a log `[config]` may hold, with its default, for the JSON
+/// Schema: those of the default configuration, then
+/// `eligible.leader.replicas.version`, listed only once switched on.
+pub(crate) fn log_defaults() -> Vec<Setting> {
+    let mut all = log_settings(&LogConfig::default());
+    all.push(("eligible.leader.replicas.version", Some(Value::Integer(0))));
+    all
 }
 
 /// The configuration in one line for the guarantee matrix: the settings
@@ -157,9 +175,10 @@ fn log_label(c: &LogConfig) -> String {
         "log.flush.interval.ms",
         "enable.auto.commit",
     ];
-    let defaults = log_settings(&LogConfig::default());
-    for ((key, value), (_, default)) in log_settings(c).into_iter().zip(defaults) {
-        if value != default && !SHOWN.contains(&key) {
+    let defaults = log_defaults();
+    for (key, value) in log_settings(c) {
+        let default = defaults.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        if default != Some(&value) && !SHOWN.contains(&key) {
             parts.push(format!("{key}={}", label_value(value)));
         }
     }

@@ -46,6 +46,7 @@ brokers = 3
 acks = "all"                # 0, 1 or "all"
 "enable.idempotence" = false
 "unclean.leader.election.enable" = false
+# "eligible.leader.replicas.version" = 1   # KIP-966: elect replicas that left a shrunk ISR
 # "log.flush.interval.messages" = 1   # fsync every append; unset = page cache only
 "enable.auto.commit" = false        # commit after processing
 

@@ -250,3 +250,32 @@ fn a_writeback_sysctl_beyond_a_linux_int_is_refused() {
     assert_eq!(e.key.as_deref(), Some("vm.dirty_writeback_centisecs"));
     assert!(e.message.contains("2147483647"), "{e}");
 }
+
+#[test]
+fn eligible_leader_replicas_take_feature_level_0_or_1_and_show_once_on() {
+    use broker_model::log::EligibleLeaderReplicas;
+    let on = GOOD.replace(
+        "acks = 1",
+        "acks = 1\n\"eligible.leader.replicas.version\" = 1",
+    );
+    let s = parse_str(&on).unwrap();
+    let System::Log(c) = &s.system else {
+        panic!("a log scenario")
+    };
+    assert_eq!(c.eligible_leader_replicas, EligibleLeaderReplicas::Enabled);
+    assert!(s
+        .configuration_label()
+        .ends_with(" · eligible.leader.replicas.version=1"));
+    assert!(s
+        .config_lines()
+        .contains(&("eligible.leader.replicas.version".into(), "1".into())));
+    let off = parse_str(&on.replace("version\" = 1", "version\" = 0")).unwrap();
+    assert!(!off
+        .config_lines()
+        .iter()
+        .any(|(k, _)| k == "eligible.leader.replicas.version"));
+    let e = error(&on.replace("version\" = 1", "version\" = 2"));
+    assert_eq!((e.line, e.column), (16, 38), "{e}");
+    assert_eq!(e.key.as_deref(), Some("eligible.leader.replicas.version"));
+    assert!(e.message.contains("0 (off) or 1"), "{e}");
+}

@@ -16,7 +16,9 @@ use broker_model::{Event, EventKind, MsgId};
 /// history order:
 ///
 /// - elections and promotions of its destination, consumers' offset resets
-///   on it, fencings, pauses and autoheal restarts, while its trail lasts;
+///   on it, the controller taking a replica back from an unclean shutdown
+///   out of its ISR and ELR, fencings, pauses and autoheal restarts, while
+///   its trail lasts;
 /// - on each broker that appended it, the first fsync or writeback after
 ///   the append (the moment it was on that disk);
 /// - on each broker that appended it and did not truncate it, the first
@@ -102,7 +104,12 @@ pub(super) fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
             EventKind::Elect { dest: d, .. } | EventKind::Promote { dest: d, .. } => {
                 Some(d.as_str()) == dest && e.at_us >= start
             }
-            EventKind::OffsetReset { dest: d, .. } => Some(d.as_str()) == dest && e.at_us >= start,
+            EventKind::OffsetReset { dest: d, .. }
+            | EventKind::IsrChange {
+                dest: d,
+                unclean_shutdown: Some(_),
+                ..
+            } => Some(d.as_str()) == dest && e.at_us >= start,
             EventKind::Fence { .. } | EventKind::Pause { .. } | EventKind::Autoheal { .. } => {
                 e.at_us >= start
             }
@@ -254,6 +261,8 @@ mod tests {
                     epoch: 2,
                     isr: vec!["broker-2".into()],
                     unclean: false,
+                    elr: Vec::new(),
+                    from: None,
                 },
             )
         };

@@ -110,8 +110,18 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
         EventKind::Elect {
             leader: Some(l),
             epoch,
+            from,
             ..
-        } => m(Shape::Star, "k-control", format!("elect {l} e{epoch}")),
+        } => {
+            let from = from
+                .as_ref()
+                .map_or(String::new(), |f| format!(" from {f}"));
+            m(
+                Shape::Star,
+                "k-control",
+                format!("elect {l} e{epoch}{from}"),
+            )
+        }
         EventKind::Elect { epoch, .. } => {
             m(Shape::Star, "k-control", format!("no leader e{epoch}"))
         }
@@ -120,8 +130,20 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
             m(Shape::Star, "k-control", format!("leader e{epoch}"))
         }
         EventKind::BecomeFollower { .. } => m(Shape::Dot, "k-other", "follower".into()),
-        EventKind::IsrChange { isr, .. } => {
-            m(Shape::Bar, "k-control", format!("ISR {}", isr.join(",")))
+        EventKind::IsrChange {
+            isr,
+            elr,
+            unclean_shutdown,
+            ..
+        } => {
+            let mut label = format!("ISR {}", isr.join(","));
+            if !elr.is_empty() {
+                label.push_str(&format!(" ELR {}", elr.join(",")));
+            }
+            if let Some(b) = unclean_shutdown {
+                label.push_str(&format!(" ({b} back from an unclean shutdown)"));
+            }
+            m(Shape::Bar, "k-control", label)
         }
         EventKind::Promote { epoch, synced, .. } => m(
             Shape::Star,

@@ -59,6 +59,8 @@ pub(super) fn lost(seq: u32, leader: &str) -> LostMessage {
                     epoch: 2,
                     isr: vec!["broker-2".into()],
                     unclean: false,
+                    elr: Vec::new(),
+                    from: None,
                 },
             ),
             ev(

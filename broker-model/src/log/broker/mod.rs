@@ -30,7 +30,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::clock::now;
 use crate::disk::Disk;
 use crate::history::{EventKind, MsgId};
-use crate::log::config::{broker_host, Context, Retention};
+use crate::log::config::{broker_host, Context, EligibleLeaderReplicas, Retention};
 use crate::log::protocol::{BrokerId, PartitionId, Record, Reply, Request};
 use crate::log::replica::Replica;
 use crate::wire::{Endpoint, Incoming};
@@ -44,12 +44,16 @@ pub(crate) async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
     let incarnation = now().as_micros() as u64;
 
     let (store, entries) = Store::open(&Disk::new(&host, &ctx.page_cache), "log")?;
+    let strict = ctx.config.eligible_leader_replicas == EligibleLeaderReplicas::Enabled;
     let mut replicas: BTreeMap<PartitionId, Replica> = ctx
         .config
         .all_partitions()
         .filter(|p| ctx.config.replicas(*p).contains(&id))
         .map(|p| {
-            let replica = Replica::new(p, id);
+            let mut replica = Replica::new(p, id);
+            if strict {
+                replica = replica.with_strict_min_isr(ctx.config.min_insync_replicas);
+            }
             // The offsets partition is compacted, as `__consumer_offsets`
             // is, never deleted by time or size.
             if p == ctx.config.offsets_partition() {

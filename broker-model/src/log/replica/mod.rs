@@ -81,6 +81,9 @@ pub(crate) struct Replica {
     epochs: Vec<(u32, u64)>,
     segments: Segments,
     retention: Retention,
+    /// KIP-966's strict min ISR: with eligible leader replicas the high
+    /// watermark advances only while the in-sync set has this many members.
+    strict_min_isr: Option<u32>,
 }
 
 impl Replica {
@@ -99,6 +102,7 @@ impl Replica {
             epochs: Vec::new(),
             segments: Segments::default(),
             retention: Retention::default(),
+            strict_min_isr: None,
         }
     }
 
@@ -106,6 +110,14 @@ impl Replica {
     /// says.
     pub(crate) fn with_retention(mut self, policy: Retention) -> Self {
         self.retention = policy;
+        self
+    }
+
+    /// The same replica, its high watermark held while the in-sync set has
+    /// fewer than `min_isr` members (KIP-966), so that every replica leaving
+    /// the set below that holds every committed record.
+    pub(crate) fn with_strict_min_isr(mut self, min_isr: u32) -> Self {
+        self.strict_min_isr = Some(min_isr);
         self
     }
 
@@ -331,11 +343,15 @@ impl Replica {
     }
 
     /// Moves the high watermark up to what every member of the maximal
-    /// in-sync set holds.
+    /// in-sync set holds (with a strict min ISR, only while the committed
+    /// set is large enough).
     pub(crate) fn update_high_watermark(&mut self) -> HighWatermark {
         let Some(l) = self.leadership() else {
             return HighWatermark::Unchanged;
         };
+        if self.strict_min_isr.is_some_and(|min| !l.has_min_isr(min)) {
+            return HighWatermark::Unchanged;
+        }
         let committed = l.committed_end(self.me, self.log_end());
         if committed > self.high_watermark {
             self.high_watermark = committed;

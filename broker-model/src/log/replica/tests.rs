@@ -17,6 +17,8 @@ fn state(leader: BrokerId, epoch: u32, isr: &[BrokerId]) -> PartitionState {
         leader_epoch: epoch,
         isr: isr.to_vec(),
         partition_epoch: 1,
+        elr: Vec::new(),
+        last_known_leader: None,
     }
 }
 
@@ -262,4 +264,19 @@ fn an_isr_answer_reaching_a_replica_that_no_longer_leads_changes_nothing() {
     r.become_follower(Some(2), 1);
     assert_eq!(r.adopt_isr(&[1, 2], 5), IsrUpdate::NotLeading);
     assert_eq!(r.follower_fetched(3, 0, T0), HighWatermark::Unchanged);
+}
+
+#[test]
+fn with_a_strict_min_isr_the_high_watermark_waits_for_min_isr_members() {
+    let mut r = Replica::new(0, 1).with_strict_min_isr(2);
+    r.become_leader(&state(1, 1, &[1]), T0);
+    r.append(msg(0), 0, 100);
+    assert_eq!(r.update_high_watermark(), HighWatermark::Unchanged);
+    assert_eq!(
+        r.high_watermark, 0,
+        "acks=1 records stay invisible below min ISR"
+    );
+    r.follower_fetched(2, 1, T0);
+    assert_eq!(r.adopt_isr(&[1, 2], 2), IsrUpdate::Adopted);
+    assert_eq!(r.high_watermark, 1);
 }

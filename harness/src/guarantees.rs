@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use broker_model::log::{Acks, LogConfig, OffsetReset};
+use broker_model::log::{Acks, EligibleLeaderReplicas, LogConfig, OffsetReset};
 use broker_model::queue::{
     AckMode, HaMode, Overflow, Promote, PublishMode, QueueConfig, QueueType,
 };
@@ -38,6 +38,10 @@ pub enum FaultClass {
     /// A replica is crashed and restarted, and the leader (master) crashes
     /// while that replica is still out of sync.
     LeaderCrashWhileReplicaOutOfSync,
+    /// The followers are cut off until the controller fences them, so the
+    /// leader is the last replica in sync; then it loses power and comes
+    /// back before they do (KIP-966's "last replica standing").
+    LastReplicaPowerLoss,
     /// No fault: consumers process slower than producers send, so a
     /// backlog builds up and waits, as it does behind a consumer after a
     /// deploy or a slow downstream. A policy that bounds how long or how
@@ -52,13 +56,14 @@ pub enum FaultClass {
 
 impl FaultClass {
     /// Every class, in matrix column order.
-    pub const ALL: [FaultClass; 9] = [
+    pub const ALL: [FaultClass; 10] = [
         FaultClass::BrokerCrash,
         FaultClass::LeaderCrashBeforeSync,
         FaultClass::LeaderCrashWhileReplicaOutOfSync,
         FaultClass::Partition,
         FaultClass::MessageDrop,
         FaultClass::PowerLossAll,
+        FaultClass::LastReplicaPowerLoss,
         FaultClass::ConsumerCrash,
         FaultClass::SlowConsumer,
         FaultClass::LateConsumer,
@@ -76,6 +81,7 @@ impl FaultClass {
             FaultClass::LeaderCrashWhileReplicaOutOfSync => {
                 "leader crash while a replica is out of sync"
             }
+            FaultClass::LastReplicaPowerLoss => "power loss of the last replica in sync",
             FaultClass::SlowConsumer => "slow consumer",
             FaultClass::LateConsumer => "late consumer",
         }
@@ -144,6 +150,21 @@ pub fn matrix() -> Vec<Guarantee> {
                 SlowConsumer,
                 LateConsumer,
             ],
+            loses_under: vec![PowerLossAll, LastReplicaPowerLoss],
+        },
+        Guarantee {
+            name: "log-acks-all-elr",
+            summary: "the same with eligible.leader.replicas.version=1",
+            system: log(|c| c.eligible_leader_replicas = EligibleLeaderReplicas::Enabled),
+            survives: vec![
+                BrokerCrash,
+                LeaderCrashBeforeSync,
+                LeaderCrashWhileReplicaOutOfSync,
+                Partition,
+                MessageDrop,
+                LastReplicaPowerLoss,
+                ConsumerCrash,
+            ],
             loses_under: vec![PowerLossAll],
         },
         Guarantee {
@@ -157,6 +178,7 @@ pub fn matrix() -> Vec<Guarantee> {
                 Partition,
                 MessageDrop,
                 PowerLossAll,
+                LastReplicaPowerLoss,
                 ConsumerCrash,
             ],
             loses_under: vec![],

@@ -276,6 +276,30 @@ fn faults_of(class: FaultClass) -> BoxedStrategy<Vec<Fault>> {
                 })
                 .boxed()
         }
+        // Every follower cut off long enough to be fenced (the ISR shrinks
+        // to the leader), then the leader loses power and restarts while
+        // they are still away.
+        FaultClass::LastReplicaPowerLoss => (1000u64..2000, 800u64..1300, 300u64..600)
+            .prop_map(|(at, after, restart)| {
+                vec![
+                    timed(
+                        at,
+                        Action::Partition {
+                            target: sel(Target::Followers),
+                            peer: None,
+                            duration: Some(ms(2500)),
+                        },
+                    ),
+                    timed(
+                        at + after,
+                        Action::PowerLoss {
+                            target: sel(Target::Leader),
+                            restart_after: Some(ms(restart)),
+                        },
+                    ),
+                ]
+            })
+            .boxed(),
         // Workload classes: their cases differ in the workload, not the
         // faults.
         FaultClass::SlowConsumer | FaultClass::LateConsumer => Just(Vec::new()).boxed(),

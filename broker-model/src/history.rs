@@ -234,6 +234,39 @@ pub enum EventKind {
         /// consumer stops reading the partition.
         to: Option<u64>,
     },
+    /// A group coordinator completed a rebalance (`subscribe()`).
+    Rebalance {
+        /// The consumer group.
+        group: String,
+        /// The new generation.
+        generation: u32,
+        /// Its members.
+        members: Vec<String>,
+    },
+    /// A group member was given partitions in a generation.
+    Assign {
+        /// The member.
+        member: String,
+        /// The generation.
+        generation: u32,
+        /// The partitions.
+        partitions: Vec<String>,
+    },
+    /// A group member gave up partitions: it stops reading them and drops
+    /// what it fetched of them and has not processed.
+    Revoke {
+        /// The member.
+        member: String,
+        /// The generation it had them in.
+        generation: u32,
+        /// The partitions.
+        partitions: Vec<String>,
+        /// The member was already out of the group (session expired,
+        /// `max.poll.interval.ms` passed, the coordinator moved): Kafka's
+        /// `onPartitionsLost`, with no commit.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        lost: bool,
+    },
     /// A broker rebuilt its state from disk after starting.
     Recover {
         /// Log entries read back from disk.

@@ -11,6 +11,7 @@ mod client;
 mod config;
 mod consumer;
 mod controller;
+mod group;
 mod leadership;
 mod producer;
 mod protocol;
@@ -18,7 +19,8 @@ mod replica;
 mod segments;
 
 pub use config::{
-    broker_host, partition_name, Acks, LogConfig, OffsetReset, Retention, Sabotage, CONTROLLER,
+    broker_host, partition_name, Acks, AssignmentStrategy, CommitPolicy, GroupSettings, LogConfig,
+    OffsetReset, Retention, Sabotage, Subscription, CONTROLLER,
 };
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};

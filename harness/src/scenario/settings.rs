@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use broker_model::log::{Acks, LogConfig, OffsetReset};
+use broker_model::log::{
+    Acks, AssignmentStrategy, CommitPolicy, LogConfig, OffsetReset, Subscription,
+};
 use broker_model::queue::{
     AckMode, HaMode, Limits, Overflow, PartitionHandling, Promote, PublishMode, QueueConfig,
     QueueType, SyncMode,
@@ -115,7 +117,53 @@ pub(crate) fn log_settings(c: &LogConfig) -> Vec<Setting> {
     ]
     .into_iter()
     .chain(kernel::settings(&c.writeback).map(|(k, v)| (k, int(v))))
+    .chain(consumer_settings(c))
     .collect()
+}
+
+/// The consumer settings listed only where they apply, so that the
+/// settings of every scenario from before consumer groups read as before:
+/// `commit` when it is not the default, the group's keys with
+/// `subscription = "subscribe"`.
+fn consumer_settings(c: &LogConfig) -> Vec<Setting> {
+    let text = |t: &str| Some(Value::String(t.into()));
+    let ms = |d: Duration| Some(Value::Integer(d.as_millis() as i64));
+    let mut out = Vec::new();
+    if c.commit == CommitPolicy::BeforeProcessing {
+        out.push(("commit", text("before-processing")));
+    }
+    if c.subscription == Subscription::Subscribe {
+        let g = &c.group;
+        let strategy = match g.strategy {
+            AssignmentStrategy::Range => "range",
+            AssignmentStrategy::RoundRobin => "roundrobin",
+            AssignmentStrategy::CooperativeSticky => "cooperative-sticky",
+        };
+        out.extend([
+            ("subscription", text("subscribe")),
+            ("partition.assignment.strategy", text(strategy)),
+            ("session.timeout.ms", ms(g.session_timeout)),
+            ("heartbeat.interval.ms", ms(g.heartbeat_interval)),
+            ("max.poll.interval.ms", ms(g.max_poll_interval)),
+            ("commit.on.revoke", Some(Value::Boolean(g.commit_on_revoke))),
+        ]);
+    }
+    out
+}
+
+/// Every log setting with its default, the group's too: what the schema
+/// must list.
+pub(crate) fn log_defaults() -> Vec<Setting> {
+    let group = LogConfig {
+        subscription: Subscription::Subscribe,
+        ..LogConfig::default()
+    };
+    let mut all = log_settings(&group);
+    all.push((
+        "commit",
+        Some(Value::String("after-processing".into())),
+    ));
+    all
 }
 
 /// The configuration in one line for the guarantee matrix: the settings

@@ -15,7 +15,7 @@ use crate::fault::trigger::Condition;
 use crate::scenario::log_config::RawLogConfig;
 use crate::scenario::queue_config::RawQueueConfig;
 use crate::scenario::raw::{RawAction, RawExpect};
-use crate::scenario::settings::{log_settings, queue_defaults};
+use crate::scenario::settings::{log_defaults, queue_defaults};
 
 /// Whether `schema` accepts `value`.
 fn passes(schema: &Value, value: &Value, root: &Value) -> bool {
@@ -280,7 +280,7 @@ fn what_the_parser_refuses_the_schema_flags() {
 
 #[test]
 fn the_config_keys_are_the_settings_the_reports_list() {
-    let log: Vec<&str> = log_settings(&Default::default())
+    let log: Vec<&str> = log_defaults()
         .iter()
         .map(|(k, _)| *k)
         .collect();

@@ -421,7 +421,9 @@ pub(crate) fn convert(
             return Err(err(
                 r.span_of(key),
                 Some(key),
-                format!("`{key}` applies to a consumer group: it needs `subscription = \"subscribe\"`"),
+                format!(
+                    "`{key}` applies to a consumer group: it needs `subscription = \"subscribe\"`"
+                ),
             ));
         }
     }

@@ -153,16 +153,14 @@ fn consumer_settings(c: &LogConfig) -> Vec<Setting> {
 
 /// Every log setting with its default, the group's too: what the schema
 /// must list.
+#[cfg(test)]
 pub(crate) fn log_defaults() -> Vec<Setting> {
     let group = LogConfig {
         subscription: Subscription::Subscribe,
         ..LogConfig::default()
     };
     let mut all = log_settings(&group);
-    all.push((
-        "commit",
-        Some(Value::String("after-processing".into())),
-    ));
+    all.push(("commit", Some(Value::String("after-processing".into()))));
     all
 }
 

@@ -23,7 +23,12 @@ use broker_model::{Event, EventKind, MsgId};
 ///   recovery after the append that no longer holds it (a restart that
 ///   forgot it: unsynced writes lost with the power);
 /// - for each consumer that received it, the first commit of its
-///   destination past its offset (the group moved on without processing it).
+///   destination past its offset (the group moved on without processing it);
+/// - for each consumer that received it, the first revoke of its
+///   destination after (the member gave the partition up, dropping what it
+///   had fetched), and the first assignment of its destination to any
+///   member after the first receive (where the new owner resumed from the
+///   group's committed offset), with the group's rebalances meanwhile.
 pub(super) fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
     let mentions: Vec<usize> = events
         .iter()
@@ -64,9 +69,28 @@ pub(super) fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
     let mut keep: BTreeSet<usize> = mentions.iter().copied().collect();
     let mut forgot: BTreeSet<&str> = BTreeSet::new();
     let mut committed_past: BTreeSet<&str> = BTreeSet::new();
+    let mut revoked: BTreeSet<&str> = BTreeSet::new();
+    let first_receive = received.values().map(|&(at, _)| at).min();
+    let mut reassigned = false;
+    let holds = |partitions: &[String]| dest.is_some_and(|d| partitions.iter().any(|p| p == d));
     for (i, e) in events.iter().enumerate() {
         let host = e.host.as_str();
         match &e.kind {
+            EventKind::Revoke { partitions, .. }
+                if holds(partitions)
+                    && received.get(host).is_some_and(|&(at, _)| e.at_us >= at)
+                    && revoked.insert(host) =>
+            {
+                keep.insert(i);
+            }
+            EventKind::Assign { partitions, .. }
+                if holds(partitions)
+                    && first_receive.is_some_and(|at| e.at_us > at)
+                    && !reassigned =>
+            {
+                reassigned = true;
+                keep.insert(i);
+            }
             EventKind::Recover { msgs, .. }
                 if appended.get(host).is_some_and(|&at| e.at_us > at)
                     && !truncated.contains(host)
@@ -103,6 +127,7 @@ pub(super) fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
                 Some(d.as_str()) == dest && e.at_us >= start
             }
             EventKind::OffsetReset { dest: d, .. } => Some(d.as_str()) == dest && e.at_us >= start,
+            EventKind::Rebalance { .. } => e.at_us >= start,
             EventKind::Fence { .. } | EventKind::Pause { .. } | EventKind::Autoheal { .. } => {
                 e.at_us >= start
             }

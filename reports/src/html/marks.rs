@@ -222,8 +222,16 @@ pub(crate) const LEGEND: &[(Shape, &str, &str)] = &[
     (Shape::OpenTriangle, "k-receive", "received"),
     (Shape::OpenSquare, "k-recover", "restart, still held"),
     (Shape::Star, "k-control", "election or rebalance"),
-    (Shape::Bar, "k-control", "fence, offset reset or partition assigned"),
-    (Shape::Bar, "k-loss", "partition revoked: its fetched records dropped"),
+    (
+        Shape::Bar,
+        "k-control",
+        "fence, offset reset or partition assigned",
+    ),
+    (
+        Shape::Bar,
+        "k-loss",
+        "partition revoked: its fetched records dropped",
+    ),
     (Shape::Cross, "k-loss", "truncated / forgotten"),
     (Shape::Triangle, "k-loss", "committed past, unprocessed"),
 ];

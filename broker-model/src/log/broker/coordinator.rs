@@ -8,8 +8,8 @@
 use super::state::Broker;
 use crate::clock::now;
 use crate::history::EventKind;
-use crate::log::group::GROUP;
 use crate::log::group::state::{Group, JoinResult, Rebalanced, Rules, Standing};
+use crate::log::group::GROUP;
 use crate::log::protocol::{ErrorCode, MemberToken, PartitionId};
 
 impl Broker {
@@ -73,11 +73,7 @@ impl Broker {
     }
 
     /// Serves a heartbeat.
-    pub(super) fn group_heartbeat(
-        &self,
-        member: &str,
-        generation: u32,
-    ) -> Result<(), ErrorCode> {
+    pub(super) fn group_heartbeat(&self, member: &str, generation: u32) -> Result<(), ErrorCode> {
         standing(self.with_group(|g| g.heartbeat(member, generation, now()))?)
     }
 

@@ -37,7 +37,6 @@ impl Consumer {
         self.positions.borrow_mut().insert(p, position);
     }
 
-
     /// Where to start in `p`: the group's committed position, or the reset
     /// policy's choice when there is none; `None` when the policy is `none`
     /// and the consumer does not read `p`.
@@ -128,8 +127,7 @@ impl Consumer {
                     high_watermark,
                 })) => {
                     self.deliver(p, offset, records, high_watermark);
-                    if config.commit == CommitPolicy::BeforeProcessing
-                        && !config.enable_auto_commit
+                    if config.commit == CommitPolicy::BeforeProcessing && !config.enable_auto_commit
                     {
                         self.commit_polled(p).await;
                     }
@@ -196,7 +194,6 @@ impl Consumer {
     }
 
     /// Records that `auto.offset.reset` moved `p`'s position from `from` to
-
 
     fn deliver(&self, p: PartitionId, offset: u64, records: Vec<Record>, high_watermark: u64) {
         let generation = self.generation();

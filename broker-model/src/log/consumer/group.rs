@@ -183,7 +183,8 @@ impl Consumer {
                 reader.abort();
             }
         }
-        self.app.retain(|item| !partitions.contains(&item.partition));
+        self.app
+            .retain(|item| !partitions.contains(&item.partition));
         self.ctx().history.record(
             self.app.host(),
             EventKind::Revoke {

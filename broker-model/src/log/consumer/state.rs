@@ -133,9 +133,11 @@ impl Consumer {
     pub(super) fn owns(&self, p: PartitionId, generation: Option<u32>) -> bool {
         match &self.member {
             None => true,
-            Some(m) => generation.is_some() && m.generation.get() == generation && {
-                self.assigned.borrow().contains(&p)
-            },
+            Some(m) => {
+                generation.is_some() && m.generation.get() == generation && {
+                    self.assigned.borrow().contains(&p)
+                }
+            }
         }
     }
 

@@ -280,10 +280,7 @@ fn what_the_parser_refuses_the_schema_flags() {
 
 #[test]
 fn the_config_keys_are_the_settings_the_reports_list() {
-    let log: Vec<&str> = log_defaults()
-        .iter()
-        .map(|(k, _)| *k)
-        .collect();
+    let log: Vec<&str> = log_defaults().iter().map(|(k, _)| *k).collect();
     let mut log: Vec<String> = log.into_iter().map(String::from).collect();
     log.sort();
     assert_eq!(keys(&config_schema("log")["properties"]), log);

@@ -30,7 +30,10 @@ fn a_lone_member_gets_every_partition_in_generation_one() {
     let done = g.join("a", ms(0)).unwrap();
     assert_eq!(done.generation, 1);
     assert_eq!(done.members, vec!["a".to_string()]);
-    assert_eq!(g.join_result("a", 0), JoinResult::Joined(1, vec![0, 1, 2, 3]));
+    assert_eq!(
+        g.join_result("a", 0),
+        JoinResult::Joined(1, vec![0, 1, 2, 3])
+    );
 }
 
 #[test]
@@ -64,7 +67,10 @@ fn a_member_silent_for_the_session_timeout_is_removed_and_the_rest_rebalance() {
     assert_eq!(g.heartbeat("a", 2, ms(460)), Standing::RebalanceInProgress);
     let done = g.join("a", ms(470)).unwrap();
     assert_eq!(done.members, vec!["a".to_string()]);
-    assert_eq!(g.join_result("a", 2), JoinResult::Joined(3, vec![0, 1, 2, 3]));
+    assert_eq!(
+        g.join_result("a", 2),
+        JoinResult::Joined(3, vec![0, 1, 2, 3])
+    );
     assert_eq!(g.standing("b", 2), Standing::UnknownMember);
 }
 
@@ -79,7 +85,10 @@ fn a_member_that_does_not_rejoin_within_the_rebalance_timeout_is_dropped() {
     g.join("a", ms(200));
     let (gone, done) = g.tick(ms(3100));
     assert_eq!(gone, vec!["b".to_string()]);
-    assert_eq!(done.unwrap().members, vec!["a".to_string(), "c".to_string()]);
+    assert_eq!(
+        done.unwrap().members,
+        vec!["a".to_string(), "c".to_string()]
+    );
 }
 
 #[test]
@@ -87,8 +96,15 @@ fn a_member_waiting_in_join_does_not_expire() {
     let mut g = stable_pair();
     g.join("a", ms(10));
     let (gone, _) = g.tick(ms(1000));
-    assert_eq!(gone, vec!["b".to_string()], "b neither heartbeat nor rejoined");
-    assert_eq!(g.join_result("a", 2), JoinResult::Joined(3, vec![0, 1, 2, 3]));
+    assert_eq!(
+        gone,
+        vec!["b".to_string()],
+        "b neither heartbeat nor rejoined"
+    );
+    assert_eq!(
+        g.join_result("a", 2),
+        JoinResult::Joined(3, vec![0, 1, 2, 3])
+    );
 }
 
 #[test]

@@ -304,4 +304,74 @@ mod tests {
             vec![(10, "send"), (11, "append"), (50, "elect"), (60, "other")]
         );
     }
+
+    #[test]
+    fn a_revoke_and_the_reassignment_of_its_partition_are_part_of_its_lifecycle() {
+        let parts = |ps: &[&str]| ps.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        let assign = |host: &str, ps: &[&str]| EventKind::Assign {
+            member: host.into(),
+            generation: 2,
+            partitions: parts(ps),
+        };
+        let h = vec![
+            ev(5, "consumer-1", assign("consumer-1", &["p0"])),
+            ev(10, "producer-1", send(5)),
+            ev(
+                15,
+                "consumer-1",
+                EventKind::Receive {
+                    msg: id(5),
+                    dest: "p0".into(),
+                    offset: Some(5),
+                    redelivered: false,
+                },
+            ),
+            ev(
+                20,
+                "consumer-1",
+                EventKind::Commit {
+                    dest: "p0".into(),
+                    offset: 9,
+                },
+            ),
+            ev(
+                30,
+                "consumer-1",
+                EventKind::Revoke {
+                    member: "consumer-1".into(),
+                    generation: 1,
+                    partitions: parts(&["p0"]),
+                    lost: false,
+                },
+            ),
+            ev(
+                40,
+                "broker-3",
+                EventKind::Rebalance {
+                    group: "mqsim".into(),
+                    generation: 2,
+                    members: parts(&["consumer-2"]),
+                },
+            ),
+            ev(41, "consumer-2", assign("consumer-2", &["p1"])),
+            ev(42, "consumer-2", assign("consumer-2", &["p0", "p1"])),
+            ev(50, "consumer-2", assign("consumer-2", &["p0"])),
+        ];
+        let l = lifecycle(&h, id(5));
+        let hosts: Vec<(u64, &str)> = l
+            .iter()
+            .map(|e| (e.at_us / 1000, e.host.as_str()))
+            .collect();
+        assert_eq!(
+            hosts,
+            vec![
+                (10, "producer-1"),
+                (15, "consumer-1"),
+                (20, "consumer-1"),
+                (30, "consumer-1"),
+                (40, "broker-3"),
+                (42, "consumer-2"),
+            ]
+        );
+    }
 }

@@ -193,8 +193,8 @@ impl Consumer {
         }
     }
 
-    /// Records that `auto.offset.reset` moved `p`'s position from `from` to
-
+    /// Hands the records of a fetch of `p` from `offset` to the
+    /// application, unless the position moved meanwhile.
     fn deliver(&self, p: PartitionId, offset: u64, records: Vec<Record>, high_watermark: u64) {
         let generation = self.generation();
         {

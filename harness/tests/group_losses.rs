@@ -175,3 +175,42 @@ fn a_coordinator_crash_moves_the_group_to_the_new_offsets_leader() {
         .iter()
         .any(|e| e.at_us > moved.at_us && matches!(e.kind, EventKind::Assign { .. })));
 }
+
+/// With `cooperative-sticky` a member keeps its partitions through a
+/// rebalance and revokes only those that move, which reach their new owner
+/// in a second rebalance; committing after processing still loses nothing.
+#[test]
+fn cooperative_sticky_revokes_only_what_moves_and_the_cure_still_holds() {
+    let text = text("log-group-commit-after-processing").replace(
+        "\"partition.assignment.strategy\" = \"range\"",
+        "\"partition.assignment.strategy\" = \"cooperative-sticky\"",
+    );
+    let run = runner::run(&parse(&text), 1).unwrap();
+    assert!(run.analysis.lost.is_empty(), "{:?}", run.analysis.lost);
+    let mut held: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut partial = 0;
+    for e in &run.events {
+        match &e.kind {
+            EventKind::Assign { partitions, .. } => {
+                held.insert(e.host.as_str(), partitions.len());
+            }
+            EventKind::Revoke {
+                partitions,
+                lost: false,
+                ..
+            } => {
+                let before = held.get(e.host.as_str()).copied().unwrap_or(0);
+                assert!(partitions.len() < before, "{e:?} gives up only some");
+                partial += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(partial > 0, "partitions moved");
+    let rebalances = run
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Rebalance { .. }))
+        .count();
+    assert!(rebalances >= 2 * partial, "each move takes two rebalances");
+}

@@ -64,8 +64,9 @@ pub enum AssignmentStrategy {
     /// `RoundRobinAssignor`: partitions dealt out one at a time to the
     /// members in member-id order.
     RoundRobin,
-    /// `CooperativeStickyAssignor` (incremental rebalancing, KIP-429): not
-    /// modelled yet; refused by `validate`.
+    /// `CooperativeStickyAssignor` (incremental rebalancing, KIP-429):
+    /// members keep their partitions through a rebalance; only those that
+    /// move are revoked, and assigned to their new owner in a second one.
     CooperativeSticky,
 }
 
@@ -407,12 +408,6 @@ impl LogConfig {
             return err(
                 "heartbeat.interval.ms",
                 "`heartbeat.interval.ms` must be lower than `session.timeout.ms`".into(),
-            );
-        }
-        if g.strategy == AssignmentStrategy::CooperativeSticky {
-            return err(
-                "partition.assignment.strategy",
-                "`cooperative-sticky` (incremental rebalancing) is not modelled yet: use \"range\" or \"roundrobin\"".into(),
             );
         }
         Ok(())

@@ -169,6 +169,9 @@ pub(crate) enum Request {
         group: String,
         /// The member.
         member: String,
+        /// The partitions it keeps while it rejoins (cooperative
+        /// rebalancing); empty for an eager member, which gave them up.
+        owned: Vec<PartitionId>,
     },
     /// Member to coordinator: I am alive (`heartbeat.interval.ms`).
     GroupHeartbeat {

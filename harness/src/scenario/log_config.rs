@@ -100,9 +100,10 @@ pub(crate) struct RawLogConfig {
     /// (`subscribe()`: a consumer group whose coordinator moves partitions
     /// when members join, leave or die).
     pub subscription: Option<Spanned<RawSubscription>>,
-    /// How the group shares partitions: "range" (default), "roundrobin";
-    /// "cooperative-sticky" is refused (not modelled yet). Needs
-    /// `subscription = "subscribe"`.
+    /// How the group shares partitions: "range" (default) and
+    /// "roundrobin" rebalance eagerly (every member gives up everything);
+    /// "cooperative-sticky" incrementally (members keep their partitions,
+    /// only moved ones are revoked). Needs `subscription = "subscribe"`.
     #[serde(rename = "partition.assignment.strategy")]
     pub assignment_strategy: Option<Spanned<RawStrategy>>,
     /// A member the coordinator has not heard from for this long is
@@ -214,7 +215,7 @@ pub(crate) enum RawStrategy {
     /// `RoundRobinAssignor`.
     #[serde(rename = "roundrobin")]
     RoundRobin,
-    /// `CooperativeStickyAssignor` (refused: not modelled yet).
+    /// `CooperativeStickyAssignor` (KIP-429).
     CooperativeSticky,
 }
 

@@ -281,11 +281,6 @@ fn impossible_consumer_settings_are_refused_at_their_key() {
     let sub = "acks = 1\nsubscription = \"subscribe\"\n";
     let cases = [
         (
-            format!("{sub}\"partition.assignment.strategy\" = \"cooperative-sticky\""),
-            "partition.assignment.strategy",
-            "not modelled yet",
-        ),
-        (
             format!("{sub}\"heartbeat.interval.ms\" = 500"),
             "heartbeat.interval.ms",
             "lower than `session.timeout.ms`",

@@ -57,8 +57,9 @@ impl Broker {
         &self,
         group: &str,
         member: &str,
+        owned: Vec<PartitionId>,
     ) -> Result<(u32, Vec<PartitionId>), ErrorCode> {
-        let (since, done) = self.with_group(|g| (g.generation(), g.join(member, now())))?;
+        let (since, done) = self.with_group(|g| (g.generation(), g.join(member, owned, now())))?;
         self.rebalanced(group, done);
         let recheck = self.ctx.config.group.heartbeat_interval;
         loop {

@@ -159,9 +159,13 @@ async fn handle(broker: Rc<Broker>, req: Incoming<Request>) {
             },
             None => broker.commit_offset(group, partition, offset).await,
         })),
-        Request::JoinGroup { group, member } => {
-            Some(Reply::JoinGroup(broker.join_group(&group, &member).await))
-        }
+        Request::JoinGroup {
+            group,
+            member,
+            owned,
+        } => Some(Reply::JoinGroup(
+            broker.join_group(&group, &member, owned).await,
+        )),
         Request::GroupHeartbeat {
             member, generation, ..
         } => Some(Reply::GroupHeartbeat(

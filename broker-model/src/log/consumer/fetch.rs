@@ -196,7 +196,7 @@ impl Consumer {
     /// Hands the records of a fetch of `p` from `offset` to the
     /// application, unless the position moved meanwhile.
     fn deliver(&self, p: PartitionId, offset: u64, records: Vec<Record>, high_watermark: u64) {
-        let generation = self.generation();
+        let generation = self.stint(p);
         {
             let mut positions = self.positions.borrow_mut();
             let pos = positions.get_mut(&p).expect("assigned");

@@ -18,7 +18,7 @@ use std::rc::Rc;
 use super::state::Consumer;
 use crate::clock::now;
 use crate::history::EventKind;
-use crate::log::config::partition_name;
+use crate::log::config::{partition_name, AssignmentStrategy};
 use crate::log::group::GROUP;
 use crate::log::protocol::{ErrorCode, PartitionId, Reply, Request};
 
@@ -47,12 +47,33 @@ impl Consumer {
     }
 
     /// Joins, reads what the group assigns, and gives it up again at the
-    /// next rebalance, for as long as the consumer runs.
+    /// next rebalance, for as long as the consumer runs. An eager member
+    /// gives up everything before it rejoins; a cooperative one rejoins
+    /// with what it owns, gives up only what the new assignment leaves out,
+    /// and then rejoins at once so that those partitions reach their new
+    /// owner (KIP-429).
     pub(super) async fn membership(self: Rc<Self>) {
+        let cooperative = self.ctx().config.group.strategy == AssignmentStrategy::CooperativeSticky;
+        let member = self.member.as_ref().expect("a group member");
         loop {
-            let (generation, partitions) = self.join().await;
+            let owned = self.assigned.borrow().clone();
+            let held_in = member.generation.get();
+            let (generation, partitions) = self.join(owned.clone()).await;
+            member.generation.set(Some(generation));
+            let revoked: Vec<PartitionId> = owned
+                .into_iter()
+                .filter(|p| !partitions.contains(p))
+                .collect();
+            if !revoked.is_empty() {
+                let held_in = held_in.unwrap_or(generation);
+                self.give_up(held_in, &revoked, Giving::Revoked).await;
+            }
             self.assign(generation, partitions);
+            if cooperative && !revoked.is_empty() {
+                continue;
+            }
             let giving = match self.keep_alive(generation).await {
+                Ended::Rebalance if cooperative => continue,
                 Ended::Rebalance => Giving::Revoked,
                 Ended::Fenced => Giving::Lost,
                 Ended::PollTimeout => {
@@ -60,13 +81,16 @@ impl Consumer {
                     Giving::Lost
                 }
             };
-            self.revoke(generation, giving).await;
+            let all = self.assigned.borrow().clone();
+            self.give_up(generation, &all, giving).await;
+            member.generation.set(None);
+            self.publish();
         }
     }
 
     /// Sends JoinGroup to the coordinator until it answers with a
     /// generation and partitions.
-    async fn join(&self) -> (u32, Vec<PartitionId>) {
+    async fn join(&self, owned: Vec<PartitionId>) -> (u32, Vec<PartitionId>) {
         let config = self.ctx().config.clone();
         let coordinator = config.offsets_partition();
         // The Java client waits for the rebalance timeout and then some.
@@ -75,6 +99,7 @@ impl Consumer {
             let req = Request::JoinGroup {
                 group: GROUP.into(),
                 member: self.member_id(),
+                owned: owned.clone(),
             };
             match self.client.call_leader(coordinator, req, timeout).await {
                 Ok(Reply::JoinGroup(Ok(joined))) => return joined,
@@ -87,11 +112,10 @@ impl Consumer {
         }
     }
 
-    /// Takes `partitions` in `generation`: each is read from the group's
-    /// committed offset by a task of its own.
+    /// Holds `partitions` in `generation`: each one not already read is
+    /// read from the group's committed offset by a task of its own.
     fn assign(self: &Rc<Self>, generation: u32, partitions: Vec<PartitionId>) {
         let member = self.member.as_ref().expect("a group member");
-        member.generation.set(Some(generation));
         *self.assigned.borrow_mut() = partitions.clone();
         self.ctx().history.record(
             self.app.host(),
@@ -102,12 +126,15 @@ impl Consumer {
             },
         );
         for p in partitions {
+            if member.readers.borrow().contains_key(&p) {
+                continue;
+            }
             let me = Rc::clone(self);
             let reader = tokio::task::spawn_local(async move {
                 me.start_position(p).await;
                 me.poll(p).await;
             });
-            member.readers.borrow_mut().insert(p, reader);
+            member.readers.borrow_mut().insert(p, (generation, reader));
         }
         self.publish();
     }
@@ -172,14 +199,13 @@ impl Consumer {
         }
     }
 
-    /// Gives up every partition of `generation`: stops reading them, drops
-    /// what was fetched of them and not yet processed, and commits as the
-    /// commit policy says if the member may still commit.
-    async fn revoke(&self, generation: u32, giving: Giving) {
+    /// Gives up `partitions`, held since `generation`: stops reading
+    /// them, drops what was fetched of them and not yet processed, and
+    /// commits as the commit policy says if the member may still commit.
+    async fn give_up(&self, generation: u32, partitions: &[PartitionId], giving: Giving) {
         let member = self.member.as_ref().expect("a group member");
-        let partitions = self.assigned.borrow().clone();
-        for p in &partitions {
-            if let Some(reader) = member.readers.borrow_mut().remove(p) {
+        for p in partitions {
+            if let Some((_, reader)) = member.readers.borrow_mut().remove(p) {
                 reader.abort();
             }
         }
@@ -197,7 +223,7 @@ impl Consumer {
         if giving == Giving::Revoked {
             let config = &self.ctx().config;
             let (auto, on_revoke) = (config.enable_auto_commit, config.group.commit_on_revoke);
-            for p in &partitions {
+            for p in partitions {
                 let due = self.positions.borrow().get(p).and_then(|pos| {
                     let offset = if auto {
                         Some(pos.next)
@@ -213,9 +239,12 @@ impl Consumer {
                 }
             }
         }
-        member.generation.set(None);
-        self.assigned.borrow_mut().clear();
-        self.positions.borrow_mut().clear();
+        self.assigned
+            .borrow_mut()
+            .retain(|p| !partitions.contains(p));
+        self.positions
+            .borrow_mut()
+            .retain(|p, _| !partitions.contains(p));
         self.publish();
         self.app.notify();
     }

@@ -43,7 +43,8 @@ pub(super) struct Item {
     pub(super) partition: PartitionId,
     pub(super) offset: u64,
     pub(super) msg: MsgId,
-    /// The group generation it was fetched in (`subscribe()` only).
+    /// The generation its partition's reader started in (`subscribe()`
+    /// only).
     pub(super) generation: Option<u32>,
     /// When `poll` returned it.
     pub(super) polled_at: Duration,
@@ -61,8 +62,10 @@ pub(super) struct Member {
     pub(super) id: String,
     /// The generation it holds its partitions in; `None` while it joins.
     pub(super) generation: Cell<Option<u32>>,
-    /// The tasks reading its partitions, stopped when they are revoked.
-    pub(super) readers: RefCell<BTreeMap<PartitionId, JoinHandle<()>>>,
+    /// The tasks reading its partitions, stopped when they are revoked,
+    /// each with the generation it was started in: a record fetched under
+    /// one ownership of a partition is not committed under another.
+    pub(super) readers: RefCell<BTreeMap<PartitionId, (u32, JoinHandle<()>)>>,
 }
 
 pub(super) struct Consumer {
@@ -113,9 +116,12 @@ impl Consumer {
         self.app.publish(self.reading());
     }
 
-    /// The generation records fetched now belong to.
-    pub(super) fn generation(&self) -> Option<u32> {
-        self.member.as_ref().and_then(|m| m.generation.get())
+    /// The ownership records of `p` fetched now belong to: the generation
+    /// its reader started in.
+    pub(super) fn stint(&self, p: PartitionId) -> Option<u32> {
+        let m = self.member.as_ref()?;
+        let readers = m.readers.borrow();
+        readers.get(&p).map(|(generation, _)| *generation)
     }
 
     /// What a commit carries: the member and its generation, for a group
@@ -128,17 +134,11 @@ impl Consumer {
         })
     }
 
-    /// Whether the consumer still owns `p` as it did in `generation`: a
-    /// record of a revoked partition is neither committed nor counted.
-    pub(super) fn owns(&self, p: PartitionId, generation: Option<u32>) -> bool {
-        match &self.member {
-            None => true,
-            Some(m) => {
-                generation.is_some() && m.generation.get() == generation && {
-                    self.assigned.borrow().contains(&p)
-                }
-            }
-        }
+    /// Whether the consumer still owns `p` as it did when it fetched a
+    /// record in `stint`: a record of a revoked partition is neither
+    /// committed nor counted.
+    pub(super) fn owns(&self, p: PartitionId, stint: Option<u32>) -> bool {
+        self.member.is_none() || (stint.is_some() && self.stint(p) == stint)
     }
 
     /// Records that `auto.offset.reset` moved `p`'s position from `from` to

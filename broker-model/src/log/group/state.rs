@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::assign::assign;
+use super::assign::{assign, cooperative};
 use super::MemberId;
 use crate::log::config::AssignmentStrategy;
 use crate::log::protocol::PartitionId;
@@ -46,6 +46,9 @@ struct Member {
     last_heard: Duration,
     /// Sent JoinGroup in the rebalance under way.
     joined: bool,
+    /// The partitions it said it owns when it joined (cooperative
+    /// members keep theirs while they rejoin; eager ones own nothing).
+    owned: Vec<PartitionId>,
 }
 
 /// A completed rebalance: the new generation and its members.
@@ -120,15 +123,23 @@ impl Group {
         self.generation
     }
 
-    /// A JoinGroup from `member`: adds it if new, opens a join phase if
-    /// none is open, and completes the phase if every member is in.
-    pub(crate) fn join(&mut self, member: &str, now: Duration) -> Option<Rebalanced> {
+    /// A JoinGroup from `member`, owning `owned`: adds it if new, opens a
+    /// join phase if none is open, and completes the phase if every member
+    /// is in.
+    pub(crate) fn join(
+        &mut self,
+        member: &str,
+        owned: Vec<PartitionId>,
+        now: Duration,
+    ) -> Option<Rebalanced> {
         let m = self.members.entry(member.to_string()).or_insert(Member {
             last_heard: now,
             joined: false,
+            owned: Vec::new(),
         });
         m.last_heard = now;
         m.joined = true;
+        m.owned = owned;
         if !matches!(self.phase, Phase::PreparingRebalance { .. }) {
             self.prepare_rebalance(now);
         }
@@ -240,7 +251,16 @@ impl Group {
             m.joined = false;
             m.last_heard = now;
         }
-        self.assignment = assign(self.rules.strategy, &members, self.rules.partitions);
+        self.assignment = if self.rules.strategy == AssignmentStrategy::CooperativeSticky {
+            let owned = self
+                .members
+                .iter()
+                .map(|(id, m)| (id.clone(), m.owned.clone()))
+                .collect();
+            cooperative(&members, &owned, self.rules.partitions)
+        } else {
+            assign(self.rules.strategy, &members, self.rules.partitions)
+        };
         Some(Rebalanced {
             generation: self.generation,
             members,

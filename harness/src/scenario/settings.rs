@@ -203,9 +203,21 @@ fn log_label(c: &LogConfig) -> String {
         "log.flush.interval.ms",
         "enable.auto.commit",
     ];
-    let defaults = log_settings(&LogConfig::default());
-    for ((key, value), (_, default)) in log_settings(c).into_iter().zip(defaults) {
-        if value != default && !SHOWN.contains(&key) {
+    // The group's keys are listed only with `subscribe`, which always
+    // shows; they show when they differ from a group's defaults.
+    let mut defaults = log_settings(&LogConfig::default());
+    let group = LogConfig {
+        subscription: Subscription::Subscribe,
+        ..LogConfig::default()
+    };
+    defaults.extend(
+        log_settings(&group)
+            .into_iter()
+            .filter(|(k, _)| *k != "subscription"),
+    );
+    for (key, value) in log_settings(c) {
+        let default = defaults.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        if default != Some(&value) && !SHOWN.contains(&key) {
             parts.push(format!("{key}={}", label_value(value)));
         }
     }

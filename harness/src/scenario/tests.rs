@@ -269,6 +269,16 @@ fn group_keys_read_with_subscribe_and_are_refused_without_it() {
     let lines = s.config_lines();
     assert!(lines.contains(&("commit".into(), "before-processing".into())));
     assert!(lines.contains(&("max.poll.interval.ms".into(), "3000".into())));
+    let label = s.configuration_label();
+    for shown in [
+        "subscription=subscribe",
+        "partition.assignment.strategy=roundrobin",
+        "session.timeout.ms=900",
+        "commit=before-processing",
+    ] {
+        assert!(label.contains(shown), "{label}");
+    }
+    assert!(!label.contains("max.poll.interval.ms"), "{label}");
 
     let e = error(&GOOD.replace("acks = 1", "acks = 1\n\"session.timeout.ms\" = 900"));
     assert_eq!((e.line, e.column), (16, 24), "{e}");

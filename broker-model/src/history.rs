@@ -6,66 +6,14 @@
 //! can follow a lost message's trail through the cluster.
 
 use std::cell::RefCell;
-use std::fmt;
 use std::rc::Rc;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// A message's identity: which producer sent it and its sequence number there.
-///
-/// Identities are unique across a run, which is what lets the checker tell a
-/// duplicate from a new message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub struct MsgId {
-    /// 1-based index of the producer host that created the message.
-    pub producer: u32,
-    /// 0-based position of the message in that producer's workload.
-    pub seq: u32,
-}
+mod msg_id;
 
-impl MsgId {
-    /// The message `seq` of producer `producer`.
-    pub fn new(producer: u32, seq: u32) -> Self {
-        Self { producer, seq }
-    }
-}
-
-impl fmt::Display for MsgId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "p{}-{}", self.producer, self.seq)
-    }
-}
-
-impl From<MsgId> for String {
-    fn from(id: MsgId) -> String {
-        id.to_string()
-    }
-}
-
-impl FromStr for MsgId {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("`{s}` is not a message id (expected p<producer>-<seq>)");
-        let rest = s.strip_prefix('p').ok_or_else(bad)?;
-        let (p, q) = rest.split_once('-').ok_or_else(bad)?;
-        Ok(MsgId {
-            producer: p.parse().map_err(|_| bad())?,
-            seq: q.parse().map_err(|_| bad())?,
-        })
-    }
-}
-
-impl TryFrom<String> for MsgId {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
+pub use msg_id::MsgId;
 
 /// One entry of the history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -233,6 +181,39 @@ pub enum EventKind {
         /// Where it goes on; `None` when the policy is `none` and the
         /// consumer stops reading the partition.
         to: Option<u64>,
+    },
+    /// A group coordinator completed a rebalance (`subscribe()`).
+    Rebalance {
+        /// The consumer group.
+        group: String,
+        /// The new generation.
+        generation: u32,
+        /// Its members.
+        members: Vec<String>,
+    },
+    /// A group member was given partitions in a generation.
+    Assign {
+        /// The member.
+        member: String,
+        /// The generation.
+        generation: u32,
+        /// The partitions.
+        partitions: Vec<String>,
+    },
+    /// A group member gave up partitions: it stops reading them and drops
+    /// what it fetched of them and has not processed.
+    Revoke {
+        /// The member.
+        member: String,
+        /// The generation it had them in.
+        generation: u32,
+        /// The partitions.
+        partitions: Vec<String>,
+        /// The member was already out of the group (session expired,
+        /// `max.poll.interval.ms` passed, the coordinator moved): Kafka's
+        /// `onPartitionsLost`, with no commit.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        lost: bool,
     },
     /// A broker rebuilt its state from disk after starting.
     Recover {

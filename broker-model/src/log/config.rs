@@ -36,6 +36,86 @@ pub enum OffsetReset {
     None,
 }
 
+/// How consumers get their partitions.
+///
+/// `Assign` stays the default so that every scenario written before
+/// consumer groups existed, and every guarantee-matrix row built on them,
+/// keeps its exact history.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Subscription {
+    /// `KafkaConsumer.assign()`: consumer `i` of `n` reads the partitions
+    /// `p` with `p % n == i - 1`, for ever, whoever else is alive.
+    #[default]
+    Assign,
+    /// `KafkaConsumer.subscribe()`: the consumers join a group whose
+    /// coordinator shares the partitions among the live members and moves
+    /// them when one joins, leaves or dies.
+    Subscribe,
+}
+
+/// `partition.assignment.strategy`: how the group shares partitions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AssignmentStrategy {
+    /// `RangeAssignor`, Kafka's default: each member, in member-id order,
+    /// takes a contiguous range, the first ones one more when the
+    /// partitions do not divide evenly.
+    #[default]
+    Range,
+    /// `RoundRobinAssignor`: partitions dealt out one at a time to the
+    /// members in member-id order.
+    RoundRobin,
+    /// `CooperativeStickyAssignor` (incremental rebalancing, KIP-429):
+    /// members keep their partitions through a rebalance; only those that
+    /// move are revoked, and assigned to their new owner in a second one.
+    CooperativeSticky,
+}
+
+/// When the application commits with `enable.auto.commit = false`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CommitPolicy {
+    /// Each record's position once the application has processed it.
+    #[default]
+    AfterProcessing,
+    /// The polled position as soon as `poll` returns, before processing
+    /// (`commitSync()` right after `poll()`): a common bug.
+    BeforeProcessing,
+}
+
+/// The consumer group settings (`subscription = "subscribe"` only).
+///
+/// Kafka's defaults divided by 100, like the model's other times, so that
+/// a run sees rebalances within a few simulated seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupSettings {
+    /// `partition.assignment.strategy`.
+    pub strategy: AssignmentStrategy,
+    /// `session.timeout.ms` (Kafka 45000): a member the coordinator has
+    /// not heard from for this long is removed and its partitions move.
+    pub session_timeout: Duration,
+    /// `heartbeat.interval.ms` (Kafka 3000): how often a member tells the
+    /// coordinator it is alive, and learns of a rebalance.
+    pub heartbeat_interval: Duration,
+    /// `max.poll.interval.ms` (Kafka 300000): a consumer whose application
+    /// has not come back for more records within this leaves the group;
+    /// also the rebalance timeout members send with JoinGroup.
+    pub max_poll_interval: Duration,
+    /// The application's `ConsumerRebalanceListener.onPartitionsRevoked`
+    /// commits what it has processed of the partitions it gives up.
+    pub commit_on_revoke: bool,
+}
+
+impl Default for GroupSettings {
+    fn default() -> Self {
+        GroupSettings {
+            strategy: AssignmentStrategy::Range,
+            session_timeout: Duration::from_millis(450),
+            heartbeat_interval: Duration::from_millis(30),
+            max_poll_interval: Duration::from_millis(3000),
+            commit_on_revoke: false,
+        }
+    }
+}
+
 /// The retention and segment settings of the topic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Retention {
@@ -146,6 +226,12 @@ pub struct LogConfig {
     pub enable_auto_commit: bool,
     /// `auto.commit.interval.ms`.
     pub auto_commit_interval: Duration,
+    /// With manual commit, when the application commits.
+    pub commit: CommitPolicy,
+    /// `assign()` or `subscribe()`.
+    pub subscription: Subscription,
+    /// The consumer group's settings, used with `subscribe()`.
+    pub group: GroupSettings,
     /// `auto.offset.reset`.
     pub auto_offset_reset: OffsetReset,
     /// `max.poll.records`: the most messages a consumer holds unprocessed.
@@ -186,6 +272,9 @@ impl Default for LogConfig {
             session_timeout: Duration::from_millis(600),
             enable_auto_commit: true,
             auto_commit_interval: Duration::from_millis(200),
+            commit: CommitPolicy::AfterProcessing,
+            subscription: Subscription::Assign,
+            group: GroupSettings::default(),
             auto_offset_reset: OffsetReset::Earliest,
             max_poll_records: 50,
             fetch_max_wait: Duration::from_millis(100),
@@ -298,6 +387,45 @@ impl LogConfig {
                 "broker.session.timeout.ms",
                 "`broker.session.timeout.ms` must be longer than `broker.heartbeat.interval.ms`"
                     .into(),
+            );
+        }
+        self.validate_group()
+    }
+
+    /// The consumer-side settings Kafka's client refuses, and the
+    /// application behaviours that need a group.
+    fn validate_group(&self) -> Result<(), ConfigError> {
+        let err = |key: &'static str, message: String| Err(ConfigError { key, message });
+        if self.enable_auto_commit && self.commit == CommitPolicy::BeforeProcessing {
+            return err(
+                "commit",
+                "`commit` says when the application commits: it needs `enable.auto.commit = false`"
+                    .into(),
+            );
+        }
+        let g = &self.group;
+        if self.subscription == Subscription::Assign {
+            if g.commit_on_revoke {
+                return err(
+                    "commit.on.revoke",
+                    "`commit.on.revoke` needs `subscription = \"subscribe\"`: assigned partitions are never revoked".into(),
+                );
+            }
+            return Ok(());
+        }
+        for (key, value) in [
+            ("session.timeout.ms", g.session_timeout),
+            ("heartbeat.interval.ms", g.heartbeat_interval),
+            ("max.poll.interval.ms", g.max_poll_interval),
+        ] {
+            if value.is_zero() {
+                return err(key, format!("`{key}` must be above 0"));
+            }
+        }
+        if g.heartbeat_interval >= g.session_timeout {
+            return err(
+                "heartbeat.interval.ms",
+                "`heartbeat.interval.ms` must be lower than `session.timeout.ms`".into(),
             );
         }
         Ok(())

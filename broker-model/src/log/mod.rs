@@ -12,6 +12,7 @@ mod config;
 mod consumer;
 mod controller;
 mod elr;
+mod group;
 mod leadership;
 mod producer;
 mod protocol;
@@ -19,8 +20,8 @@ mod replica;
 mod segments;
 
 pub use config::{
-    broker_host, partition_name, Acks, EligibleLeaderReplicas, LogConfig, OffsetReset, Retention,
-    Sabotage, CONTROLLER,
+    broker_host, partition_name, Acks, AssignmentStrategy, CommitPolicy, EligibleLeaderReplicas,
+    GroupSettings, LogConfig, OffsetReset, Retention, Sabotage, Subscription, CONTROLLER,
 };
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};

@@ -97,6 +97,16 @@ pub(crate) struct ReplicaFetch {
     pub(crate) last_epoch: u32,
 }
 
+/// What a group member sends with an offset commit, so that the
+/// coordinator accepts it only from a member of the current generation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MemberToken {
+    /// The member.
+    pub(crate) member: String,
+    /// The generation it was assigned its partitions in.
+    pub(crate) generation: u32,
+}
+
 /// Every request of the log protocol.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) enum Request {
@@ -156,6 +166,37 @@ pub(crate) enum Request {
         partition: PartitionId,
         /// The next offset to read.
         offset: u64,
+        /// Set by a group member (`subscribe()`); `assign()` consumers
+        /// commit without one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        member: Option<MemberToken>,
+    },
+    /// Member to coordinator (the offsets leader): let me in; answered
+    /// when the join phase ends.
+    JoinGroup {
+        /// The consumer group.
+        group: String,
+        /// The member.
+        member: String,
+        /// The partitions it keeps while it rejoins (cooperative
+        /// rebalancing); empty for an eager member, which gave them up.
+        owned: Vec<PartitionId>,
+    },
+    /// Member to coordinator: I am alive (`heartbeat.interval.ms`).
+    GroupHeartbeat {
+        /// The consumer group.
+        group: String,
+        /// The member.
+        member: String,
+        /// Its generation.
+        generation: u32,
+    },
+    /// Member to coordinator: I am leaving.
+    LeaveGroup {
+        /// The consumer group.
+        group: String,
+        /// The member.
+        member: String,
     },
     /// Consumer to the offsets leader: read the group's position.
     OffsetFetch {
@@ -189,6 +230,12 @@ pub(crate) enum ErrorCode {
     FencedEpoch,
     /// The offsets partition is still catching up.
     CoordinatorLoading,
+    /// The coordinator does not know the member: rejoin.
+    UnknownMemberId,
+    /// The member's generation is not the group's: rejoin.
+    IllegalGeneration,
+    /// The group is rebalancing: rejoin.
+    RebalanceInProgress,
 }
 
 impl ErrorCode {
@@ -253,4 +300,10 @@ pub(crate) enum Reply {
     OffsetFetch(Result<Option<u64>, ErrorCode>),
     /// The first offset and the high watermark.
     ListOffsets(Result<(u64, u64), ErrorCode>),
+    /// The member's generation and partitions.
+    JoinGroup(Result<(u32, Vec<PartitionId>), ErrorCode>),
+    /// Whether the member is in the current, stable generation.
+    GroupHeartbeat(Result<(), ErrorCode>),
+    /// The member left.
+    LeaveGroup(Result<(), ErrorCode>),
 }

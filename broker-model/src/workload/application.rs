@@ -83,6 +83,18 @@ impl<T: Received> Application<T> {
         self.buffer.borrow_mut().push_back(item);
     }
 
+    /// Drops the buffered messages `keep` refuses: a group member's
+    /// prefetched records of partitions it gave up, as librdkafka purges
+    /// its queue on a revoke.
+    pub(crate) fn retain(&self, keep: impl FnMut(&T) -> bool) {
+        self.buffer.borrow_mut().retain(keep);
+    }
+
+    /// `f` of the message waiting longest, if any.
+    pub(crate) fn oldest<R>(&self, f: impl FnOnce(&T) -> R) -> Option<R> {
+        self.buffer.borrow().front().map(f)
+    }
+
     /// A future that completes at the buffer's next change.
     pub(crate) fn changed(&self) -> Notified<'_> {
         self.changed.notified()

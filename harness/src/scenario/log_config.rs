@@ -6,7 +6,10 @@ use std::fmt;
 
 use std::time::Duration;
 
-use broker_model::log::{Acks, EligibleLeaderReplicas, LogConfig, OffsetReset, Retention};
+use broker_model::log::{
+    Acks, AssignmentStrategy, CommitPolicy, EligibleLeaderReplicas, GroupSettings, LogConfig,
+    OffsetReset, Retention, Subscription,
+};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -95,6 +98,43 @@ pub(crate) struct RawLogConfig {
     /// The auto-commit timer.
     #[serde(rename = "auto.commit.interval.ms")]
     pub auto_commit_interval_ms: Option<Spanned<u64>>,
+    /// With `"enable.auto.commit" = false`, when the application commits:
+    /// "after-processing" (default) each record once processed,
+    /// "before-processing" the polled position as soon as `poll` returns
+    /// (a common bug). Application behaviour, not a Kafka setting.
+    pub commit: Option<Spanned<RawCommit>>,
+    /// How consumers get partitions: "assign" (default,
+    /// `KafkaConsumer.assign()`: a fixed share each) or "subscribe"
+    /// (`subscribe()`: a consumer group whose coordinator moves partitions
+    /// when members join, leave or die).
+    pub subscription: Option<Spanned<RawSubscription>>,
+    /// How the group shares partitions: "range" (default) and
+    /// "roundrobin" rebalance eagerly (every member gives up everything);
+    /// "cooperative-sticky" incrementally (members keep their partitions,
+    /// only moved ones are revoked). Needs `subscription = "subscribe"`.
+    #[serde(rename = "partition.assignment.strategy")]
+    pub assignment_strategy: Option<Spanned<RawStrategy>>,
+    /// A member the coordinator has not heard from for this long is
+    /// removed and its partitions move (default 450, Kafka's 45000 scaled
+    /// down a hundred times). Needs `subscription = "subscribe"`.
+    #[serde(rename = "session.timeout.ms")]
+    #[schemars(range(min = 1))]
+    pub group_session_timeout_ms: Option<Spanned<u64>>,
+    /// How often a member heartbeats to the coordinator (default 30,
+    /// Kafka's 3000 scaled down). Needs `subscription = "subscribe"`.
+    #[serde(rename = "heartbeat.interval.ms")]
+    #[schemars(range(min = 1))]
+    pub group_heartbeat_interval_ms: Option<Spanned<u64>>,
+    /// A consumer whose application holds a polled record longer than this
+    /// leaves the group (default 3000, Kafka's 300000 scaled down). Needs
+    /// `subscription = "subscribe"`.
+    #[serde(rename = "max.poll.interval.ms")]
+    #[schemars(range(min = 1))]
+    pub max_poll_interval_ms: Option<Spanned<u64>>,
+    /// The application's `onPartitionsRevoked` commits what it processed
+    /// of the partitions it gives up. Needs `subscription = "subscribe"`.
+    #[serde(rename = "commit.on.revoke")]
+    pub commit_on_revoke: Option<Spanned<bool>>,
     /// Where a consumer starts without a committed offset, or when its
     /// offset is beyond the log.
     #[serde(rename = "auto.offset.reset")]
@@ -153,6 +193,48 @@ pub(crate) enum RawOffsetReset {
     /// partition.
     None,
 }
+
+/// `commit`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum RawCommit {
+    /// Each record's position once processed.
+    AfterProcessing,
+    /// The polled position before processing.
+    BeforeProcessing,
+}
+
+/// `subscription`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawSubscription {
+    /// A fixed share of the partitions per consumer.
+    Assign,
+    /// A consumer group.
+    Subscribe,
+}
+
+/// `partition.assignment.strategy`, as librdkafka names them.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum RawStrategy {
+    /// `RangeAssignor`.
+    Range,
+    /// `RoundRobinAssignor`.
+    #[serde(rename = "roundrobin")]
+    RoundRobin,
+    /// `CooperativeStickyAssignor` (KIP-429).
+    CooperativeSticky,
+}
+
+/// The keys that only a consumer group uses.
+const GROUP_KEYS: [&str; 5] = [
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "commit.on.revoke",
+];
 
 /// `acks` written as a number.
 const ACKS_NUMBERS: [(i64, Acks); 3] = [(0, Acks::None), (1, Acks::Leader), (-1, Acks::All)];
@@ -232,6 +314,13 @@ impl RawLogConfig {
             "segment.bytes" => s(&self.segment_bytes),
             "segment.ms" => s(&self.segment_ms),
             "log.retention.check.interval.ms" => s(&self.retention_check_interval_ms),
+            "commit" => s(&self.commit),
+            "subscription" => s(&self.subscription),
+            "partition.assignment.strategy" => s(&self.assignment_strategy),
+            "session.timeout.ms" => s(&self.group_session_timeout_ms),
+            "heartbeat.interval.ms" => s(&self.group_heartbeat_interval_ms),
+            "max.poll.interval.ms" => s(&self.max_poll_interval_ms),
+            "commit.on.revoke" => s(&self.commit_on_revoke),
             _ => None,
         }
     }
@@ -311,6 +400,29 @@ pub(crate) fn convert(
         session_timeout: ms(&r.session_timeout_ms).unwrap_or(d.session_timeout),
         enable_auto_commit: val(&r.enable_auto_commit).unwrap_or(d.enable_auto_commit),
         auto_commit_interval: ms(&r.auto_commit_interval_ms).unwrap_or(d.auto_commit_interval),
+        commit: match val(&r.commit) {
+            Some(RawCommit::AfterProcessing) => CommitPolicy::AfterProcessing,
+            Some(RawCommit::BeforeProcessing) => CommitPolicy::BeforeProcessing,
+            None => d.commit,
+        },
+        subscription: match val(&r.subscription) {
+            Some(RawSubscription::Assign) => Subscription::Assign,
+            Some(RawSubscription::Subscribe) => Subscription::Subscribe,
+            None => d.subscription,
+        },
+        group: GroupSettings {
+            strategy: match val(&r.assignment_strategy) {
+                Some(RawStrategy::Range) => AssignmentStrategy::Range,
+                Some(RawStrategy::RoundRobin) => AssignmentStrategy::RoundRobin,
+                Some(RawStrategy::CooperativeSticky) => AssignmentStrategy::CooperativeSticky,
+                None => d.group.strategy,
+            },
+            session_timeout: ms(&r.group_session_timeout_ms).unwrap_or(d.group.session_timeout),
+            heartbeat_interval: ms(&r.group_heartbeat_interval_ms)
+                .unwrap_or(d.group.heartbeat_interval),
+            max_poll_interval: ms(&r.max_poll_interval_ms).unwrap_or(d.group.max_poll_interval),
+            commit_on_revoke: val(&r.commit_on_revoke).unwrap_or(d.group.commit_on_revoke),
+        },
         auto_offset_reset: match val(&r.auto_offset_reset) {
             Some(RawOffsetReset::Earliest) => OffsetReset::Earliest,
             Some(RawOffsetReset::Latest) => OffsetReset::Latest,
@@ -334,6 +446,17 @@ pub(crate) fn convert(
         },
         sabotage: d.sabotage,
     };
+    if config.subscription == Subscription::Assign {
+        if let Some(key) = GROUP_KEYS.into_iter().find(|k| r.span_of(k).is_some()) {
+            return Err(err(
+                r.span_of(key),
+                Some(key),
+                format!(
+                    "`{key}` applies to a consumer group: it needs `subscription = \"subscribe\"`"
+                ),
+            ));
+        }
+    }
     config.validate().map_err(|e| {
         let span = r.span_of(e.key).or_else(|| Some(spanned.span()));
         err(span, Some(e.key), e.message)

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use broker_model::log::{Acks, EligibleLeaderReplicas, LogConfig, OffsetReset};
+use broker_model::log::{
+    Acks, AssignmentStrategy, CommitPolicy, EligibleLeaderReplicas, LogConfig, OffsetReset,
+    Subscription,
+};
 use broker_model::queue::{
     AckMode, HaMode, Limits, Overflow, PartitionHandling, Promote, PublishMode, QueueConfig,
     QueueType, SyncMode,
@@ -116,6 +119,7 @@ pub(crate) fn log_settings(c: &LogConfig) -> Vec<Setting> {
     .into_iter()
     .chain(kernel::settings(&c.writeback).map(|(k, v)| (k, int(v))))
     .chain(elr_setting(c.eligible_leader_replicas))
+    .chain(consumer_settings(c))
     .collect()
 }
 
@@ -127,11 +131,46 @@ fn elr_setting(elr: EligibleLeaderReplicas) -> Option<Setting> {
     })
 }
 
-/// Every setting a log `[config]` may hold, with its default, for the JSON
-/// Schema: those of the default configuration, then
-/// `eligible.leader.replicas.version`, listed only once switched on.
+/// The consumer settings listed only where they apply, so that the
+/// settings of every scenario from before consumer groups read as before:
+/// `commit` when it is not the default, the group's keys with
+/// `subscription = "subscribe"`.
+fn consumer_settings(c: &LogConfig) -> Vec<Setting> {
+    let text = |t: &str| Some(Value::String(t.into()));
+    let ms = |d: Duration| Some(Value::Integer(d.as_millis() as i64));
+    let mut out = Vec::new();
+    if c.commit == CommitPolicy::BeforeProcessing {
+        out.push(("commit", text("before-processing")));
+    }
+    if c.subscription == Subscription::Subscribe {
+        let g = &c.group;
+        let strategy = match g.strategy {
+            AssignmentStrategy::Range => "range",
+            AssignmentStrategy::RoundRobin => "roundrobin",
+            AssignmentStrategy::CooperativeSticky => "cooperative-sticky",
+        };
+        out.extend([
+            ("subscription", text("subscribe")),
+            ("partition.assignment.strategy", text(strategy)),
+            ("session.timeout.ms", ms(g.session_timeout)),
+            ("heartbeat.interval.ms", ms(g.heartbeat_interval)),
+            ("max.poll.interval.ms", ms(g.max_poll_interval)),
+            ("commit.on.revoke", Some(Value::Boolean(g.commit_on_revoke))),
+        ]);
+    }
+    out
+}
+
+/// Every log setting with its default, the group's too, and
+/// `eligible.leader.replicas.version`, listed only once switched on: what
+/// the schema must list.
 pub(crate) fn log_defaults() -> Vec<Setting> {
-    let mut all = log_settings(&LogConfig::default());
+    let group = LogConfig {
+        subscription: Subscription::Subscribe,
+        ..LogConfig::default()
+    };
+    let mut all = log_settings(&group);
+    all.push(("commit", Some(Value::String("after-processing".into()))));
     all.push(("eligible.leader.replicas.version", Some(Value::Integer(0))));
     all
 }
@@ -175,7 +214,19 @@ fn log_label(c: &LogConfig) -> String {
         "log.flush.interval.ms",
         "enable.auto.commit",
     ];
-    let defaults = log_defaults();
+    // The group's keys are listed only with `subscribe`, which always
+    // shows; they show when they differ from a group's defaults.
+    let mut defaults = log_settings(&LogConfig::default());
+    let group = LogConfig {
+        subscription: Subscription::Subscribe,
+        ..LogConfig::default()
+    };
+    defaults.extend(
+        log_settings(&group)
+            .into_iter()
+            .filter(|(k, _)| *k != "subscription"),
+    );
+    defaults.push(("eligible.leader.replicas.version", Some(Value::Integer(0))));
     for (key, value) in log_settings(c) {
         let default = defaults.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
         if default != Some(&value) && !SHOWN.contains(&key) {

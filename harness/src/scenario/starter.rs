@@ -49,6 +49,13 @@ acks = "all"                # 0, 1 or "all"
 # "eligible.leader.replicas.version" = 1   # KIP-966: elect replicas that left a shrunk ISR
 # "log.flush.interval.messages" = 1   # fsync every append; unset = page cache only
 "enable.auto.commit" = false        # commit after processing
+# commit = "after-processing"       # or "before-processing" (a common bug)
+# subscription = "assign"           # or "subscribe": a consumer group that rebalances
+# "partition.assignment.strategy" = "range"   # or "roundrobin" (with subscribe)
+# "session.timeout.ms" = 450        # with subscribe: a silent member is removed
+# "heartbeat.interval.ms" = 30
+# "max.poll.interval.ms" = 3000     # a consumer holding a record longer leaves
+# "commit.on.revoke" = true         # onPartitionsRevoked commits what was processed
 
 # A fault at a time:
 [[faults]]

@@ -279,3 +279,61 @@ fn eligible_leader_replicas_take_feature_level_0_or_1_and_show_once_on() {
     assert_eq!(e.key.as_deref(), Some("eligible.leader.replicas.version"));
     assert!(e.message.contains("0 (off) or 1"), "{e}");
 }
+
+#[test]
+fn group_keys_read_with_subscribe_and_are_refused_without_it() {
+    let group = "acks = 1\nsubscription = \"subscribe\"\n\"partition.assignment.strategy\" = \"roundrobin\"\n\"session.timeout.ms\" = 900\n\"commit.on.revoke\" = true\n\"enable.auto.commit\" = false\ncommit = \"before-processing\"";
+    let s = parse_str(&GOOD.replace("acks = 1", group)).unwrap();
+    let System::Log(c) = &s.system else {
+        panic!("a log scenario")
+    };
+    assert_eq!(c.subscription, broker_model::log::Subscription::Subscribe);
+    assert_eq!(
+        c.group.strategy,
+        broker_model::log::AssignmentStrategy::RoundRobin
+    );
+    assert_eq!(c.group.session_timeout, Duration::from_millis(900));
+    assert!(c.group.commit_on_revoke);
+    assert_eq!(c.commit, broker_model::log::CommitPolicy::BeforeProcessing);
+    let lines = s.config_lines();
+    assert!(lines.contains(&("commit".into(), "before-processing".into())));
+    assert!(lines.contains(&("max.poll.interval.ms".into(), "3000".into())));
+    let label = s.configuration_label();
+    for shown in [
+        "subscription=subscribe",
+        "partition.assignment.strategy=roundrobin",
+        "session.timeout.ms=900",
+        "commit=before-processing",
+    ] {
+        assert!(label.contains(shown), "{label}");
+    }
+    assert!(!label.contains("max.poll.interval.ms"), "{label}");
+
+    let e = error(&GOOD.replace("acks = 1", "acks = 1\n\"session.timeout.ms\" = 900"));
+    assert_eq!((e.line, e.column), (16, 24), "{e}");
+    assert_eq!(e.key.as_deref(), Some("session.timeout.ms"));
+    assert!(e.message.contains("subscription = \"subscribe\""), "{e}");
+}
+
+#[test]
+fn impossible_consumer_settings_are_refused_at_their_key() {
+    let sub = "acks = 1\nsubscription = \"subscribe\"\n";
+    let cases = [
+        (
+            format!("{sub}\"heartbeat.interval.ms\" = 500"),
+            "heartbeat.interval.ms",
+            "lower than `session.timeout.ms`",
+        ),
+        (
+            "acks = 1\ncommit = \"before-processing\"".into(),
+            "commit",
+            "`enable.auto.commit = false`",
+        ),
+    ];
+    for (config, key, says) in cases {
+        let e = error(&GOOD.replace("acks = 1", &config));
+        assert_eq!(e.key.as_deref(), Some(key), "{e}");
+        assert!(e.line >= 16, "{e}");
+        assert!(e.message.contains(says), "{e}");
+    }
+}

@@ -25,7 +25,12 @@ use broker_model::{Event, EventKind, MsgId};
 ///   recovery after the append that no longer holds it (a restart that
 ///   forgot it: unsynced writes lost with the power);
 /// - for each consumer that received it, the first commit of its
-///   destination past its offset (the group moved on without processing it).
+///   destination past its offset (the group moved on without processing it);
+/// - for each consumer that received it, the first revoke of its
+///   destination after (the member gave the partition up, dropping what it
+///   had fetched), and the first assignment of its destination to any
+///   member after the first receive (where the new owner resumed from the
+///   group's committed offset), with the group's rebalances meanwhile.
 pub(super) fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
     let mentions: Vec<usize> = events
         .iter()
@@ -66,9 +71,28 @@ pub(super) fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
     let mut keep: BTreeSet<usize> = mentions.iter().copied().collect();
     let mut forgot: BTreeSet<&str> = BTreeSet::new();
     let mut committed_past: BTreeSet<&str> = BTreeSet::new();
+    let mut revoked: BTreeSet<&str> = BTreeSet::new();
+    let first_receive = received.values().map(|&(at, _)| at).min();
+    let mut reassigned = false;
+    let holds = |partitions: &[String]| dest.is_some_and(|d| partitions.iter().any(|p| p == d));
     for (i, e) in events.iter().enumerate() {
         let host = e.host.as_str();
         match &e.kind {
+            EventKind::Revoke { partitions, .. }
+                if holds(partitions)
+                    && received.get(host).is_some_and(|&(at, _)| e.at_us >= at)
+                    && revoked.insert(host) =>
+            {
+                keep.insert(i);
+            }
+            EventKind::Assign { partitions, .. }
+                if holds(partitions)
+                    && first_receive.is_some_and(|at| e.at_us > at)
+                    && !reassigned =>
+            {
+                reassigned = true;
+                keep.insert(i);
+            }
             EventKind::Recover { msgs, .. }
                 if appended.get(host).is_some_and(|&at| e.at_us > at)
                     && !truncated.contains(host)
@@ -110,6 +134,7 @@ pub(super) fn lifecycle(events: &[Event], id: MsgId) -> Vec<Event> {
                 unclean_shutdown: Some(_),
                 ..
             } => Some(d.as_str()) == dest && e.at_us >= start,
+            EventKind::Rebalance { .. } => e.at_us >= start,
             EventKind::Fence { .. } | EventKind::Pause { .. } | EventKind::Autoheal { .. } => {
                 e.at_us >= start
             }
@@ -286,6 +311,76 @@ mod tests {
         assert_eq!(
             kinds(&l),
             vec![(10, "send"), (11, "append"), (50, "elect"), (60, "other")]
+        );
+    }
+
+    #[test]
+    fn a_revoke_and_the_reassignment_of_its_partition_are_part_of_its_lifecycle() {
+        let parts = |ps: &[&str]| ps.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        let assign = |host: &str, ps: &[&str]| EventKind::Assign {
+            member: host.into(),
+            generation: 2,
+            partitions: parts(ps),
+        };
+        let h = vec![
+            ev(5, "consumer-1", assign("consumer-1", &["p0"])),
+            ev(10, "producer-1", send(5)),
+            ev(
+                15,
+                "consumer-1",
+                EventKind::Receive {
+                    msg: id(5),
+                    dest: "p0".into(),
+                    offset: Some(5),
+                    redelivered: false,
+                },
+            ),
+            ev(
+                20,
+                "consumer-1",
+                EventKind::Commit {
+                    dest: "p0".into(),
+                    offset: 9,
+                },
+            ),
+            ev(
+                30,
+                "consumer-1",
+                EventKind::Revoke {
+                    member: "consumer-1".into(),
+                    generation: 1,
+                    partitions: parts(&["p0"]),
+                    lost: false,
+                },
+            ),
+            ev(
+                40,
+                "broker-3",
+                EventKind::Rebalance {
+                    group: "mqsim".into(),
+                    generation: 2,
+                    members: parts(&["consumer-2"]),
+                },
+            ),
+            ev(41, "consumer-2", assign("consumer-2", &["p1"])),
+            ev(42, "consumer-2", assign("consumer-2", &["p0", "p1"])),
+            ev(50, "consumer-2", assign("consumer-2", &["p0"])),
+        ];
+        let l = lifecycle(&h, id(5));
+        let hosts: Vec<(u64, &str)> = l
+            .iter()
+            .map(|e| (e.at_us / 1000, e.host.as_str()))
+            .collect();
+        assert_eq!(
+            hosts,
+            vec![
+                (10, "producer-1"),
+                (15, "consumer-1"),
+                (20, "consumer-1"),
+                (30, "consumer-1"),
+                (40, "broker-3"),
+                (42, "consumer-2"),
+            ]
         );
     }
 }

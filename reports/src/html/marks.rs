@@ -167,6 +167,38 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
             };
             m(Shape::Bar, "k-control", label)
         }
+        EventKind::Rebalance {
+            generation,
+            members,
+            ..
+        } => m(
+            Shape::Star,
+            "k-control",
+            format!("rebalance g{generation}: {} members", members.len()),
+        ),
+        EventKind::Assign {
+            partitions,
+            generation,
+            ..
+        } => m(
+            Shape::Bar,
+            "k-control",
+            format!("assign {} g{generation}", list(partitions)),
+        ),
+        EventKind::Revoke {
+            partitions,
+            generation,
+            lost,
+            ..
+        } => m(
+            Shape::Bar,
+            "k-loss",
+            format!(
+                "{} {} g{generation}",
+                if *lost { "lost" } else { "revoke" },
+                list(partitions)
+            ),
+        ),
         EventKind::Discard { reason, .. } => {
             m(Shape::Cross, "k-loss", format!("discard: {reason}"))
         }
@@ -190,6 +222,15 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
     }
 }
 
+/// Partitions as a short label: `p0,p1`, or `nothing`.
+fn list(partitions: &[String]) -> String {
+    if partitions.is_empty() {
+        "nothing".into()
+    } else {
+        partitions.join(",")
+    }
+}
+
 /// The legend: one entry per kind of mark a lifecycle can show.
 pub(crate) const LEGEND: &[(Shape, &str, &str)] = &[
     (Shape::Ring, "k-send", "send"),
@@ -202,8 +243,17 @@ pub(crate) const LEGEND: &[(Shape, &str, &str)] = &[
     (Shape::Diamond, "k-ack", "acknowledged"),
     (Shape::OpenTriangle, "k-receive", "received"),
     (Shape::OpenSquare, "k-recover", "restart, still held"),
-    (Shape::Star, "k-control", "election"),
-    (Shape::Bar, "k-control", "fence"),
+    (Shape::Star, "k-control", "election or rebalance"),
+    (
+        Shape::Bar,
+        "k-control",
+        "fence, offset reset or partition assigned",
+    ),
+    (
+        Shape::Bar,
+        "k-loss",
+        "partition revoked: its fetched records dropped",
+    ),
     (Shape::Cross, "k-loss", "truncated / forgotten"),
     (Shape::Triangle, "k-loss", "committed past, unprocessed"),
 ];

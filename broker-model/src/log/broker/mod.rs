@@ -10,7 +10,10 @@
 //! - `produce`, `fetch`, `offsets`: serving clients and followers.
 //! - `follower`: replicating the partitions this broker follows.
 //! - `isr`: heartbeats, roles and in-sync set membership.
+//! - `coordinator`: the consumer group, on the leader of the offsets
+//!   partition.
 
+mod coordinator;
 mod fetch;
 mod flush;
 mod follower;
@@ -30,7 +33,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::clock::now;
 use crate::disk::Disk;
 use crate::history::{EventKind, MsgId};
-use crate::log::config::{broker_host, Context, EligibleLeaderReplicas, Retention};
+use crate::log::config::{broker_host, Context, EligibleLeaderReplicas, Retention, Subscription};
 use crate::log::protocol::{BrokerId, PartitionId, Record, Reply, Request};
 use crate::log::replica::Replica;
 use crate::wire::{Endpoint, Incoming};
@@ -94,6 +97,8 @@ pub(crate) async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
             store,
         }),
         changed: Notify::new(),
+        coordinator: RefCell::new(None),
+        group_changed: Notify::new(),
     });
     for p in broker.state.borrow().replicas.keys().copied() {
         broker.publish(p);
@@ -105,6 +110,9 @@ pub(crate) async fn run(ctx: Context, id: BrokerId) -> turmoil::Result {
     tokio::task::spawn_local(Rc::clone(&broker).enforce_retention());
     if let Some(every) = broker.ctx.config.flush_interval {
         tokio::task::spawn_local(Rc::clone(&broker).flush_periodically(every));
+    }
+    if broker.ctx.config.subscription == Subscription::Subscribe {
+        tokio::task::spawn_local(Rc::clone(&broker).coordinate());
     }
     serve(broker, incoming).await
 }
@@ -147,9 +155,29 @@ async fn handle(broker: Rc<Broker>, req: Incoming<Request>) {
             group,
             partition,
             offset,
-        } => Some(Reply::OffsetCommit(
-            broker.commit_offset(group, partition, offset).await,
+            member,
+        } => Some(Reply::OffsetCommit(match member {
+            Some(token) => match broker.check_commit(&token) {
+                Ok(()) => broker.commit_offset(group, partition, offset).await,
+                Err(e) => Err(e),
+            },
+            None => broker.commit_offset(group, partition, offset).await,
+        })),
+        Request::JoinGroup {
+            group,
+            member,
+            owned,
+        } => Some(Reply::JoinGroup(
+            broker.join_group(&group, &member, owned).await,
         )),
+        Request::GroupHeartbeat {
+            member, generation, ..
+        } => Some(Reply::GroupHeartbeat(
+            broker.group_heartbeat(&member, generation),
+        )),
+        Request::LeaveGroup { group, member } => {
+            Some(Reply::LeaveGroup(broker.leave_group(&group, &member)))
+        }
         Request::OffsetFetch { group, partition } => {
             Some(Reply::OffsetFetch(broker.fetch_offset(&group, partition)))
         }

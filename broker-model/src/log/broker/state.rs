@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use super::journal::Store;
 use crate::log::config::{partition_name, Context};
+use crate::log::group::state::Group;
 use crate::log::protocol::{BrokerId, ErrorCode, PartitionId, PartitionState, Reply, Request};
 use crate::log::replica::Replica;
 use crate::observe::ReplicaView;
@@ -31,6 +32,11 @@ pub(super) struct Broker {
     pub(super) state: RefCell<State>,
     /// Woken whenever a log, high watermark or role changes.
     pub(super) changed: Notify,
+    /// The consumer group this broker coordinates, with the leader epoch
+    /// of the offsets partition it was built in.
+    pub(super) coordinator: RefCell<Option<(u32, Group)>>,
+    /// Woken whenever the group changes.
+    pub(super) group_changed: Notify,
 }
 
 impl Broker {

@@ -101,6 +101,9 @@ pub enum DropReason {
     /// Their queue went unused for its `expires` and was deleted, or they
     /// were published to it after that.
     QueueExpired,
+    /// An exchange found no queue to route them to (no binding matched and
+    /// no alternate exchange took them).
+    Unroutable,
 }
 
 impl DropReason {
@@ -111,6 +114,7 @@ impl DropReason {
             DropReason::Overflow => "overflow",
             DropReason::Expired => "expired",
             DropReason::QueueExpired => "queue_expired",
+            DropReason::Unroutable => "unroutable",
         }
     }
 }

@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use crate::disk::Disk;
 use crate::history::EventKind;
+use crate::queue::channel;
 use crate::queue::classic::ClassicQueue;
 use crate::queue::config::QueueType;
 use crate::queue::protocol::{Incarnation, NodeId, NodeStatus, QueueId, Reply, Request};
@@ -119,6 +120,7 @@ impl App {
         let reply = match body {
             Request::Client(op) => routing::route(&self.io, &self.queues, op).await,
             Request::Routed(op) => routing::serve(&self.io, &self.queues, op).await,
+            Request::Exchange(p) => channel::publish(&self.io, &self.queues, p).await,
             Request::Status => Some(Reply::Status(self.status())),
             Request::Announce { queue, location } => {
                 if let Some(replica) = self.replica(queue) {

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::deploy::HostContext;
 use crate::disk::Writeback;
+use crate::queue::exchange::Topology;
 use crate::queue::limits::Limits;
 
 use serde::{Deserialize, Serialize};
@@ -137,6 +138,8 @@ pub struct QueueConfig {
     pub ha_promote_on_shutdown: Promote,
     /// `x-quorum-initial-group-size` (quorum queues); `None` is every node.
     pub quorum_group_size: Option<u32>,
+    /// The exchanges and bindings, and where publishers publish.
+    pub topology: Topology,
     /// `max-length`, `max-length-bytes`, `overflow`, `message-ttl` and
     /// `expires` (policy keys), the same for every queue.
     pub limits: Limits,
@@ -168,6 +171,7 @@ impl Default for QueueConfig {
             ha_promote_on_failure: Promote::Always,
             ha_promote_on_shutdown: Promote::WhenSynced,
             quorum_group_size: None,
+            topology: Topology::default(),
             limits: Limits::default(),
             writeback: Writeback::default(),
         }

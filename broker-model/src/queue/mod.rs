@@ -12,12 +12,16 @@
 //! `cluster_partition_handling` says.
 
 mod app;
+mod channel;
 mod classic;
 mod client;
 mod cluster;
 mod config;
 mod consumer;
+mod consumer_id;
+mod dead_letter;
 mod delivery;
+mod exchange;
 mod fifo;
 mod limits;
 mod node;
@@ -33,6 +37,7 @@ pub use config::{
     node_host, queue_name, AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig,
     QueueType, SyncMode,
 };
+pub use exchange::{Binding, Exchange, ExchangeType, Topology, Unbound};
 pub use limits::{Limits, Overflow};
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};

@@ -23,6 +23,7 @@ use crate::history::{DropReason, EventKind};
 use crate::observe::ReplicaView;
 use crate::queue::cluster::Cluster;
 use crate::queue::config::{node_host, queue_name, QueueConfig};
+use crate::queue::exchange::Routed;
 use crate::queue::fifo::Dropped;
 use crate::queue::limits::Policy;
 use crate::queue::protocol::{
@@ -115,6 +116,16 @@ impl Io {
             &self.config().limits,
             self.process.ctx.workload.message_bytes,
         )
+    }
+
+    /// Where the exchanges send a message published to `exchange` with
+    /// `key`, by the cluster's bindings as they stand now.
+    pub(crate) fn routes(&self, exchange: &str, key: &str) -> Routed {
+        let config = self.config();
+        let unbound = &self.process.ctx.unbound;
+        config
+            .topology
+            .route(exchange, key, config.queues, |b| unbound.is_bound(b))
     }
 
     /// This node's id.

@@ -18,6 +18,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use broker_model::queue::{queue_name, Binding};
 pub use trigger::{Condition, Trigger};
 
 use crate::duration::format_duration;
@@ -200,6 +201,14 @@ pub enum Action {
     },
     /// End every fault now.
     Heal,
+    /// Remove a binding from the cluster's metadata, as `queue.unbind`
+    /// does, and bind it again after `duration`.
+    Unbind {
+        /// The binding.
+        binding: Binding,
+        /// When to bind it again; `None` means at the final heal.
+        duration: Option<Duration>,
+    },
 }
 
 impl Action {
@@ -214,6 +223,7 @@ impl Action {
             Action::Crash { .. } => "crash",
             Action::PowerLoss { .. } => "power_loss",
             Action::Heal => "heal",
+            Action::Unbind { .. } => "unbind",
         }
     }
 
@@ -226,6 +236,7 @@ impl Action {
             | Action::Drop { duration, .. }
             | Action::Delay { duration, .. }
             | Action::Hold { duration, .. }
+            | Action::Unbind { duration, .. }
             | Action::Crash {
                 restart_after: duration,
                 ..
@@ -246,6 +257,7 @@ impl Action {
             | Action::Drop { duration, .. }
             | Action::Delay { duration, .. }
             | Action::Hold { duration, .. }
+            | Action::Unbind { duration, .. }
             | Action::Crash {
                 restart_after: duration,
                 ..
@@ -321,6 +333,7 @@ impl Fault {
             }
             Action::Crash { target, .. } => format!("process crash of {}", target.whom()),
             Action::PowerLoss { target, .. } => format!("power loss of {}", target.whom()),
+            Action::Unbind { .. } => "missing binding".into(),
             Action::Heal => return None,
         };
         Some(match &self.trigger {
@@ -415,82 +428,20 @@ impl fmt::Display for Fault {
                 write!(f, "{target}")?;
                 lasting(f, restart_after, "restart after")
             }
+            Action::Unbind { binding, duration } => {
+                write!(
+                    f,
+                    "{} -> {} key {:?}",
+                    binding.exchange,
+                    queue_name(binding.queue),
+                    binding.routing_key
+                )?;
+                lasting(f, duration, "bound again after")
+            }
             Action::Heal => write!(f, "everything"),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_and_hosts_parse_and_print() {
-        assert_eq!("leader".parse::<Target>(), Ok(Target::Leader));
-        assert_eq!("all-brokers".parse::<Target>(), Ok(Target::Brokers));
-        assert_eq!(
-            "broker-2".parse::<Target>(),
-            Ok(Target::Host("broker-2".into()))
-        );
-        assert!("leeder".parse::<Target>().unwrap_err().contains("leader"));
-        let fault = Fault {
-            at: Duration::from_secs(2),
-            trigger: None,
-            action: Action::Crash {
-                target: Selector {
-                    targets: vec![Target::Leader],
-                    dest: "p0".into(),
-                },
-                restart_after: Some(Duration::from_millis(1500)),
-            },
-        };
-        assert_eq!(
-            fault.to_string(),
-            "at 2s: crash leader of p0, restart after 1500ms"
-        );
-    }
-
-    #[test]
-    fn a_schedule_is_classed_by_its_faults_in_firing_order() {
-        let sel = |t: Target| Selector {
-            targets: vec![t],
-            dest: "p0".into(),
-        };
-        let crash = Fault {
-            at: Duration::from_millis(2400),
-            trigger: None,
-            action: Action::Crash {
-                target: sel(Target::Leader),
-                restart_after: None,
-            },
-        };
-        let partition = Fault {
-            at: Duration::from_secs(2),
-            trigger: None,
-            action: Action::Partition {
-                target: sel(Target::Leader),
-                peer: Some(sel(Target::Followers)),
-                duration: None,
-            },
-        };
-        let heal = Fault {
-            at: Duration::from_secs(3),
-            trigger: None,
-            action: Action::Heal,
-        };
-        assert_eq!(
-            schedule_class(&[crash, partition.clone(), heal.clone(), partition]),
-            "partition (leader | followers) → process crash of leader"
-        );
-        assert_eq!(schedule_class(&[heal]), "no faults");
-        let power = Fault {
-            at: Duration::ZERO,
-            trigger: None,
-            action: Action::PowerLoss {
-                target: sel(Target::Brokers),
-                restart_after: None,
-            },
-        };
-        assert_eq!(schedule_class(&[power]), "power loss of all brokers");
-    }
-}
+mod tests;

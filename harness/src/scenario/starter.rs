@@ -117,11 +117,19 @@ ha-promote-on-failure = "when-synced"
                             # "reject-publish" refuses the new one (a basic.nack)
 # message-ttl = 60000       # ms a message may wait in the queue before it is discarded
 # expires = 600000          # ms the queue may go without a consumer before it is deleted
+# Exchanges and bindings (unset: publish through the default exchange to q0..):
+# exchanges = [{ name = "orders", type = "direct", alternate-exchange = "unrouted" },
+#              { name = "unrouted", type = "fanout" }]   # types: direct, fanout, topic
+# bindings = [{ exchange = "orders", queue = "q0", routing_key = "q0" }]
+# exchange = "orders"       # where publishers publish; routing keys q0, q1, … in turn
+# routing_keys = ["q0"]     # or these keys in turn
+# mandatory = true          # unroutable messages come back (basic.return) and are retried
 
 # Restart a mirror, then crash the master while that mirror is unsynchronised:
 [[faults]]
 at = "1s"
-action = "crash"            # partition, isolate, drop, delay, hold, crash, power_loss, heal
+action = "crash"            # partition, isolate, drop, delay, hold, crash, power_loss, heal,
+                            # unbind (exchange, queue, routing_key, duration)
 target = "follower"         # a host (node-2) or a role: leader (the master), follower(s),
                             # replicas, any-broker, brokers, producer(s), consumer(s)
 restart_after = "500ms"

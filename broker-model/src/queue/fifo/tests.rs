@@ -8,6 +8,7 @@ fn stored(seq: u32) -> Stored {
         persistent: true,
         redelivered: false,
         enqueued_us: u64::from(seq) * 1000,
+        dead_letter: None,
     }
 }
 

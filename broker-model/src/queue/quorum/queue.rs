@@ -129,6 +129,7 @@ impl QuorumQueue {
                         persistent: m.persistent,
                         redelivered: false,
                         enqueued_us: entry.at_us,
+                        dead_letter: m.dead_letter,
                     };
                     st.applied.insert(st.last_applied, stored);
                     if let Some(f) = &mut st.fifo {

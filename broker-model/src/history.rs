@@ -5,67 +5,15 @@
 //! events (appends, fsyncs, truncations, elections) are kept so that a person
 //! can follow a lost message's trail through the cluster.
 
+mod msg_id;
+
 use std::cell::RefCell;
-use std::fmt;
 use std::rc::Rc;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// A message's identity: which producer sent it and its sequence number there.
-///
-/// Identities are unique across a run, which is what lets the checker tell a
-/// duplicate from a new message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub struct MsgId {
-    /// 1-based index of the producer host that created the message.
-    pub producer: u32,
-    /// 0-based position of the message in that producer's workload.
-    pub seq: u32,
-}
-
-impl MsgId {
-    /// The message `seq` of producer `producer`.
-    pub fn new(producer: u32, seq: u32) -> Self {
-        Self { producer, seq }
-    }
-}
-
-impl fmt::Display for MsgId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "p{}-{}", self.producer, self.seq)
-    }
-}
-
-impl From<MsgId> for String {
-    fn from(id: MsgId) -> String {
-        id.to_string()
-    }
-}
-
-impl FromStr for MsgId {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("`{s}` is not a message id (expected p<producer>-<seq>)");
-        let rest = s.strip_prefix('p').ok_or_else(bad)?;
-        let (p, q) = rest.split_once('-').ok_or_else(bad)?;
-        Ok(MsgId {
-            producer: p.parse().map_err(|_| bad())?,
-            seq: q.parse().map_err(|_| bad())?,
-        })
-    }
-}
-
-impl TryFrom<String> for MsgId {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
+pub use msg_id::MsgId;
 
 /// One entry of the history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -101,6 +49,10 @@ pub enum DropReason {
     /// Their queue went unused for its `expires` and was deleted, or they
     /// were published to it after that.
     QueueExpired,
+    /// A queue dead-lettered them and the republish reached no queue: no
+    /// binding matched, the target had no master or leader, or it refused
+    /// them; at-most-once dead-lettering does not try again.
+    DeadLetterFailed,
     /// An exchange found no queue to route them to (no binding matched and
     /// no alternate exchange took them).
     Unroutable,
@@ -115,6 +67,7 @@ impl DropReason {
             DropReason::Expired => "expired",
             DropReason::QueueExpired => "queue_expired",
             DropReason::Unroutable => "unroutable",
+            DropReason::DeadLetterFailed => "dead_letter_failed",
         }
     }
 }
@@ -225,6 +178,18 @@ pub enum EventKind {
         /// The setting at work.
         reason: DropReason,
         /// The messages dropped.
+        msgs: Vec<MsgId>,
+    },
+    /// A queue removed messages for `reason` and republished them to its
+    /// `dead-letter-exchange` `to`, without waiting for any confirm.
+    DeadLettered {
+        /// The queue.
+        dest: String,
+        /// The dead-letter exchange.
+        to: String,
+        /// What removed them.
+        reason: DropReason,
+        /// The messages.
         msgs: Vec<MsgId>,
     },
     /// A consumer found its position invalid (no committed offset, or one
@@ -409,6 +374,7 @@ impl EventKind {
             EventKind::Append { msgs, .. }
             | EventKind::Truncate { msgs, .. }
             | EventKind::Drop { msgs, .. }
+            | EventKind::DeadLettered { msgs, .. }
             | EventKind::Recover { msgs, .. }
             | EventKind::Discard { msgs, .. }
             | EventKind::Requeue { msgs, .. } => msgs.contains(&id),

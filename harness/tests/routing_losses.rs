@@ -125,3 +125,93 @@ fn the_alternate_exchange_takes_what_the_missing_binding_would_drop() {
         .count();
     assert!(via_alternate > 50, "{via_alternate} received from q1");
 }
+
+fn dead_lettered(trail: &[Event], why: DropReason) -> bool {
+    trail.iter().any(
+        |e| matches!(&e.kind, EventKind::DeadLettered { reason, dest, .. } if *reason == why && dest == "q0"),
+    )
+}
+
+fn received_from(trail: &[Event], queue: &str) -> bool {
+    trail
+        .iter()
+        .any(|e| matches!(&e.kind, EventKind::Receive { dest, .. } if dest == queue))
+}
+
+/// Messages that expire in q0 before the consumer starts are republished
+/// to the dead-letter exchange and processed from the dead-letter queue.
+#[test]
+fn expired_messages_are_processed_from_the_dead_letter_queue() {
+    let s = scenario::load(&bundled("queue-message-ttl-dead-letter")).unwrap();
+    let run = runner::run(&s, 1).unwrap();
+    assert!(run.analysis.lost.is_empty(), "{:?}", run.analysis.lost);
+    let rescued = ids(&run)
+        .filter(|id| {
+            let trail = harness::checker::trail(&run.events, *id);
+            dead_lettered(&trail, DropReason::Expired)
+                && received_from(&trail, "q1")
+                && has(&trail, |k| matches!(k, EventKind::Processed { .. }))
+        })
+        .count();
+    assert!(rescued > 20, "{rescued} expired messages processed from q1");
+}
+
+/// At-most-once dead-lettering does not wait for the dead-letter queue:
+/// every message lost while q1's node is down was confirmed, expired in
+/// q0, was dead-lettered, and failed to reach q1.
+#[test]
+fn at_most_once_dead_lettering_loses_what_an_unreachable_queue_cannot_take() {
+    let s = scenario::load(&bundled("queue-message-ttl-dead-letter-unavailable")).unwrap();
+    let run = runner::run(&s, 1).unwrap();
+    assert!(!run.analysis.lost.is_empty(), "the scenario loses messages");
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        assert!(has(&trail, |k| matches!(k, EventKind::SendOk { .. })));
+        assert!(dead_lettered(&trail, DropReason::Expired), "{trail:#?}");
+        let failed = dropped(&trail, DropReason::DeadLetterFailed);
+        assert!(
+            failed
+                .iter()
+                .any(|e| matches!(&e.kind, EventKind::Drop { dest, .. } if dest == "q1")),
+            "{trail:#?}"
+        );
+    }
+}
+
+/// A dead-letter exchange to which nothing is bound routes every dead
+/// letter nowhere: what expires is lost, each with its failed dead-letter.
+#[test]
+fn a_dead_letter_exchange_with_nothing_bound_loses_what_expires() {
+    let s = queue_scenario("queue-message-ttl-dead-letter", |c| {
+        c.topology.bindings.retain(|b| b.exchange != "dlx");
+    });
+    let run = runner::run(&s, 1).unwrap();
+    assert!(!run.analysis.lost.is_empty(), "expired messages are lost");
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        assert!(dead_lettered(&trail, DropReason::Expired), "{trail:#?}");
+        assert_eq!(dropped(&trail, DropReason::DeadLetterFailed).len(), 1);
+    }
+}
+
+/// Under `reject-publish-dlx` a publish at the limit is nacked, as under
+/// `reject-publish`, and the refused message is dead-lettered too.
+#[test]
+fn reject_publish_dlx_nacks_the_publisher_and_dead_letters_the_message() {
+    let s = queue_scenario("queue-message-ttl-dead-letter", |c| {
+        c.limits.message_ttl = None;
+        c.limits.max_length = Some(20);
+        c.limits.overflow = broker_model::queue::Overflow::RejectPublishDlx;
+    });
+    let run = runner::run(&s, 1).unwrap();
+    let refused_and_dead_lettered = ids(&run).any(|id| {
+        let trail = harness::checker::trail(&run.events, id);
+        dead_lettered(&trail, DropReason::Overflow)
+            && received_from(&trail, "q1")
+            && !has(
+                &trail,
+                |k| matches!(k, EventKind::Receive { dest, .. } if dest == "q0"),
+            )
+    });
+    assert!(refused_and_dead_lettered);
+}

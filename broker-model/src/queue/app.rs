@@ -15,6 +15,7 @@ use crate::queue::config::QueueType;
 use crate::queue::protocol::{Incarnation, NodeId, NodeStatus, QueueId, Reply, Request};
 use crate::queue::quorum::QuorumQueue;
 use crate::queue::replica::{QueueReplica, Queues};
+use crate::queue::republish;
 use crate::queue::routing;
 use crate::queue::runtime::{Io, Process};
 use crate::queue::store::Store;
@@ -78,6 +79,9 @@ impl App {
                 (q, replica)
             })
             .collect();
+        if let Some(letters) = io.open_dead_letters() {
+            io.spawn(republish::run(Rc::clone(&io), queues.clone(), letters));
+        }
         for replica in queues.values() {
             Rc::clone(replica).start(trusted.clone());
         }

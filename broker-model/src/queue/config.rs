@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::deploy::HostContext;
 use crate::disk::Writeback;
+use crate::queue::dead_lettering::DeadLettering;
 use crate::queue::exchange::Topology;
 use crate::queue::limits::Limits;
 
@@ -140,6 +141,9 @@ pub struct QueueConfig {
     pub quorum_group_size: Option<u32>,
     /// The exchanges and bindings, and where publishers publish.
     pub topology: Topology,
+    /// `dead-letter-exchange`, `dead-letter-routing-key` and
+    /// `dead-letter-strategy` (policy keys), the same for every queue.
+    pub dead_lettering: DeadLettering,
     /// `max-length`, `max-length-bytes`, `overflow`, `message-ttl` and
     /// `expires` (policy keys), the same for every queue.
     pub limits: Limits,
@@ -172,6 +176,7 @@ impl Default for QueueConfig {
             ha_promote_on_shutdown: Promote::WhenSynced,
             quorum_group_size: None,
             topology: Topology::default(),
+            dead_lettering: DeadLettering::default(),
             limits: Limits::default(),
             writeback: Writeback::default(),
         }

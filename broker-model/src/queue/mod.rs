@@ -20,6 +20,7 @@ mod config;
 mod consumer;
 mod consumer_id;
 mod dead_letter;
+mod dead_lettering;
 mod delivery;
 mod exchange;
 mod fifo;
@@ -29,6 +30,7 @@ mod protocol;
 mod publisher;
 mod quorum;
 mod replica;
+mod republish;
 mod routing;
 mod runtime;
 mod store;
@@ -37,6 +39,7 @@ pub use config::{
     node_host, queue_name, AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig,
     QueueType, SyncMode,
 };
+pub use dead_lettering::{DeadLetterStrategy, DeadLettering};
 pub use exchange::{Binding, Exchange, ExchangeType, Topology, Unbound};
 pub use limits::{Limits, Overflow};
 

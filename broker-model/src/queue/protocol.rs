@@ -64,6 +64,15 @@ pub(crate) struct Stored {
 }
 
 impl Stored {
+    /// The message as it was published to the queue.
+    pub(crate) fn message(&self) -> Message {
+        Message {
+            msg: self.msg,
+            persistent: self.persistent,
+            dead_letter: self.dead_letter,
+        }
+    }
+
     /// When the queue took the message in.
     pub(crate) fn enqueued(&self) -> Duration {
         Duration::from_micros(self.enqueued_us)

@@ -19,6 +19,7 @@ mod log_config;
 mod model;
 mod parse;
 mod queue_config;
+mod queue_dead_lettering;
 mod queue_limits;
 mod queue_routing;
 mod raw;

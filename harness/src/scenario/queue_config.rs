@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::error::{ErrAt, ScenarioError};
 use super::kernel;
+use super::queue_dead_lettering::{self, RawDeadLetterStrategy};
 use super::queue_limits::{self, RawOverflow};
 use super::queue_routing::{self, RawBinding, RawExchange};
 use super::spanned::{ms, val, Spanned};
@@ -107,6 +108,18 @@ pub(crate) struct RawQueueConfig {
     /// declared again) before it is deleted with its messages; unset is
     /// never.
     pub expires: Option<Spanned<u64>>,
+    /// Policy: the exchange expired messages, and messages dropped or
+    /// refused for a length limit, are republished to; "" is the default
+    /// exchange. Unset: they are dropped.
+    #[serde(rename = "dead-letter-exchange")]
+    pub dead_letter_exchange: Option<Spanned<String>>,
+    /// Policy: the routing key dead-lettered messages are republished with
+    /// (default: the key they were published with).
+    #[serde(rename = "dead-letter-routing-key")]
+    pub dead_letter_routing_key: Option<Spanned<String>>,
+    /// Policy: how dead-lettered messages are republished.
+    #[serde(rename = "dead-letter-strategy")]
+    pub dead_letter_strategy: Option<Spanned<RawDeadLetterStrategy>>,
     /// Exchanges declared besides the default exchange.
     #[serde(default)]
     pub exchanges: Vec<Spanned<RawExchange>>,
@@ -249,6 +262,9 @@ impl RawQueueConfig {
             "message-ttl" => s(&self.message_ttl),
             "expires" => s(&self.expires),
             "exchange" => s(&self.exchange),
+            "dead-letter-exchange" => s(&self.dead_letter_exchange),
+            "dead-letter-routing-key" => s(&self.dead_letter_routing_key),
+            "dead-letter-strategy" => s(&self.dead_letter_strategy),
             "routing_keys" => s(&self.routing_keys),
             "mandatory" => s(&self.mandatory),
             _ => None,
@@ -389,6 +405,8 @@ pub(crate) fn convert(
         }
     }
 
+    let topology = queue_routing::topology(r, queues.max(1), publish_mode, at, err)?;
+    let limits = queue_limits::limits(r, message_bytes, at, err)?;
     let config = QueueConfig {
         nodes: val(&r.nodes).unwrap_or(d.nodes),
         queues,
@@ -422,8 +440,11 @@ pub(crate) fn convert(
         ha_promote_on_shutdown: val(&r.ha_promote_on_shutdown)
             .map_or(d.ha_promote_on_shutdown, promote),
         quorum_group_size: val(&r.quorum_group_size),
-        topology: queue_routing::topology(r, queues.max(1), publish_mode, at, err)?,
-        limits: queue_limits::limits(r, message_bytes, at, err)?,
+        dead_lettering: queue_dead_lettering::dead_lettering(
+            r, queue_type, &limits, &topology, at, err,
+        )?,
+        topology,
+        limits,
         writeback: kernel::writeback(&r.dirty_writeback_centisecs, &r.dirty_expire_centisecs, err)?,
     };
     config

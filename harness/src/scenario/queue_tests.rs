@@ -306,20 +306,10 @@ fn overflow_without_a_length_limit_is_refused_where_it_stands() {
 }
 
 #[test]
-fn reject_publish_dlx_is_refused_as_not_modelled_with_the_allowed_values() {
-    let e = error(&LIMITED.replace(
-        "prefetch = 10",
-        "prefetch = 10\noverflow = \"reject-publish-dlx\"",
-    ));
-    assert_eq!(e.key.as_deref(), Some("overflow"));
-    assert!(e.message.contains("not modelled"), "{}", e.message);
-    assert!(
-        e.message.contains("`drop-head`, `reject-publish`"),
-        "{}",
-        e.message
-    );
+fn an_unknown_overflow_is_refused_with_the_allowed_values() {
     let e = error(&LIMITED.replace("prefetch = 10", "prefetch = 10\noverflow = \"drop-tail\""));
-    assert!(e.message.contains("`reject-publish`"), "{}", e.message);
+    assert_eq!(e.key.as_deref(), Some("overflow"));
+    assert!(e.message.contains("`reject-publish-dlx`"), "{}", e.message);
 }
 
 #[test]
@@ -460,4 +450,39 @@ fn an_unbind_fault_must_name_a_declared_binding() {
     );
     let e = error(&ROUTED.replace("queue = \"q0\"\nrouting_key = \"q0\"\nduration", "duration"));
     assert_eq!(e.key.as_deref(), Some("queue"));
+}
+
+#[test]
+fn dead_lettering_is_checked_as_rabbitmq_checks_it() {
+    let dlx = |extra: &str| ROUTED.replace("mandatory = true", extra);
+    let e = error(&dlx(
+        "dead-letter-exchange = \"orders\"\ndead-letter-strategy = \"at-least-once\"",
+    ));
+    assert_eq!(
+        (e.line, e.column, e.key.as_deref()),
+        (11, 24, Some("dead-letter-strategy"))
+    );
+    assert!(e.message.contains("quorum queues only"), "{}", e.message);
+    let quorum = |extra: &str| dlx(&format!("queue_type = \"quorum\"\nmax-length = 5\n{extra}"));
+    let e = error(&quorum(
+        "dead-letter-exchange = \"\"\ndead-letter-strategy = \"at-least-once\"",
+    ));
+    assert!(e.message.contains("reject-publish"), "{}", e.message);
+    let e = error(&quorum(
+        "overflow = \"reject-publish\"\ndead-letter-exchange = \"\"\ndead-letter-strategy = \"at-least-once\"",
+    ));
+    assert!(e.message.contains("not modelled yet"), "{}", e.message);
+    let e = error(&quorum("overflow = \"reject-publish-dlx\""));
+    assert_eq!((e.line, e.key.as_deref()), (12, Some("overflow")));
+    let e = error(&dlx("dead-letter-exchange = \"dead\""));
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (10, Some("dead-letter-exchange"))
+    );
+    let e = error(&dlx("dead-letter-routing-key = \"q1\""));
+    assert_eq!(e.key.as_deref(), Some("dead-letter-routing-key"));
+    // RabbitMQ takes reject-publish-dlx without a dead-letter exchange:
+    // refused messages are then just dropped.
+    let c = queue_config(&dlx("max-length = 5\noverflow = \"reject-publish-dlx\""));
+    assert_eq!(c.dead_lettering.exchange, None);
 }

@@ -258,6 +258,14 @@ fn queue_settings(c: &QueueConfig) -> Vec<Setting> {
     }
     lines.extend(routing_settings(&c.topology, c.publish_mode));
     lines.extend(limit_settings(&c.limits));
+    if let Some(e) = &c.dead_lettering.exchange {
+        let text = |s: &str| Some(Value::String(s.into()));
+        lines.push(("dead-letter-exchange", text(e)));
+        if let Some(k) = &c.dead_lettering.routing_key {
+            lines.push(("dead-letter-routing-key", text(k)));
+        }
+        lines.push(("dead-letter-strategy", text("at-most-once")));
+    }
     lines.extend(kernel::settings(&c.writeback).map(|(k, v)| (k, int(v))));
     lines
 }
@@ -343,6 +351,7 @@ fn overflow(o: Overflow) -> &'static str {
     match o {
         Overflow::DropHead => "drop-head",
         Overflow::RejectPublish => "reject-publish",
+        Overflow::RejectPublishDlx => "reject-publish-dlx",
     }
 }
 
@@ -386,6 +395,12 @@ pub(crate) fn queue_defaults() -> Vec<Setting> {
         ("exchange", None),
         ("routing_keys", None),
         ("mandatory", Some(Value::Boolean(false))),
+        ("dead-letter-exchange", None),
+        ("dead-letter-routing-key", None),
+        (
+            "dead-letter-strategy",
+            Some(Value::String("at-most-once".into())),
+        ),
     ]);
     all
 }

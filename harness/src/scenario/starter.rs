@@ -114,9 +114,13 @@ ha-promote-on-failure = "when-synced"
 # max-length = 1000         # ready messages kept; unacknowledged deliveries do not count
 # max-length-bytes = 100000 # their total size, each message counting message_bytes
 # overflow = "drop-head"    # at the limit: "drop-head" drops the oldest ready message,
-                            # "reject-publish" refuses the new one (a basic.nack)
+                            # "reject-publish" refuses the new one (a basic.nack),
+                            # "reject-publish-dlx" also dead-letters it
 # message-ttl = 60000       # ms a message may wait in the queue before it is discarded
 # expires = 600000          # ms the queue may go without a consumer before it is deleted
+# dead-letter-exchange = "dlx"   # expired and overflowing messages go there, not away
+# dead-letter-routing-key = "q1" # default: the key they were published with
+# dead-letter-strategy = "at-most-once"  # no confirms: lost if they reach no queue
 # Exchanges and bindings (unset: publish through the default exchange to q0..):
 # exchanges = [{ name = "orders", type = "direct", alternate-exchange = "unrouted" },
 #              { name = "unrouted", type = "fanout" }]   # types: direct, fanout, topic

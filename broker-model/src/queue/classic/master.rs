@@ -164,8 +164,15 @@ impl ClassicQueue {
             return Ok(Taken::Unroutable);
         }
         if policy.admit(m.fifo.ready()) == Admission::Reject {
-            self.io
-                .record_drop(q, DropReason::Overflow, &[(m.next_seq, stored)]);
+            let refused = [(m.next_seq, stored)];
+            if dead_letter.is_some() {
+                self.io
+                    .record_drop(q, DropReason::DeadLetterFailed, &refused);
+            } else if self.io.config().limits.dead_letters_refused() {
+                self.io.dispose(q, DropReason::Overflow, &refused);
+            } else {
+                self.io.record_drop(q, DropReason::Overflow, &refused);
+            }
             return Err(ClientError::Rejected);
         }
         let seq = m.next_seq;
@@ -246,7 +253,7 @@ impl ClassicQueue {
         if dropped.is_empty() {
             return;
         }
-        self.io.record_drop(self.q, reason, dropped);
+        self.io.dispose(self.q, reason, dropped);
         let seqs = dropped.iter().map(|(s, _)| *s).collect();
         self.forget(m, dropped, Op::Drop { seqs, reason });
     }

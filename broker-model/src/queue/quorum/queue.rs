@@ -149,10 +149,15 @@ impl QuorumQueue {
                         .iter()
                         .filter_map(|s| st.applied.remove(s).map(|m| (*s, m)))
                         .collect();
+                    // The leader dead-letters what a committed drop
+                    // removed, as Ra runs a command's effects on the
+                    // leader only.
                     if let Some(f) = &mut st.fifo {
                         f.remove(seqs);
+                        self.io.dispose(st.q, *reason, &dropped);
+                    } else {
+                        self.io.record_drop(st.q, *reason, &dropped);
                     }
-                    self.io.record_drop(st.q, *reason, &dropped);
                 }
                 Command::Noop => {}
             }

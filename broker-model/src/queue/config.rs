@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::deploy::HostContext;
 use crate::disk::Writeback;
-use crate::queue::dead_lettering::DeadLettering;
+use crate::queue::dead_lettering::{DeadLetterStrategy, DeadLettering};
 use crate::queue::exchange::Topology;
 use crate::queue::limits::Limits;
 
@@ -269,6 +269,18 @@ impl QueueConfig {
                     ),
                 );
             }
+        }
+        if self.dead_lettering.strategy == DeadLetterStrategy::AtLeastOnce {
+            return err(
+                "dead-letter-strategy",
+                "`dead-letter-strategy = \"at-least-once\"` is not modelled yet".into(),
+            );
+        }
+        if self.queue_type == QueueType::Quorum && self.limits.dead_letters_refused() {
+            return err(
+                "overflow",
+                "quorum queues do not support `overflow = \"reject-publish-dlx\"`".into(),
+            );
         }
         if self.max_outstanding_confirms == 0 {
             return err(

@@ -45,7 +45,7 @@ pub struct Limits {
 
 impl Limits {
     /// Whether a message this queue refuses at its limit is dead-lettered.
-    pub(crate) fn dead_letters_refused(&self) -> bool {
+    pub fn dead_letters_refused(&self) -> bool {
         self.overflow == Overflow::RejectPublishDlx
     }
 

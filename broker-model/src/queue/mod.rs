@@ -24,6 +24,7 @@ mod dead_lettering;
 mod delivery;
 mod exchange;
 mod fifo;
+mod incarnation;
 mod limits;
 mod node;
 mod protocol;

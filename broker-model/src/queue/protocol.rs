@@ -14,23 +14,12 @@ use crate::history::{DropReason, MsgId};
 use crate::queue::config::AckMode;
 pub(crate) use crate::queue::consumer_id::ConsumerId;
 use crate::queue::dead_letter::DeadLetter;
+pub(crate) use crate::queue::incarnation::Incarnation;
 
 /// A node's 1-based id.
 pub(crate) type NodeId = u32;
 /// A queue's 0-based index (`q0`, `q1`, …).
 pub(crate) type QueueId = u32;
-
-/// One run of a node's software. `vm` changes when the process restarts;
-/// `app` changes when the broker application restarts inside a running
-/// process (as `pause_minority` and `autoheal` do). Peers use it to tell a
-/// restart from a partition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(crate) struct Incarnation {
-    /// Simulated time the process started, in microseconds.
-    pub(crate) vm: u64,
-    /// Count of application starts within this process.
-    pub(crate) app: u32,
-}
 
 /// A message as a publisher sends it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -69,3 +69,25 @@ fn a_schedule_is_classed_by_its_faults_in_firing_order() {
     };
     assert_eq!(schedule_class(&[power]), "power loss of all brokers");
 }
+
+#[test]
+fn an_unbind_is_classed_as_a_missing_binding_and_printed_with_its_binding() {
+    let fault = Fault {
+        at: Duration::ZERO,
+        trigger: None,
+        action: Action::Unbind {
+            binding: Binding {
+                exchange: "orders".into(),
+                queue: 1,
+                routing_key: "eu.*".into(),
+            },
+            duration: Some(Duration::from_secs(2)),
+        },
+    };
+    assert_eq!(fault.class().as_deref(), Some("missing binding"));
+    assert_eq!(
+        fault.to_string(),
+        "at 0s: unbind orders -> q1 key \"eu.*\", bound again after 2s"
+    );
+    assert_eq!(fault.action.duration(), Some(Duration::from_secs(2)));
+}

@@ -414,8 +414,7 @@ impl Raft {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::MsgId;
-    use crate::queue::protocol::Message;
+    use crate::{history::MsgId, queue::protocol::Message};
 
     fn enqueue(seq: u32) -> Command {
         Command::Enqueue(Message {

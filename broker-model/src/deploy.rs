@@ -13,6 +13,7 @@ use crate::disk::{flusher, PageCache, Writeback};
 use crate::history::History;
 use crate::observe::Observer;
 use crate::process::ProcessTable;
+use crate::queue::Unbound;
 use crate::workload::pace::Source;
 use crate::workload::{consumer_host, producer_host, Workload};
 
@@ -28,6 +29,8 @@ pub struct Instruments {
     /// What every machine's kernel holds dirty; the harness cuts it with the
     /// power.
     pub page_cache: PageCache,
+    /// The bindings an operator removed from a queue cluster's metadata.
+    pub unbound: Unbound,
 }
 
 /// What every host of a cluster is given: the system's configuration `C`,
@@ -45,6 +48,8 @@ pub struct HostContext<C> {
     pub processes: ProcessTable,
     /// The machines' page caches.
     pub page_cache: PageCache,
+    /// The bindings removed from the cluster's metadata.
+    pub unbound: Unbound,
 }
 
 impl<C> HostContext<C> {
@@ -60,6 +65,7 @@ impl<C> HostContext<C> {
             observer: instruments.observer.clone(),
             processes: instruments.processes.clone(),
             page_cache: instruments.page_cache.clone(),
+            unbound: instruments.unbound.clone(),
         }
     }
 }
@@ -74,6 +80,7 @@ impl<C> Clone for HostContext<C> {
             observer: self.observer.clone(),
             processes: self.processes.clone(),
             page_cache: self.page_cache.clone(),
+            unbound: self.unbound.clone(),
         }
     }
 }

@@ -5,13 +5,13 @@
 //! events (appends, fsyncs, truncations, elections) are kept so that a person
 //! can follow a lost message's trail through the cluster.
 
+mod msg_id;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-
-mod msg_id;
 
 pub use msg_id::MsgId;
 
@@ -49,6 +49,13 @@ pub enum DropReason {
     /// Their queue went unused for its `expires` and was deleted, or they
     /// were published to it after that.
     QueueExpired,
+    /// A queue dead-lettered them and the republish reached no queue: no
+    /// binding matched, the target had no master or leader, or it refused
+    /// them; at-most-once dead-lettering does not try again.
+    DeadLetterFailed,
+    /// An exchange found no queue to route them to (no binding matched and
+    /// no alternate exchange took them).
+    Unroutable,
 }
 
 impl DropReason {
@@ -59,6 +66,8 @@ impl DropReason {
             DropReason::Overflow => "overflow",
             DropReason::Expired => "expired",
             DropReason::QueueExpired => "queue_expired",
+            DropReason::Unroutable => "unroutable",
+            DropReason::DeadLetterFailed => "dead_letter_failed",
         }
     }
 }
@@ -169,6 +178,18 @@ pub enum EventKind {
         /// The setting at work.
         reason: DropReason,
         /// The messages dropped.
+        msgs: Vec<MsgId>,
+    },
+    /// A queue removed messages for `reason` and republished them to its
+    /// `dead-letter-exchange` `to`, without waiting for any confirm.
+    DeadLettered {
+        /// The queue.
+        dest: String,
+        /// The dead-letter exchange.
+        to: String,
+        /// What removed them.
+        reason: DropReason,
+        /// The messages.
         msgs: Vec<MsgId>,
     },
     /// A consumer found its position invalid (no committed offset, or one
@@ -400,6 +421,7 @@ impl EventKind {
             EventKind::Append { msgs, .. }
             | EventKind::Truncate { msgs, .. }
             | EventKind::Drop { msgs, .. }
+            | EventKind::DeadLettered { msgs, .. }
             | EventKind::Recover { msgs, .. }
             | EventKind::Discard { msgs, .. }
             | EventKind::Requeue { msgs, .. } => msgs.contains(&id),

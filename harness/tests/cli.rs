@@ -130,6 +130,7 @@ fn the_schema_is_json_with_every_fault_action() {
         .flatten()
         .filter_map(|a| a["const"].as_str())
         .collect();
-    assert_eq!(actions.len(), 8, "{action}");
+    assert_eq!(actions.len(), 9, "{action}");
     assert!(actions.contains(&"power_loss"), "{action}");
+    assert!(actions.contains(&"unbind"), "{action}");
 }

@@ -38,6 +38,7 @@ pub(crate) fn name(kind: &EventKind) -> &'static str {
         EventKind::Writeback { .. } => "writeback",
         EventKind::Truncate { .. } => "truncate",
         EventKind::Drop { .. } => "drop",
+        EventKind::DeadLettered { .. } => "dead_lettered",
         EventKind::OffsetReset { .. } => "offset_reset",
         EventKind::Rebalance { .. } => "rebalance",
         EventKind::Assign { .. } => "assign",

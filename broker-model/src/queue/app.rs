@@ -9,11 +9,13 @@ use std::rc::Rc;
 
 use crate::disk::Disk;
 use crate::history::EventKind;
+use crate::queue::channel;
 use crate::queue::classic::ClassicQueue;
 use crate::queue::config::QueueType;
 use crate::queue::protocol::{Incarnation, NodeId, NodeStatus, QueueId, Reply, Request};
 use crate::queue::quorum::QuorumQueue;
 use crate::queue::replica::{QueueReplica, Queues};
+use crate::queue::republish;
 use crate::queue::routing;
 use crate::queue::runtime::{Io, Process};
 use crate::queue::store::Store;
@@ -77,6 +79,9 @@ impl App {
                 (q, replica)
             })
             .collect();
+        if let Some(letters) = io.open_dead_letters() {
+            io.spawn(republish::run(Rc::clone(&io), queues.clone(), letters));
+        }
         for replica in queues.values() {
             Rc::clone(replica).start(trusted.clone());
         }
@@ -119,6 +124,7 @@ impl App {
         let reply = match body {
             Request::Client(op) => routing::route(&self.io, &self.queues, op).await,
             Request::Routed(op) => routing::serve(&self.io, &self.queues, op).await,
+            Request::Exchange(p) => channel::publish(&self.io, &self.queues, p).await,
             Request::Status => Some(Reply::Status(self.status())),
             Request::Announce { queue, location } => {
                 if let Some(replica) = self.replica(queue) {

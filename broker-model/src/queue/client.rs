@@ -40,16 +40,28 @@ impl Connection {
 
     /// Sends `op` to the connected node and waits up to `timeout`.
     pub(crate) async fn call(&self, op: ClientOp, timeout: Duration) -> Result<Reply, CallError> {
+        self.request(Request::Client(op), timeout).await
+    }
+
+    /// Sends `req` to the connected node and waits up to `timeout`.
+    pub(crate) async fn request(
+        &self,
+        req: Request,
+        timeout: Duration,
+    ) -> Result<Reply, CallError> {
         self.endpoint
-            .call(&node_host(self.node.get()), Request::Client(op), timeout)
+            .call(&node_host(self.node.get()), req, timeout)
             .await
     }
 
     /// Sends `op` to the connected node without waiting for anything.
     pub(crate) async fn cast(&self, op: ClientOp) -> Result<(), CallError> {
-        self.endpoint
-            .cast(&node_host(self.node.get()), Request::Client(op))
-            .await
+        self.notify(Request::Client(op)).await
+    }
+
+    /// Sends `req` to the connected node without waiting for anything.
+    pub(crate) async fn notify(&self, req: Request) -> Result<(), CallError> {
+        self.endpoint.cast(&node_host(self.node.get()), req).await
     }
 
     /// Connects to the next node, unless connection `number` was already

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use crate::deploy::HostContext;
 use crate::disk::Writeback;
+use crate::queue::dead_lettering::{DeadLetterStrategy, DeadLettering};
+use crate::queue::exchange::Topology;
 use crate::queue::limits::Limits;
 
 use serde::{Deserialize, Serialize};
@@ -137,6 +139,11 @@ pub struct QueueConfig {
     pub ha_promote_on_shutdown: Promote,
     /// `x-quorum-initial-group-size` (quorum queues); `None` is every node.
     pub quorum_group_size: Option<u32>,
+    /// The exchanges and bindings, and where publishers publish.
+    pub topology: Topology,
+    /// `dead-letter-exchange`, `dead-letter-routing-key` and
+    /// `dead-letter-strategy` (policy keys), the same for every queue.
+    pub dead_lettering: DeadLettering,
     /// `max-length`, `max-length-bytes`, `overflow`, `message-ttl` and
     /// `expires` (policy keys), the same for every queue.
     pub limits: Limits,
@@ -168,6 +175,8 @@ impl Default for QueueConfig {
             ha_promote_on_failure: Promote::Always,
             ha_promote_on_shutdown: Promote::WhenSynced,
             quorum_group_size: None,
+            topology: Topology::default(),
+            dead_lettering: DeadLettering::default(),
             limits: Limits::default(),
             writeback: Writeback::default(),
         }
@@ -260,6 +269,18 @@ impl QueueConfig {
                     ),
                 );
             }
+        }
+        if self.dead_lettering.strategy == DeadLetterStrategy::AtLeastOnce {
+            return err(
+                "dead-letter-strategy",
+                "`dead-letter-strategy = \"at-least-once\"` is not modelled yet".into(),
+            );
+        }
+        if self.queue_type == QueueType::Quorum && self.limits.dead_letters_refused() {
+            return err(
+                "overflow",
+                "quorum queues do not support `overflow = \"reject-publish-dlx\"`".into(),
+            );
         }
         if self.max_outstanding_confirms == 0 {
             return err(

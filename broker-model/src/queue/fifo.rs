@@ -197,6 +197,7 @@ impl Fifo {
                 tag: *tag,
                 msg: s.msg,
                 redelivered: s.redelivered,
+                dead_letter: s.dead_letter,
             })
             .collect();
         if !out.deliveries.is_empty() {
@@ -219,6 +220,7 @@ impl Fifo {
                 tag: c.last_tag,
                 msg: stored.msg,
                 redelivered: stored.redelivered,
+                dead_letter: stored.dead_letter,
             });
             if c.ack == AckMode::Auto {
                 out.removed.push((seq, stored));

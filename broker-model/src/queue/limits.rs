@@ -23,6 +23,8 @@ pub enum Overflow {
     /// "The most recently published messages will be discarded", and a
     /// publisher using confirms or transactions is told with a `basic.nack`.
     RejectPublish,
+    /// As `RejectPublish`, and the refused message is dead-lettered.
+    RejectPublishDlx,
 }
 
 /// A queue's length limits and time-to-live (policy keys, or the
@@ -42,6 +44,11 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Whether a message this queue refuses at its limit is dead-lettered.
+    pub fn dead_letters_refused(&self) -> bool {
+        self.overflow == Overflow::RejectPublishDlx
+    }
+
     /// Whether a length limit is set, so that `overflow` means something.
     pub fn bounded(&self) -> bool {
         self.max_length.is_some() || self.max_length_bytes.is_some()
@@ -201,7 +208,11 @@ impl Policy {
     /// ready messages takes one more: not if it would go past the limit.
     pub(crate) fn admit(&self, ready: u64) -> Admission {
         match (self.overflow, self.max_ready) {
-            (Overflow::RejectPublish, Some(max)) if ready + 1 > max => Admission::Reject,
+            (Overflow::RejectPublish | Overflow::RejectPublishDlx, Some(max))
+                if ready + 1 > max =>
+            {
+                Admission::Reject
+            }
             _ => Admission::Accept,
         }
     }

@@ -12,19 +12,26 @@
 //! `cluster_partition_handling` says.
 
 mod app;
+mod channel;
 mod classic;
 mod client;
 mod cluster;
 mod config;
 mod consumer;
+mod consumer_id;
+mod dead_letter;
+mod dead_lettering;
 mod delivery;
+mod exchange;
 mod fifo;
+mod incarnation;
 mod limits;
 mod node;
 mod protocol;
 mod publisher;
 mod quorum;
 mod replica;
+mod republish;
 mod routing;
 mod runtime;
 mod store;
@@ -33,6 +40,8 @@ pub use config::{
     node_host, queue_name, AckMode, HaMode, PartitionHandling, Promote, PublishMode, QueueConfig,
     QueueType, SyncMode,
 };
+pub use dead_lettering::{DeadLetterStrategy, DeadLettering};
+pub use exchange::{Binding, Exchange, ExchangeType, Topology, Unbound};
 pub use limits::{Limits, Overflow};
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};

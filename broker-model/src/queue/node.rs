@@ -213,6 +213,9 @@ impl Node {
 fn refusal(body: &Request) -> Option<Reply> {
     match body {
         Request::Client(op) | Request::Routed(op) => error_reply(op, ClientError::Unavailable),
+        Request::Exchange(p) => p
+            .reply
+            .then_some(Reply::Publish(Err(ClientError::Unavailable))),
         Request::Status => Some(Reply::Status(NodeStatus {
             running: false,
             queues: Vec::new(),

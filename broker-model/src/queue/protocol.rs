@@ -12,23 +12,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::history::{DropReason, MsgId};
 use crate::queue::config::AckMode;
+pub(crate) use crate::queue::consumer_id::ConsumerId;
+use crate::queue::dead_letter::DeadLetter;
+pub(crate) use crate::queue::incarnation::Incarnation;
 
 /// A node's 1-based id.
 pub(crate) type NodeId = u32;
 /// A queue's 0-based index (`q0`, `q1`, …).
 pub(crate) type QueueId = u32;
-
-/// One run of a node's software. `vm` changes when the process restarts;
-/// `app` changes when the broker application restarts inside a running
-/// process (as `pause_minority` and `autoheal` do). Peers use it to tell a
-/// restart from a partition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(crate) struct Incarnation {
-    /// Simulated time the process started, in microseconds.
-    pub(crate) vm: u64,
-    /// Count of application starts within this process.
-    pub(crate) app: u32,
-}
 
 /// A message as a publisher sends it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +28,9 @@ pub(crate) struct Message {
     pub(crate) msg: MsgId,
     /// `delivery_mode = 2`.
     pub(crate) persistent: bool,
+    /// `x-death`, when the broker dead-lettered it here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) dead_letter: Option<DeadLetter>,
 }
 
 /// A message held by a queue.
@@ -53,9 +47,21 @@ pub(crate) struct Stored {
     /// restarts ("messages that are requeued retain their original expiry
     /// time").
     pub(crate) enqueued_us: u64,
+    /// `x-death`, when the broker dead-lettered it here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) dead_letter: Option<DeadLetter>,
 }
 
 impl Stored {
+    /// The message as it was published to the queue.
+    pub(crate) fn message(&self) -> Message {
+        Message {
+            msg: self.msg,
+            persistent: self.persistent,
+            dead_letter: self.dead_letter,
+        }
+    }
+
     /// When the queue took the message in.
     pub(crate) fn enqueued(&self) -> Duration {
         Duration::from_micros(self.enqueued_us)
@@ -82,35 +88,6 @@ impl Location {
     }
 }
 
-/// A consumer's identity: one subscription (`basic.consume`) on one AMQP
-/// connection of one consumer process.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(crate) struct ConsumerId {
-    /// The consumer's host.
-    pub(crate) host: String,
-    /// Its process run.
-    pub(crate) incarnation: u64,
-    /// Its connection count within that run.
-    pub(crate) connection: u32,
-    /// Its subscription count on that connection (it subscribes again when
-    /// the queue cancels it).
-    pub(crate) subscription: u32,
-}
-
-impl ConsumerId {
-    /// Whether `self` is a later subscription of the same consumer host,
-    /// which means the broker may close `earlier`.
-    pub(crate) fn supersedes(&self, earlier: &ConsumerId) -> bool {
-        self.host == earlier.host
-            && (self.incarnation, self.connection, self.subscription)
-                > (
-                    earlier.incarnation,
-                    earlier.connection,
-                    earlier.subscription,
-                )
-    }
-}
-
 /// One `basic.deliver`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Delivery {
@@ -120,6 +97,9 @@ pub(crate) struct Delivery {
     pub(crate) msg: MsgId,
     /// AMQP's `redelivered` flag.
     pub(crate) redelivered: bool,
+    /// `x-death`, when the broker dead-lettered it here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) dead_letter: Option<DeadLetter>,
 }
 
 /// What a consumer operation returns.
@@ -208,6 +188,9 @@ pub(crate) enum ClientError {
     /// `overflow = reject-publish`. A `basic.nack` (or a failed `tx.commit`)
     /// for a message that was not stored.
     Rejected,
+    /// `basic.return`: a `mandatory` message routed to no queue and was not
+    /// stored (the `basic.ack` that follows confirms only that).
+    Returned,
 }
 
 impl ClientError {
@@ -434,11 +417,29 @@ pub(crate) struct Tick {
     pub(crate) running: bool,
 }
 
+/// `basic.publish` to a named exchange, which the node the publisher is
+/// connected to routes (a channel routes in the publisher's connection).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Publication {
+    /// The exchange.
+    pub(crate) exchange: String,
+    /// The routing key.
+    pub(crate) routing_key: String,
+    /// The message.
+    pub(crate) message: Message,
+    /// Whether the publisher waits for the confirm (or `tx.commit-ok`).
+    pub(crate) reply: bool,
+    /// `mandatory`: return the message if it routes to no queue.
+    pub(crate) mandatory: bool,
+}
+
 /// Every request of the queue protocol.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) enum Request {
     /// From a client to its node.
     Client(ClientOp),
+    /// From a publisher to its node: a publish to a named exchange.
+    Exchange(Publication),
     /// From a node to the queue's master or leader, on a client's behalf.
     Routed(ClientOp),
     /// Liveness.

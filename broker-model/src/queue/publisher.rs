@@ -10,6 +10,11 @@
 //! - `confirm`: up to `max_outstanding_confirms` publishes await their
 //!   `basic.ack` at once.
 //!
+//! A publisher publishes through the default exchange to the queues `q0..`
+//! in turn, or, when the configuration names an exchange, to that exchange
+//! with the routing keys in turn; with `mandatory` a message that routes to
+//! no queue comes back (`basic.return`) and counts as refused.
+//!
 //! In the two acknowledged modes a nack, a refusal or a timeout is followed
 //! by another attempt, so a message may be stored twice (at-least-once).
 //! Only a publisher told every time that nothing was stored records a
@@ -20,8 +25,10 @@ use std::rc::Rc;
 use crate::history::{EventKind, MsgId};
 use crate::queue::client::Connection;
 use crate::queue::config::Context;
-use crate::queue::config::{queue_name, PublishMode};
-use crate::queue::protocol::{ClientError, ClientOp, Message, Reply};
+use crate::queue::config::{queue_name, PublishMode, QueueConfig};
+use crate::queue::protocol::{
+    ClientError, ClientOp, Message, Publication, QueueId, Reply, Request,
+};
 use crate::wire::CallError;
 use crate::workload::pace::{Pace, SendOutcome, Sends, Source};
 use crate::workload::{producer_host, start};
@@ -51,30 +58,80 @@ pub(crate) async fn run(ctx: Context, index: u32, source: Source) -> turmoil::Re
         .await
 }
 
+/// Where a publisher sends a message: straight to a queue through the
+/// default exchange, or to a named exchange with a routing key.
+enum Target {
+    Queue(QueueId),
+    Exchange {
+        exchange: String,
+        routing_key: String,
+    },
+}
+
+impl Target {
+    /// The target of message `msg` in `config`.
+    fn of(config: &QueueConfig, msg: MsgId) -> Self {
+        let topology = &config.topology;
+        match &topology.exchange {
+            None => Target::Queue(msg.seq % config.queues),
+            Some(exchange) => Target::Exchange {
+                exchange: exchange.clone(),
+                routing_key: topology.routing_key(u64::from(msg.seq), config.queues),
+            },
+        }
+    }
+
+    /// Where the history says the message went.
+    fn dest(&self) -> String {
+        match self {
+            Target::Queue(q) => queue_name(*q),
+            Target::Exchange { exchange, .. } => exchange.clone(),
+        }
+    }
+
+    /// The request that publishes `message` there.
+    fn request(&self, config: &QueueConfig, message: Message, reply: bool) -> Request {
+        match self {
+            Target::Queue(queue) => Request::Client(ClientOp::Publish {
+                queue: *queue,
+                message,
+                reply,
+            }),
+            Target::Exchange {
+                exchange,
+                routing_key,
+            } => Request::Exchange(Publication {
+                exchange: exchange.clone(),
+                routing_key: routing_key.clone(),
+                message,
+                reply,
+                mandatory: config.topology.mandatory,
+            }),
+        }
+    }
+}
+
 /// Publishes one message, retrying as the mode allows; records its
 /// outcome.
 async fn send(conn: &Connection, host: &str, msg: MsgId) -> SendOutcome {
     let ctx = &conn.ctx;
     let config = &ctx.config;
-    let queue = msg.seq % config.queues;
+    let target = Target::of(config, msg);
     ctx.history.record(
         host,
         EventKind::Send {
             msg,
-            dest: queue_name(queue),
+            dest: target.dest(),
         },
     );
     let message = Message {
         msg,
         persistent: config.persistent,
+        dead_letter: None,
     };
     if config.publish_mode == PublishMode::FireAndForget {
-        let op = ClientOp::Publish {
-            queue,
-            message,
-            reply: false,
-        };
-        let (kind, outcome) = match conn.cast(op).await {
+        let req = target.request(config, message, false);
+        let (kind, outcome) = match conn.notify(req).await {
             Ok(()) => (
                 EventKind::SendOk { msg, offset: None },
                 SendOutcome::Acknowledged,
@@ -97,12 +154,8 @@ async fn send(conn: &Connection, host: &str, msg: MsgId) -> SendOutcome {
             tokio::time::sleep(config.retry_backoff).await;
         }
         let number = conn.number();
-        let op = ClientOp::Publish {
-            queue,
-            message,
-            reply: true,
-        };
-        match conn.call(op, config.confirm_timeout).await {
+        let req = target.request(config, message, true);
+        match conn.request(req, config.confirm_timeout).await {
             Ok(Reply::Publish(Ok(()))) => {
                 ctx.history
                     .record(host, EventKind::SendOk { msg, offset: None });

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
 
 use crate::deploy::HostContext;
@@ -23,6 +23,8 @@ use crate::history::{DropReason, EventKind};
 use crate::observe::ReplicaView;
 use crate::queue::cluster::Cluster;
 use crate::queue::config::{node_host, queue_name, QueueConfig};
+use crate::queue::dead_lettering::DeadLetters;
+use crate::queue::exchange::Routed;
 use crate::queue::fifo::Dropped;
 use crate::queue::limits::Policy;
 use crate::queue::protocol::{
@@ -66,6 +68,9 @@ pub(crate) struct Io {
     /// Woken whenever a queue changes: long-polls and confirms wait on it.
     pub(crate) changed: Notify,
     tasks: RefCell<Option<JoinSet<()>>>,
+    /// Where queues hand what they dead-letter, when a dead-letter
+    /// exchange is set.
+    dead_letters: RefCell<Option<mpsc::UnboundedSender<DeadLetters>>>,
 }
 
 impl Io {
@@ -77,7 +82,44 @@ impl Io {
             store: RefCell::new(store),
             changed: Notify::new(),
             tasks: RefCell::new(Some(JoinSet::new())),
+            dead_letters: RefCell::new(None),
         }
+    }
+
+    /// Opens the way dead letters leave this run's queues, when the
+    /// policy dead-letters anything; the receiver republishes them.
+    pub(crate) fn open_dead_letters(&self) -> Option<mpsc::UnboundedReceiver<DeadLetters>> {
+        self.config().dead_lettering.exchange.as_ref()?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.dead_letters.borrow_mut() = Some(tx);
+        Some(rx)
+    }
+
+    /// Disposes of messages queue `q` removed for `reason`: dead-letters
+    /// them if its policy says so, else records them dropped.
+    pub(crate) fn dispose(&self, q: QueueId, reason: DropReason, removed: &[(u64, Stored)]) {
+        let policy = &self.config().dead_lettering;
+        let sender = self.dead_letters.borrow();
+        let (Some(exchange), Some(sender), true) =
+            (&policy.exchange, sender.as_ref(), policy.takes(reason))
+        else {
+            return self.record_drop(q, reason, removed);
+        };
+        if removed.is_empty() {
+            return;
+        }
+        self.record(EventKind::DeadLettered {
+            dest: queue_name(q),
+            to: exchange.clone(),
+            reason,
+            msgs: removed.iter().map(|(_, s)| s.msg).collect(),
+        });
+        let messages = removed.iter().map(|(_, s)| s.message()).collect();
+        let _ = sender.send(DeadLetters {
+            from: q,
+            reason,
+            messages,
+        });
     }
 
     /// Runs `task` for as long as this application runs.
@@ -115,6 +157,16 @@ impl Io {
             &self.config().limits,
             self.process.ctx.workload.message_bytes,
         )
+    }
+
+    /// Where the exchanges send a message published to `exchange` with
+    /// `key`, by the cluster's bindings as they stand now.
+    pub(crate) fn routes(&self, exchange: &str, key: &str) -> Routed {
+        let config = self.config();
+        let unbound = &self.process.ctx.unbound;
+        config
+            .topology
+            .route(exchange, key, config.queues, |b| unbound.is_bound(b))
     }
 
     /// This node's id.

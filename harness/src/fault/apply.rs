@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use broker_model::queue::{queue_name, Binding, Unbound};
 use broker_model::{Deployment, EventKind, History, Observer, PageCache, ProcessTable};
 use turmoil::Sim;
 
@@ -119,6 +120,10 @@ enum Injection<'a> {
         lasting: Option<Duration>,
     },
     HealAll,
+    Unbind {
+        binding: &'a Binding,
+        lasting: Option<Duration>,
+    },
 }
 
 impl<'a> Injection<'a> {
@@ -171,6 +176,10 @@ impl<'a> Injection<'a> {
                 restart_after,
             } => take_down(Down::Power, target, restart_after),
             Action::Heal => Injection::HealAll,
+            Action::Unbind { binding, duration } => Injection::Unbind {
+                binding,
+                lasting: *duration,
+            },
         }
     }
 }
@@ -179,6 +188,7 @@ impl<'a> Injection<'a> {
 enum Undo {
     Links(LinkKind, Vec<Pair>),
     Restart(Vec<String>),
+    Rebind(Binding),
 }
 
 /// Applies faults to one simulation and remembers how to undo them.
@@ -187,6 +197,7 @@ pub(crate) struct Injector {
     observer: Observer,
     processes: ProcessTable,
     page_cache: PageCache,
+    unbound: Unbound,
     history: History,
     network: Network,
     down: BTreeMap<String, Down>,
@@ -209,6 +220,7 @@ impl Injector {
             observer: instruments.observer.clone(),
             processes: instruments.processes.clone(),
             page_cache: instruments.page_cache.clone(),
+            unbound: instruments.unbound.clone(),
             history: instruments.history.clone(),
             network,
             down: BTreeMap::new(),
@@ -252,8 +264,14 @@ impl Injector {
                 self.heal_all(sim, now);
                 Vec::new()
             }
+            Injection::Unbind { binding, lasting } => {
+                self.unbound.unbind(binding);
+                self.later(now, lasting, Undo::Rebind(binding.clone()));
+                Vec::new()
+            }
         };
-        let detail = if hosts.is_empty() && fault.action != Action::Heal {
+        let hits_hosts = !matches!(fault.action, Action::Heal | Action::Unbind { .. });
+        let detail = if hosts.is_empty() && hits_hosts {
             format!("{detail} (no host matched)")
         } else {
             detail
@@ -377,6 +395,23 @@ impl Injector {
                     sim.bounce(h.as_str());
                 }
                 ("restart", back)
+            }
+            Undo::Rebind(binding) => {
+                self.unbound.rebind(&binding);
+                let detail = format!(
+                    "bind {} -> {} key {:?} again",
+                    binding.exchange,
+                    queue_name(binding.queue),
+                    binding.routing_key
+                );
+                self.record(
+                    now,
+                    EventKind::Heal {
+                        detail,
+                        hosts: Vec::new(),
+                    },
+                );
+                return;
             }
         };
         if !hosts.is_empty() {

@@ -19,6 +19,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use broker_model::queue::{queue_name, Binding};
 pub(crate) use class::schedule_class;
 pub use trigger::{Condition, Trigger};
 
@@ -202,6 +203,14 @@ pub enum Action {
     },
     /// End every fault now.
     Heal,
+    /// Remove a binding from the cluster's metadata, as `queue.unbind`
+    /// does, and bind it again after `duration`.
+    Unbind {
+        /// The binding.
+        binding: Binding,
+        /// When to bind it again; `None` means at the final heal.
+        duration: Option<Duration>,
+    },
 }
 
 impl Action {
@@ -216,6 +225,7 @@ impl Action {
             Action::Crash { .. } => "crash",
             Action::PowerLoss { .. } => "power_loss",
             Action::Heal => "heal",
+            Action::Unbind { .. } => "unbind",
         }
     }
 
@@ -228,6 +238,7 @@ impl Action {
             | Action::Drop { duration, .. }
             | Action::Delay { duration, .. }
             | Action::Hold { duration, .. }
+            | Action::Unbind { duration, .. }
             | Action::Crash {
                 restart_after: duration,
                 ..
@@ -248,6 +259,7 @@ impl Action {
             | Action::Drop { duration, .. }
             | Action::Delay { duration, .. }
             | Action::Hold { duration, .. }
+            | Action::Unbind { duration, .. }
             | Action::Crash {
                 restart_after: duration,
                 ..
@@ -323,6 +335,7 @@ impl Fault {
             }
             Action::Crash { target, .. } => format!("process crash of {}", target.whom()),
             Action::PowerLoss { target, .. } => format!("power loss of {}", target.whom()),
+            Action::Unbind { .. } => "missing binding".into(),
             Action::Heal => return None,
         };
         Some(match &self.trigger {
@@ -399,38 +412,20 @@ impl fmt::Display for Fault {
                 write!(f, "{target}")?;
                 lasting(f, restart_after, "restart after")
             }
+            Action::Unbind { binding, duration } => {
+                write!(
+                    f,
+                    "{} -> {} key {:?}",
+                    binding.exchange,
+                    queue_name(binding.queue),
+                    binding.routing_key
+                )?;
+                lasting(f, duration, "bound again after")
+            }
             Action::Heal => write!(f, "everything"),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_and_hosts_parse_and_print() {
-        assert_eq!("leader".parse::<Target>(), Ok(Target::Leader));
-        assert_eq!("all-brokers".parse::<Target>(), Ok(Target::Brokers));
-        assert_eq!(
-            "broker-2".parse::<Target>(),
-            Ok(Target::Host("broker-2".into()))
-        );
-        assert!("leeder".parse::<Target>().unwrap_err().contains("leader"));
-        let fault = Fault {
-            at: Duration::from_secs(2),
-            trigger: None,
-            action: Action::Crash {
-                target: Selector {
-                    targets: vec![Target::Leader],
-                    dest: "p0".into(),
-                },
-                restart_after: Some(Duration::from_millis(1500)),
-            },
-        };
-        assert_eq!(
-            fault.to_string(),
-            "at 2s: crash leader of p0, restart after 1500ms"
-        );
-    }
-}
+mod tests;

@@ -163,9 +163,13 @@ fn finish<C>(
     let workload = workload(raw.workload.as_ref(), &err)?;
     let hosts = host_names(&system, &workload);
     let dests = dest_names(&system);
+    let bindings = match &system {
+        System::Queue(c) => c.topology.bindings.clone(),
+        System::Log(_) => Vec::new(),
+    };
     let mut faults = Vec::new();
     for f in &raw.faults {
-        faults.push(validate::fault(f, &hosts, &dests, &err)?);
+        faults.push(validate::fault(f, &hosts, &dests, &bindings, &err)?);
     }
     let nemesis = match &raw.nemesis {
         Some(n) => Some(validate::random_nemesis(n, &hosts, &dests, &err)?),

@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use super::error::{ErrAt, ScenarioError};
 use super::kernel;
+use super::queue_dead_lettering::{self, RawDeadLetterStrategy};
 use super::queue_limits::{self, RawOverflow};
+use super::queue_routing::{self, RawBinding, RawExchange};
 use super::spanned::{ms, val, Spanned};
 
 /// `[config]` of a `system = "queue"` scenario: RabbitMQ's setting names.
@@ -106,6 +108,34 @@ pub(crate) struct RawQueueConfig {
     /// declared again) before it is deleted with its messages; unset is
     /// never.
     pub expires: Option<Spanned<u64>>,
+    /// Policy: the exchange expired messages, and messages dropped or
+    /// refused for a length limit, are republished to; "" is the default
+    /// exchange. Unset: they are dropped.
+    #[serde(rename = "dead-letter-exchange")]
+    pub dead_letter_exchange: Option<Spanned<String>>,
+    /// Policy: the routing key dead-lettered messages are republished with
+    /// (default: the key they were published with).
+    #[serde(rename = "dead-letter-routing-key")]
+    pub dead_letter_routing_key: Option<Spanned<String>>,
+    /// Policy: how dead-lettered messages are republished.
+    #[serde(rename = "dead-letter-strategy")]
+    pub dead_letter_strategy: Option<Spanned<RawDeadLetterStrategy>>,
+    /// Exchanges declared besides the default exchange.
+    #[serde(default)]
+    pub exchanges: Vec<Spanned<RawExchange>>,
+    /// Bindings of queues to the declared exchanges.
+    #[serde(default)]
+    pub bindings: Vec<Spanned<RawBinding>>,
+    /// The exchange publishers publish to; unset is the default exchange,
+    /// which routes each message to the queue named by its routing key.
+    pub exchange: Option<Spanned<String>>,
+    /// The routing keys publishers use in turn (with `exchange`; default:
+    /// the queue names q0.. in turn).
+    pub routing_keys: Option<Spanned<Vec<String>>>,
+    /// `mandatory` on `basic.publish` (with `exchange` and confirms or
+    /// transactions): a message that routes to no queue is returned, and
+    /// the publisher retries it.
+    pub mandatory: Option<Spanned<bool>>,
     /// How often the kernel's flusher wakes to write back dirty pages, in
     /// hundredths of a second; 0 turns periodic writeback off. Scaled ten
     /// times down from Linux's 500, like the model's other times.
@@ -231,6 +261,12 @@ impl RawQueueConfig {
             "overflow" => s(&self.overflow),
             "message-ttl" => s(&self.message_ttl),
             "expires" => s(&self.expires),
+            "exchange" => s(&self.exchange),
+            "dead-letter-exchange" => s(&self.dead_letter_exchange),
+            "dead-letter-routing-key" => s(&self.dead_letter_routing_key),
+            "dead-letter-strategy" => s(&self.dead_letter_strategy),
+            "routing_keys" => s(&self.routing_keys),
+            "mandatory" => s(&self.mandatory),
             _ => None,
         }
     }
@@ -288,6 +324,7 @@ pub(crate) fn convert(
         Some(RawAck::Auto) => AckMode::Auto,
     };
     let at = |key: &str| r.span_of(key).or_else(|| Some(spanned.span()));
+    let queues = val(&r.queues).unwrap_or(d.queues);
 
     // Settings that mean nothing in the configuration the file describes are
     // refused rather than silently ignored.
@@ -368,9 +405,11 @@ pub(crate) fn convert(
         }
     }
 
+    let topology = queue_routing::topology(r, queues.max(1), publish_mode, at, err)?;
+    let limits = queue_limits::limits(r, message_bytes, at, err)?;
     let config = QueueConfig {
         nodes: val(&r.nodes).unwrap_or(d.nodes),
-        queues: val(&r.queues).unwrap_or(d.queues),
+        queues,
         queue_type,
         // Quorum queues are durable by definition; RabbitMQ refuses to
         // declare one otherwise (checked below when the file says so).
@@ -401,7 +440,11 @@ pub(crate) fn convert(
         ha_promote_on_shutdown: val(&r.ha_promote_on_shutdown)
             .map_or(d.ha_promote_on_shutdown, promote),
         quorum_group_size: val(&r.quorum_group_size),
-        limits: queue_limits::limits(r, message_bytes, at, err)?,
+        dead_lettering: queue_dead_lettering::dead_lettering(
+            r, queue_type, &limits, &topology, at, err,
+        )?,
+        topology,
+        limits,
         writeback: kernel::writeback(&r.dirty_writeback_centisecs, &r.dirty_expire_centisecs, err)?,
     };
     config

@@ -22,9 +22,8 @@ pub(crate) enum RawOverflow {
     /// Refuse the new message; a publisher using confirms or transactions
     /// is told with a `basic.nack`.
     RejectPublish,
-    /// Refuse and dead-letter the new message: dead-lettering is not
-    /// modelled, so files naming it are refused.
-    #[schemars(skip)]
+    /// Refuse the new message as "reject-publish" does, and dead-letter it
+    /// (classic and mirrored queues only).
     RejectPublishDlx,
 }
 
@@ -39,15 +38,7 @@ pub(crate) fn limits(
     let overflow = match val(&r.overflow) {
         Some(RawOverflow::DropHead) | None => Overflow::DropHead,
         Some(RawOverflow::RejectPublish) => Overflow::RejectPublish,
-        Some(RawOverflow::RejectPublishDlx) => {
-            return Err(err(
-                at("overflow"),
-                Some("overflow"),
-                "`overflow = \"reject-publish-dlx\"` dead-letters the refused message, and \
-                 dead-lettering is not modelled yet; allowed: `drop-head`, `reject-publish`"
-                    .into(),
-            ))
-        }
+        Some(RawOverflow::RejectPublishDlx) => Overflow::RejectPublishDlx,
     };
     let limits = Limits {
         max_length: val(&r.max_length),

@@ -18,7 +18,6 @@ use serde_json::{json, Value};
 use super::model::SYSTEMS;
 use super::spanned::Spanned;
 use crate::duration::{parse_duration, SimDuration};
-use crate::fault::random::KIND_NAMES;
 use crate::fault::trigger::CONDITION_NAMES;
 use crate::fault::ROLE_NAMES;
 
@@ -77,38 +76,7 @@ pub(crate) struct RawScenario<C> {
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
     /// A random fault schedule drawn per seed, on top of `faults`.
-    pub nemesis: Option<Spanned<RawNemesis>>,
-}
-
-/// `[nemesis]`: a seeded random fault schedule.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawNemesis {
-    /// The kinds of fault to draw from.
-    #[schemars(with = "Vec<KindName>", length(min = 1))]
-    pub kinds: Spanned<Vec<String>>,
-    /// Simulated time between draws (default 1s).
-    pub interval: Option<Spanned<SimDuration>>,
-    /// The most faults active at once (default 1).
-    #[schemars(range(min = 1))]
-    pub max_concurrent: Option<Spanned<u32>>,
-    /// The hosts or roles faults may hit (default any-broker).
-    pub targets: Option<Spanned<OneOrMany>>,
-    /// The partition (or queue) that roles refer to (default 0).
-    pub partition: Option<Spanned<u32>>,
-    /// The shortest a drawn fault lasts (default 200ms).
-    pub min_duration: Option<Spanned<SimDuration>>,
-    /// The longest a drawn fault lasts (default 2s).
-    pub max_duration: Option<Spanned<SimDuration>>,
-    /// When the first draw happens (default 1s).
-    pub start: Option<Spanned<SimDuration>>,
-    /// When draws stop (default: at the end of `duration`).
-    pub stop: Option<Spanned<SimDuration>>,
-    /// The probability a `drop` fault drops a datagram (default 0.3).
-    #[schemars(range(min = 0.0, max = 1.0))]
-    pub rate: Option<Spanned<f64>>,
-    /// The latency a `delay` fault adds (default 200ms).
-    pub latency: Option<Spanned<SimDuration>>,
+    pub nemesis: Option<Spanned<super::raw_nemesis::RawNemesis>>,
 }
 
 /// Just enough of a file to learn its system.
@@ -292,10 +260,15 @@ pub(crate) enum RawAction {
     PowerLoss,
     /// End every network fault.
     Heal,
+    /// Remove the binding of `queue` to `exchange` with `routing_key` from
+    /// the cluster's metadata (`queue.unbind`), and put it back after
+    /// `duration`: a binding that disappears for a while, or, at 0s, one
+    /// that appears late.
+    Unbind,
 }
 
 impl RawAction {
-    pub(crate) const ALL: [RawAction; 8] = [
+    pub(crate) const ALL: [RawAction; 9] = [
         RawAction::Partition,
         RawAction::Isolate,
         RawAction::Drop,
@@ -304,6 +277,7 @@ impl RawAction {
         RawAction::Crash,
         RawAction::PowerLoss,
         RawAction::Heal,
+        RawAction::Unbind,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -316,6 +290,7 @@ impl RawAction {
             RawAction::Crash => "crash",
             RawAction::PowerLoss => "power_loss",
             RawAction::Heal => "heal",
+            RawAction::Unbind => "unbind",
         }
     }
 
@@ -332,6 +307,7 @@ impl RawAction {
                 (&["target"], &["partition", "restart_after"])
             }
             RawAction::Heal => (&[], &[]),
+            RawAction::Unbind => (&["exchange", "queue"], &["routing_key", "duration"]),
         }
     }
 }
@@ -369,6 +345,12 @@ pub(crate) struct RawFault {
     pub rate: Option<Spanned<f64>>,
     /// For `delay`: the latency added to every datagram.
     pub latency: Option<Spanned<SimDuration>>,
+    /// For `unbind`: the binding's exchange.
+    pub exchange: Option<Spanned<String>>,
+    /// For `unbind`: the binding's queue (`q0`, …).
+    pub queue: Option<Spanned<String>>,
+    /// For `unbind`: the binding's key (default "").
+    pub routing_key: Option<Spanned<String>>,
 }
 
 /// A fault needs `at` or `when`, and the keys its action requires.
@@ -408,6 +390,9 @@ impl RawFault {
         );
         add("rate", self.rate.as_ref().map(Spanned::span));
         add("latency", self.latency.as_ref().map(Spanned::span));
+        add("exchange", self.exchange.as_ref().map(Spanned::span));
+        add("queue", self.queue.as_ref().map(Spanned::span));
+        add("routing_key", self.routing_key.as_ref().map(Spanned::span));
         keys
     }
 
@@ -490,4 +475,3 @@ macro_rules! name_schema {
 
 name_schema!(SystemName, "System", SYSTEMS);
 name_schema!(ConditionName, "Condition", CONDITION_NAMES);
-name_schema!(KindName, "NemesisKind", KIND_NAMES);

@@ -8,8 +8,8 @@ use broker_model::log::{
     Subscription,
 };
 use broker_model::queue::{
-    AckMode, HaMode, Limits, Overflow, PartitionHandling, Promote, PublishMode, QueueConfig,
-    QueueType, SyncMode,
+    queue_name, AckMode, ExchangeType, HaMode, Limits, Overflow, PartitionHandling, Promote,
+    PublishMode, QueueConfig, QueueType, SyncMode, Topology,
 };
 use toml::Value;
 
@@ -326,8 +326,69 @@ fn queue_settings(c: &QueueConfig) -> Vec<Setting> {
         )),
         QueueType::Classic => {}
     }
+    lines.extend(routing_settings(&c.topology, c.publish_mode));
     lines.extend(limit_settings(&c.limits));
+    if let Some(e) = &c.dead_lettering.exchange {
+        let text = |s: &str| Some(Value::String(s.into()));
+        lines.push(("dead-letter-exchange", text(e)));
+        if let Some(k) = &c.dead_lettering.routing_key {
+            lines.push(("dead-letter-routing-key", text(k)));
+        }
+        lines.push(("dead-letter-strategy", text("at-most-once")));
+    }
     lines.extend(kernel::settings(&c.writeback).map(|(k, v)| (k, int(v))));
+    lines
+}
+
+/// The exchanges, bindings and publishing target, when the file names an
+/// exchange or declares any (unset: the default exchange alone);
+/// `mandatory` only for publishers that wait for confirms or commits.
+fn routing_settings(t: &Topology, mode: PublishMode) -> Vec<Setting> {
+    let text = |s: &str| Value::String(s.into());
+    let table = |pairs: Vec<(&str, Value)>| {
+        Value::Table(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    };
+    let mut lines = Vec::new();
+    if !t.exchanges.is_empty() {
+        let all = t.exchanges.iter().map(|x| {
+            let mut pairs = vec![
+                ("name", text(&x.name)),
+                (
+                    "type",
+                    text(match x.kind {
+                        ExchangeType::Direct => "direct",
+                        ExchangeType::Fanout => "fanout",
+                        ExchangeType::Topic => "topic",
+                    }),
+                ),
+            ];
+            if let Some(a) = &x.alternate_exchange {
+                pairs.push(("alternate-exchange", text(a)));
+            }
+            table(pairs)
+        });
+        lines.push(("exchanges", Some(Value::Array(all.collect()))));
+    }
+    if !t.bindings.is_empty() {
+        let all = t.bindings.iter().map(|b| {
+            table(vec![
+                ("exchange", text(&b.exchange)),
+                ("queue", text(&queue_name(b.queue))),
+                ("routing_key", text(&b.routing_key)),
+            ])
+        });
+        lines.push(("bindings", Some(Value::Array(all.collect()))));
+    }
+    if let Some(e) = &t.exchange {
+        lines.push(("exchange", Some(text(e))));
+        if !t.routing_keys.is_empty() {
+            let keys = t.routing_keys.iter().map(|k| text(k)).collect();
+            lines.push(("routing_keys", Some(Value::Array(keys))));
+        }
+        if mode != PublishMode::FireAndForget {
+            lines.push(("mandatory", Some(Value::Boolean(t.mandatory))));
+        }
+    }
     lines
 }
 
@@ -360,6 +421,7 @@ fn overflow(o: Overflow) -> &'static str {
     match o {
         Overflow::DropHead => "drop-head",
         Overflow::RejectPublish => "reject-publish",
+        Overflow::RejectPublishDlx => "reject-publish-dlx",
     }
 }
 
@@ -398,6 +460,17 @@ pub(crate) fn queue_defaults() -> Vec<Setting> {
         ),
         ("message-ttl", None),
         ("expires", None),
+        ("exchanges", None),
+        ("bindings", None),
+        ("exchange", None),
+        ("routing_keys", None),
+        ("mandatory", Some(Value::Boolean(false))),
+        ("dead-letter-exchange", None),
+        ("dead-letter-routing-key", None),
+        (
+            "dead-letter-strategy",
+            Some(Value::String("at-most-once".into())),
+        ),
     ]);
     all
 }

@@ -122,14 +122,26 @@ ha-promote-on-failure = "when-synced"
 # max-length = 1000         # ready messages kept; unacknowledged deliveries do not count
 # max-length-bytes = 100000 # their total size, each message counting message_bytes
 # overflow = "drop-head"    # at the limit: "drop-head" drops the oldest ready message,
-                            # "reject-publish" refuses the new one (a basic.nack)
+                            # "reject-publish" refuses the new one (a basic.nack),
+                            # "reject-publish-dlx" also dead-letters it
 # message-ttl = 60000       # ms a message may wait in the queue before it is discarded
 # expires = 600000          # ms the queue may go without a consumer before it is deleted
+# dead-letter-exchange = "dlx"   # expired and overflowing messages go there, not away
+# dead-letter-routing-key = "q1" # default: the key they were published with
+# dead-letter-strategy = "at-most-once"  # no confirms: lost if they reach no queue
+# Exchanges and bindings (unset: publish through the default exchange to q0..):
+# exchanges = [{ name = "orders", type = "direct", alternate-exchange = "unrouted" },
+#              { name = "unrouted", type = "fanout" }]   # types: direct, fanout, topic
+# bindings = [{ exchange = "orders", queue = "q0", routing_key = "q0" }]
+# exchange = "orders"       # where publishers publish; routing keys q0, q1, … in turn
+# routing_keys = ["q0"]     # or these keys in turn
+# mandatory = true          # unroutable messages come back (basic.return) and are retried
 
 # Restart a mirror, then crash the master while that mirror is unsynchronised:
 [[faults]]
 at = "1s"
-action = "crash"            # partition, isolate, drop, delay, hold, crash, power_loss, heal
+action = "crash"            # partition, isolate, drop, delay, hold, crash, power_loss, heal,
+                            # unbind (exchange, queue, routing_key, duration)
 target = "follower"         # a host (node-2) or a role: leader (the master), follower(s),
                             # replicas, any-broker, brokers, producer(s), consumer(s)
 restart_after = "500ms"

@@ -5,12 +5,14 @@
 use std::time::Duration;
 
 use super::error::{ErrAt, ScenarioError};
-use super::raw::{OneOrMany, RawAction, RawFault, RawNemesis};
+use super::raw::{OneOrMany, RawAction, RawFault};
+use super::raw_nemesis::RawNemesis;
 use super::spanned::Spanned;
 use crate::duration::SimDuration;
 use crate::fault::random::{Kind, RandomNemesis, KIND_NAMES};
 use crate::fault::trigger::{Condition, Trigger};
 use crate::fault::{Action, Fault, Selector, Target};
+use broker_model::queue::{queue_name, Binding};
 
 /// A fault as the file gives it, checked and resolved against the
 /// scenario's hosts and destinations.
@@ -18,6 +20,7 @@ pub(crate) fn fault(
     f: &Spanned<RawFault>,
     hosts: &[String],
     dests: &[String],
+    bindings: &[Binding],
     err: &ErrAt,
 ) -> Result<Fault, ScenarioError> {
     let r = f.get_ref();
@@ -155,6 +158,10 @@ pub(crate) fn fault(
             restart_after: dur(&r.restart_after),
         },
         RawAction::Heal => Action::Heal,
+        RawAction::Unbind => Action::Unbind {
+            binding: binding(r, bindings, err)?,
+            duration,
+        },
     };
     let trigger = trigger.map(|(condition, times)| Trigger {
         condition,
@@ -166,6 +173,47 @@ pub(crate) fn fault(
         at: dur(&r.at).unwrap_or_default(),
         trigger,
         action,
+    })
+}
+
+/// The configured binding an `unbind` fault names.
+fn binding(r: &RawFault, bindings: &[Binding], err: &ErrAt) -> Result<Binding, ScenarioError> {
+    let (Some(exchange), Some(queue)) = (&r.exchange, &r.queue) else {
+        unreachable!("required keys were checked")
+    };
+    let key = r.routing_key.as_ref().map_or("", |k| k.get_ref().as_str());
+    let found = bindings.iter().find(|b| {
+        b.exchange == *exchange.get_ref()
+            && queue_name(b.queue) == *queue.get_ref()
+            && b.routing_key == key
+    });
+    found.cloned().ok_or_else(|| {
+        let all: Vec<String> = bindings
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} -> {} key {:?}",
+                    b.exchange,
+                    queue_name(b.queue),
+                    b.routing_key
+                )
+            })
+            .collect();
+        let known = if all.is_empty() {
+            "the scenario declares none in [[config.bindings]]".to_string()
+        } else {
+            format!("declared: {}", all.join("; "))
+        };
+        err(
+            Some(exchange.span()),
+            Some("exchange"),
+            format!(
+                "`unbind` needs a declared binding, and none binds {} to {} with key {key:?} \
+                 ({known})",
+                queue.get_ref(),
+                exchange.get_ref()
+            ),
+        )
     })
 }
 

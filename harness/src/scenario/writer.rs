@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use broker_model::queue::queue_name;
 use toml::Value;
 
 use super::model::{dest_names, Drain, Network, Scenario};
@@ -167,6 +168,15 @@ fn write_fault(w: &mut String, f: &Fault, dests: &[String]) {
         } => {
             side("target", target);
             extra.extend(restart_after.map(|d| format!("restart_after = {}", duration(d))));
+        }
+        Action::Unbind {
+            binding,
+            duration: d,
+        } => {
+            extra.push(format!("exchange = {}", string(&binding.exchange)));
+            extra.push(format!("queue = {}", string(&queue_name(binding.queue))));
+            extra.push(format!("routing_key = {}", string(&binding.routing_key)));
+            extra.extend(d.map(|d| format!("duration = {}", duration(d))));
         }
         Action::Heal => {}
     }

@@ -78,7 +78,7 @@ pub(crate) fn for_dest(faults: Vec<Fault>, dest: &str) -> Vec<Fault> {
                     peer.iter_mut().for_each(point);
                 }
                 Action::Crash { target, .. } | Action::PowerLoss { target, .. } => point(target),
-                Action::Heal => {}
+                Action::Heal | Action::Unbind { .. } => {}
             }
             f
         })

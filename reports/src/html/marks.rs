@@ -159,6 +159,11 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
             "k-loss",
             format!("dropped: {}", reason.name()),
         ),
+        EventKind::DeadLettered { to, reason, .. } => m(
+            Shape::OpenSquare,
+            "k-recover",
+            format!("dead-lettered ({}) to {to:?}", reason.name()),
+        ),
         EventKind::OffsetReset { from, to, .. } => {
             let from = from.map_or("no committed offset".to_string(), |o| format!("@{o}"));
             let label = match to {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::clock::now;
-use crate::history::{DropReason, EventKind, MsgId};
+use crate::history::{DropReason, EventKind};
 use crate::queue::classic::queue::ClassicQueue;
 use crate::queue::classic::state::{ClassicState, Master, Role};
 use crate::queue::config::{queue_name, QueueType};
@@ -38,7 +38,7 @@ impl ClassicQueue {
     pub(super) async fn publish_message(&self, message: Message, reply: bool) -> Option<Reply> {
         let pending = {
             let mut st = self.state.borrow_mut();
-            self.enqueue(&mut st, message.msg, message.persistent)
+            self.enqueue(&mut st, message)
         };
         let pending = match pending {
             Ok(Taken::Enqueued(p)) => p,
@@ -139,12 +139,12 @@ impl ClassicQueue {
 
     /// Takes a message in as master, unless its limits refuse it; under
     /// `drop-head` the oldest ready messages make room for it.
-    fn enqueue(
-        &self,
-        st: &mut ClassicState,
-        msg: MsgId,
-        persistent: bool,
-    ) -> Result<Taken, ClientError> {
+    fn enqueue(&self, st: &mut ClassicState, message: Message) -> Result<Taken, ClientError> {
+        let Message {
+            msg,
+            persistent,
+            dead_letter,
+        } = message;
         let location = st.location();
         let (q, mirrored, durable) = (st.q, st.mirrored, st.durable);
         let Role::Master(m) = &mut st.role else {
@@ -156,6 +156,7 @@ impl ClassicQueue {
             persistent,
             redelivered: false,
             enqueued_us: now().as_micros() as u64,
+            dead_letter,
         };
         if m.lease.existence == Existence::Deleted {
             self.io
@@ -163,8 +164,15 @@ impl ClassicQueue {
             return Ok(Taken::Unroutable);
         }
         if policy.admit(m.fifo.ready()) == Admission::Reject {
-            self.io
-                .record_drop(q, DropReason::Overflow, &[(m.next_seq, stored)]);
+            let refused = [(m.next_seq, stored)];
+            if dead_letter.is_some() {
+                self.io
+                    .record_drop(q, DropReason::DeadLetterFailed, &refused);
+            } else if self.io.config().limits.dead_letters_refused() {
+                self.io.dispose(q, DropReason::Overflow, &refused);
+            } else {
+                self.io.record_drop(q, DropReason::Overflow, &refused);
+            }
             return Err(ClientError::Rejected);
         }
         let seq = m.next_seq;
@@ -245,7 +253,7 @@ impl ClassicQueue {
         if dropped.is_empty() {
             return;
         }
-        self.io.record_drop(self.q, reason, dropped);
+        self.io.dispose(self.q, reason, dropped);
         let seqs = dropped.iter().map(|(s, _)| *s).collect();
         self.forget(m, dropped, Op::Drop { seqs, reason });
     }

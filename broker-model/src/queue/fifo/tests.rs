@@ -8,6 +8,7 @@ fn stored(seq: u32) -> Stored {
         persistent: true,
         redelivered: false,
         enqueued_us: u64::from(seq) * 1000,
+        dead_letter: None,
     }
 }
 
@@ -151,4 +152,24 @@ fn dropping_from_the_head_stops_at_the_first_message_that_stays() {
         3,
         "the old message behind a newer one waits its turn"
     );
+}
+
+#[test]
+fn a_dead_lettered_message_is_delivered_with_its_x_death() {
+    let death = crate::queue::dead_letter::DeadLetter {
+        reason: crate::history::DropReason::Expired,
+        queue: 0,
+    };
+    let mut q = Fifo::with_messages([(
+        0,
+        Stored {
+            dead_letter: Some(death),
+            ..stored(0)
+        },
+    )]);
+    let p = q.poll(&sub(&consumer(1), AckMode::Manual, 0, 0, 0), T0);
+    assert_eq!(p.deliveries[0].dead_letter, Some(death));
+    // Sent again after a lost answer, it still carries it.
+    let p = q.poll(&sub(&consumer(1), AckMode::Manual, 0, 0, 0), T0);
+    assert_eq!(p.deliveries[0].dead_letter, Some(death));
 }

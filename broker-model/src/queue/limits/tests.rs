@@ -14,6 +14,7 @@ fn stored(seq: u32, at_ms: u64) -> Stored {
         persistent: false,
         redelivered: false,
         enqueued_us: at_ms * 1000,
+        dead_letter: None,
     }
 }
 

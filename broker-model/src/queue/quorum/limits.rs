@@ -34,6 +34,8 @@ impl QuorumQueue {
     pub(super) fn refuse(&self, st: &QuorumState, message: Message) -> Option<Refusal> {
         let (reason, refusal) = if st.lease.existence == Existence::Deleted {
             (DropReason::QueueExpired, Refusal::Unroutable)
+        } else if st.intake == Intake::Blocked && message.dead_letter.is_some() {
+            (DropReason::DeadLetterFailed, Refusal::Rejected)
         } else if st.intake == Intake::Blocked {
             (DropReason::Overflow, Refusal::Rejected)
         } else {
@@ -44,6 +46,7 @@ impl QuorumQueue {
             persistent: message.persistent,
             redelivered: false,
             enqueued_us: now().as_micros() as u64,
+            dead_letter: message.dead_letter,
         };
         self.io.record_drop(self.q, reason, &[(0, stored)]);
         Some(refusal)

@@ -129,6 +129,7 @@ impl QuorumQueue {
                         persistent: m.persistent,
                         redelivered: false,
                         enqueued_us: entry.at_us,
+                        dead_letter: m.dead_letter,
                     };
                     st.applied.insert(st.last_applied, stored);
                     if let Some(f) = &mut st.fifo {
@@ -148,10 +149,15 @@ impl QuorumQueue {
                         .iter()
                         .filter_map(|s| st.applied.remove(s).map(|m| (*s, m)))
                         .collect();
+                    // The leader dead-letters what a committed drop
+                    // removed, as Ra runs a command's effects on the
+                    // leader only.
                     if let Some(f) = &mut st.fifo {
                         f.remove(seqs);
+                        self.io.dispose(st.q, *reason, &dropped);
+                    } else {
+                        self.io.record_drop(st.q, *reason, &dropped);
                     }
-                    self.io.record_drop(st.q, *reason, &dropped);
                 }
                 Command::Noop => {}
             }

@@ -414,13 +414,13 @@ impl Raft {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::MsgId;
-    use crate::queue::protocol::Message;
+    use crate::{history::MsgId, queue::protocol::Message};
 
     fn enqueue(seq: u32) -> Command {
         Command::Enqueue(Message {
             msg: MsgId::new(1, seq),
             persistent: true,
+            dead_letter: None,
         })
     }
 

@@ -10,9 +10,12 @@
 
 use std::time::Duration;
 
-use broker_model::log::{Acks, EligibleLeaderReplicas, LogConfig, OffsetReset};
+use broker_model::log::{
+    Acks, CommitPolicy, EligibleLeaderReplicas, LogConfig, OffsetReset, Subscription,
+};
 use broker_model::queue::{
-    AckMode, HaMode, Overflow, Promote, PublishMode, QueueConfig, QueueType,
+    AckMode, Binding, Exchange, ExchangeType, HaMode, Overflow, Promote, PublishMode, QueueConfig,
+    QueueType, Topology,
 };
 use broker_model::Workload;
 
@@ -42,6 +45,14 @@ pub enum FaultClass {
     /// leader is the last replica in sync; then it loses power and comes
     /// back before they do (KIP-966's "last replica standing").
     LastReplicaPowerLoss,
+    /// Two consumers share a group's partitions, and one crashes while it
+    /// holds records it has not processed: the group rebalances its
+    /// partitions to the other, which resumes from the committed offset.
+    ConsumerCrashWithRebalance,
+    /// The binding the publishers' messages route by is removed for a
+    /// while and declared again, as by a redeploy that declares its
+    /// bindings late.
+    MissingBinding,
     /// No fault: consumers process slower than producers send, so a
     /// backlog builds up and waits, as it does behind a consumer after a
     /// deploy or a slow downstream. A policy that bounds how long or how
@@ -56,7 +67,7 @@ pub enum FaultClass {
 
 impl FaultClass {
     /// Every class, in matrix column order.
-    pub const ALL: [FaultClass; 10] = [
+    pub const ALL: [FaultClass; 12] = [
         FaultClass::BrokerCrash,
         FaultClass::LeaderCrashBeforeSync,
         FaultClass::LeaderCrashWhileReplicaOutOfSync,
@@ -65,6 +76,8 @@ impl FaultClass {
         FaultClass::PowerLossAll,
         FaultClass::LastReplicaPowerLoss,
         FaultClass::ConsumerCrash,
+        FaultClass::ConsumerCrashWithRebalance,
+        FaultClass::MissingBinding,
         FaultClass::SlowConsumer,
         FaultClass::LateConsumer,
     ];
@@ -82,6 +95,8 @@ impl FaultClass {
                 "leader crash while a replica is out of sync"
             }
             FaultClass::LastReplicaPowerLoss => "power loss of the last replica in sync",
+            FaultClass::ConsumerCrashWithRebalance => "consumer crash with rebalance",
+            FaultClass::MissingBinding => "missing binding",
             FaultClass::SlowConsumer => "slow consumer",
             FaultClass::LateConsumer => "late consumer",
         }
@@ -130,6 +145,63 @@ fn log(edit: impl FnOnce(&mut LogConfig)) -> System {
     };
     edit(&mut c);
     System::Log(c)
+}
+
+/// A log row whose two consumers share the topic's two partitions as a
+/// consumer group (`subscribe`), which rebalances when one of them dies.
+fn group(edit: impl FnOnce(&mut LogConfig)) -> System {
+    log(|c| {
+        c.partitions = 2;
+        c.subscription = Subscription::Subscribe;
+        edit(c);
+    })
+}
+
+/// The binding [`MISSING_BINDING`] removes: `q0` on the direct exchange
+/// `orders`, by the key `q0`.
+pub fn missing_binding() -> Binding {
+    Binding {
+        exchange: "orders".into(),
+        queue: 0,
+        routing_key: "q0".into(),
+    }
+}
+
+/// A queue row whose publishers publish to the direct exchange `orders`,
+/// which routes to `q0` by [`missing_binding`]; `alternate` adds the
+/// alternate exchange `unrouted`, a fanout bound to `q1`, which consumers
+/// read too.
+fn exchange(alternate: bool, edit: impl FnOnce(&mut QueueConfig)) -> System {
+    queue(|c| {
+        let mut orders = Exchange {
+            name: "orders".into(),
+            kind: ExchangeType::Direct,
+            alternate_exchange: None,
+        };
+        let mut t = Topology {
+            bindings: vec![missing_binding()],
+            exchange: Some("orders".into()),
+            routing_keys: vec!["q0".into()],
+            ..Topology::default()
+        };
+        if alternate {
+            orders.alternate_exchange = Some("unrouted".into());
+            t.exchanges.push(Exchange {
+                name: "unrouted".into(),
+                kind: ExchangeType::Fanout,
+                alternate_exchange: None,
+            });
+            t.bindings.push(Binding {
+                exchange: "unrouted".into(),
+                queue: 1,
+                routing_key: String::new(),
+            });
+            c.queues = 2;
+        }
+        t.exchanges.insert(0, orders);
+        c.topology = t;
+        edit(c);
+    })
 }
 
 /// The matrix.
@@ -225,6 +297,27 @@ pub fn matrix() -> Vec<Guarantee> {
             loses_under: vec![LateConsumer],
         },
         Guarantee {
+            name: "log-group-auto-commit",
+            summary: "log, acks=all, RF=3, min.insync.replicas=2, 2 partitions, a consumer group (subscribe) with enable.auto.commit=true",
+            system: group(|c| c.enable_auto_commit = true),
+            survives: vec![],
+            loses_under: vec![ConsumerCrashWithRebalance],
+        },
+        Guarantee {
+            name: "log-group-commit-before-processing",
+            summary: "the same group committing each polled position before processing it",
+            system: group(|c| c.commit = CommitPolicy::BeforeProcessing),
+            survives: vec![],
+            loses_under: vec![ConsumerCrashWithRebalance],
+        },
+        Guarantee {
+            name: "log-group-commit-after-processing",
+            summary: "the same group committing after processing and when partitions are revoked",
+            system: group(|c| c.group.commit_on_revoke = true),
+            survives: vec![ConsumerCrashWithRebalance, ConsumerCrash, SlowConsumer],
+            loses_under: vec![],
+        },
+        Guarantee {
             name: "queue-quorum",
             summary: "queue, quorum queue on 3 nodes, publisher confirms, manual ack",
             system: queue(|c| c.queue_type = QueueType::Quorum),
@@ -275,6 +368,27 @@ pub fn matrix() -> Vec<Guarantee> {
                 SlowConsumer,
                 LateConsumer,
             ],
+            loses_under: vec![],
+        },
+        Guarantee {
+            name: "queue-exchange-confirm",
+            summary: "queue, classic, durable, persistent, confirms, manual ack, published to a direct exchange",
+            system: exchange(false, |_| {}),
+            survives: vec![ConsumerCrash],
+            loses_under: vec![MissingBinding],
+        },
+        Guarantee {
+            name: "queue-exchange-mandatory",
+            summary: "the same with mandatory=true",
+            system: exchange(false, |c| c.topology.mandatory = true),
+            survives: vec![MissingBinding, ConsumerCrash],
+            loses_under: vec![],
+        },
+        Guarantee {
+            name: "queue-alternate-exchange",
+            summary: "the same without mandatory, with an alternate exchange bound to a consumed queue",
+            system: exchange(true, |_| {}),
+            survives: vec![MissingBinding, ConsumerCrash],
             loses_under: vec![],
         },
         Guarantee {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use broker_model::Workload;
 use harness::fault::{Action, Condition, Fault, Selector, Target, Trigger};
-use harness::guarantees::FaultClass;
+use harness::guarantees::{self, FaultClass};
 use proptest::prelude::*;
 
 /// Simulated time of the faulty phase of every generated run.
@@ -89,7 +89,8 @@ pub(crate) fn for_dest(faults: Vec<Fault>, dest: &str) -> Vec<Fault> {
 /// followers when sends arrive faster than a fetch round trip, so cases
 /// with that class send faster (and for longer). A slow consumer processes
 /// 16 to 33 messages a second against the producer's 80 or more; a late
-/// one starts 2 to 5 s after the producer.
+/// one starts 2 to 5 s after the producer. A rebalance needs a second
+/// consumer in the group to take the crashed one's partitions.
 fn workload(classes: &[FaultClass]) -> BoxedStrategy<Workload> {
     let fast = classes.contains(&FaultClass::LeaderCrashBeforeSync);
     let (messages, rate) = if fast {
@@ -107,10 +108,15 @@ fn workload(classes: &[FaultClass]) -> BoxedStrategy<Workload> {
     } else {
         0u64..=0
     };
+    let consumers = if classes.contains(&FaultClass::ConsumerCrashWithRebalance) {
+        2
+    } else {
+        1
+    };
     (messages, rate, processing, start)
-        .prop_map(|(messages, rate, processing, start)| Workload {
+        .prop_map(move |(messages, rate, processing, start)| Workload {
             producers: 1,
-            consumers: 1,
+            consumers,
             messages,
             rate: rate as f64,
             processing_time: ms(processing),
@@ -300,23 +306,36 @@ fn faults_of(class: FaultClass) -> BoxedStrategy<Vec<Fault>> {
                 ]
             })
             .boxed(),
-        // Workload classes: their cases differ in the workload, not the
-        // faults.
-        FaultClass::SlowConsumer | FaultClass::LateConsumer => Just(Vec::new()).boxed(),
-        FaultClass::ConsumerCrash => (1000u64..3000, 250u64..600, 200u64..1500)
-            .prop_map(|(at, after, restart)| {
-                vec![triggered(
+        FaultClass::MissingBinding => (1000u64..3000, 300u64..1500)
+            .prop_map(|(at, length)| {
+                vec![timed(
                     at,
-                    Condition::ConsumerReceivedUnacked,
-                    after,
-                    1,
-                    Action::Crash {
-                        target: sel(Target::Consumer),
-                        restart_after: Some(ms(restart)),
+                    Action::Unbind {
+                        binding: guarantees::missing_binding(),
+                        duration: Some(ms(length)),
                     },
                 )]
             })
             .boxed(),
+        // Workload classes: their cases differ in the workload, not the
+        // faults.
+        FaultClass::SlowConsumer | FaultClass::LateConsumer => Just(Vec::new()).boxed(),
+        FaultClass::ConsumerCrash | FaultClass::ConsumerCrashWithRebalance => {
+            (1000u64..3000, 250u64..600, 200u64..1500)
+                .prop_map(|(at, after, restart)| {
+                    vec![triggered(
+                        at,
+                        Condition::ConsumerReceivedUnacked,
+                        after,
+                        1,
+                        Action::Crash {
+                            target: sel(Target::Consumer),
+                            restart_after: Some(ms(restart)),
+                        },
+                    )]
+                })
+                .boxed()
+        }
     }
 }
 

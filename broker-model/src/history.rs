@@ -6,66 +6,14 @@
 //! can follow a lost message's trail through the cluster.
 
 use std::cell::RefCell;
-use std::fmt;
 use std::rc::Rc;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// A message's identity: which producer sent it and its sequence number there.
-///
-/// Identities are unique across a run, which is what lets the checker tell a
-/// duplicate from a new message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
-pub struct MsgId {
-    /// 1-based index of the producer host that created the message.
-    pub producer: u32,
-    /// 0-based position of the message in that producer's workload.
-    pub seq: u32,
-}
+pub use msg_id::MsgId;
 
-impl MsgId {
-    /// The message `seq` of producer `producer`.
-    pub fn new(producer: u32, seq: u32) -> Self {
-        Self { producer, seq }
-    }
-}
-
-impl fmt::Display for MsgId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "p{}-{}", self.producer, self.seq)
-    }
-}
-
-impl From<MsgId> for String {
-    fn from(id: MsgId) -> String {
-        id.to_string()
-    }
-}
-
-impl FromStr for MsgId {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("`{s}` is not a message id (expected p<producer>-<seq>)");
-        let rest = s.strip_prefix('p').ok_or_else(bad)?;
-        let (p, q) = rest.split_once('-').ok_or_else(bad)?;
-        Ok(MsgId {
-            producer: p.parse().map_err(|_| bad())?,
-            seq: q.parse().map_err(|_| bad())?,
-        })
-    }
-}
-
-impl TryFrom<String> for MsgId {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
+mod msg_id;
 
 /// One entry of the history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -101,6 +49,10 @@ pub enum DropReason {
     /// Their queue went unused for its `expires` and was deleted, or they
     /// were published to it after that.
     QueueExpired,
+    /// A quorum queue's `delivery-limit`: the message was returned to the
+    /// queue (rejected with `requeue = true`, or held by a consumer that
+    /// died) more times than the limit.
+    DeliveryLimit,
 }
 
 impl DropReason {
@@ -111,6 +63,7 @@ impl DropReason {
             DropReason::Overflow => "overflow",
             DropReason::Expired => "expired",
             DropReason::QueueExpired => "queue_expired",
+            DropReason::DeliveryLimit => "delivery_limit",
         }
     }
 }
@@ -170,6 +123,19 @@ pub enum EventKind {
     Processed {
         /// The message.
         msg: MsgId,
+        /// True when it was delivered from a dead-letter queue (it carried
+        /// RabbitMQ's `x-death`): processed, but not from the queue it was
+        /// published to.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        dead_lettered: bool,
+    },
+    /// The consumer's application could not process the message (a poison
+    /// message) and handed it back: `basic.reject` with `requeue`.
+    Reject {
+        /// The message.
+        msg: MsgId,
+        /// Whether it asked the broker to deliver it again.
+        requeue: bool,
     },
     /// The consumer acknowledged one message to the broker (queues).
     Ack {
@@ -393,7 +359,8 @@ impl EventKind {
             | EventKind::SendFail { msg, .. }
             | EventKind::SendUnknown { msg, .. }
             | EventKind::Receive { msg, .. }
-            | EventKind::Processed { msg }
+            | EventKind::Processed { msg, .. }
+            | EventKind::Reject { msg, .. }
             | EventKind::Ack { msg } => Some(*msg),
             _ => None,
         }

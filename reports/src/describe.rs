@@ -31,6 +31,7 @@ pub(crate) fn name(kind: &EventKind) -> &'static str {
         EventKind::SendUnknown { .. } => "send_unknown",
         EventKind::Receive { .. } => "receive",
         EventKind::Processed { .. } => "processed",
+        EventKind::Reject { .. } => "reject",
         EventKind::Ack { .. } => "ack",
         EventKind::Commit { .. } => "commit",
         EventKind::Append { .. } => "append",

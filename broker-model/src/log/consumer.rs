@@ -352,7 +352,7 @@ impl Consumer {
         self.app
             .process(
                 || self.reading(),
-                |item| async move {
+                |item, _| async move {
                     if !auto_commit {
                         self.commit(item.partition, item.offset + 1).await;
                     }

@@ -7,6 +7,11 @@
 //! `ack = "manual"` the consumer acknowledges after processing; what it held
 //! unacknowledged goes back to the queue when its connection dies, and is
 //! delivered again (possibly twice).
+//!
+//! A poison message (a share of the workload, `poison`) fails in the
+//! application; with manual acknowledgements the consumer hands it back
+//! with `basic.reject` and `requeue = true`, and the broker delivers it
+//! again, to this consumer or another, for as long as the queue lets it.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -20,7 +25,7 @@ use crate::queue::config::Context;
 use crate::queue::config::{queue_name, AckMode};
 use crate::queue::protocol::{Batch, ClientError, ClientOp, ConsumerId, QueueId, Reply};
 use crate::queue::runtime::POLL_WAIT;
-use crate::workload::application::{Application, Reading, Received};
+use crate::workload::application::{Application, Handled, Reading, Received};
 use crate::workload::{consumer_host, start};
 
 /// What the consumer knows of one queue on its current connection.
@@ -32,6 +37,9 @@ struct Channel {
     acked: u64,
     /// The last answer had no delivery and nothing left in the queue.
     drained: bool,
+    /// Delivery tags rejected and not yet known to have reached the queue:
+    /// sent with every request until an answer shows the queue had them.
+    rejected: Vec<u64>,
 }
 
 /// A delivery waiting for the application.
@@ -41,11 +49,17 @@ struct Item {
     subscription: u32,
     tag: u64,
     msg: MsgId,
+    /// It carries `x-death`: a dead-letter exchange routed it here.
+    dead_lettered: bool,
 }
 
 impl Received for Item {
     fn msg(&self) -> MsgId {
         self.msg
+    }
+
+    fn dead_lettered(&self) -> bool {
+        self.dead_lettered
     }
 }
 
@@ -67,7 +81,8 @@ pub(crate) async fn run(ctx: Context, index: u32) -> turmoil::Result {
         &ctx.history,
         &ctx.observer,
         ctx.workload.processing_time,
-    );
+    )
+    .with_poison(ctx.workload.poison);
     let consumer = Rc::new(Consumer {
         incarnation: now().as_micros() as u64,
         conn: Connection::new(endpoint, ctx, first),
@@ -120,7 +135,7 @@ impl Consumer {
         let timeout = POLL_WAIT + Duration::from_millis(500);
         loop {
             let number = self.conn.number();
-            let (subscription, received, acked) = {
+            let (subscription, received, acked, rejected) = {
                 let mut channels = self.channels.borrow_mut();
                 let c = channels.get_mut(&q).expect("one channel per queue");
                 if c.connection != number {
@@ -130,7 +145,7 @@ impl Consumer {
                         ..Channel::default()
                     };
                 }
-                (c.subscription, c.received, c.acked)
+                (c.subscription, c.received, c.acked, c.rejected.clone())
             };
             let op = ClientOp::Consume {
                 queue: q,
@@ -139,10 +154,12 @@ impl Consumer {
                 prefetch: config.prefetch,
                 received,
                 acked,
+                rejected: rejected.clone(),
             };
             match self.conn.call(op, timeout).await {
                 Ok(Reply::Consume(Ok(batch))) => {
                     if self.conn.number() == number {
+                        self.rejects_arrived(q, subscription, &rejected);
                         self.deliver(q, (number, subscription), received, batch);
                     }
                 }
@@ -230,6 +247,7 @@ impl Consumer {
                     subscription,
                     tag: d.tag,
                     msg: d.msg,
+                    dead_lettered: d.dead_letter.is_some(),
                 });
             }
             c.drained = batch.deliveries.is_empty() && batch.remaining == 0;
@@ -245,9 +263,14 @@ impl Consumer {
         self.app
             .process(
                 || self.reading(),
-                |item| async move {
-                    if manual {
-                        self.ack(&item).await;
+                |item, handled| async move {
+                    match (manual, handled) {
+                        (true, Handled::Processed) => self.ack(&item).await,
+                        (true, Handled::Poisoned) => self.reject(&item).await,
+                        // With automatic acknowledgements the broker forgot
+                        // the message when it sent it: a poison message is
+                        // simply never processed.
+                        (false, _) => {}
                     }
                 },
             )
@@ -258,30 +281,81 @@ impl Consumer {
     /// unless its connection is gone: a delivery tag means nothing on a new
     /// connection, and the broker will deliver the message again.
     async fn ack(&self, item: &Item) {
-        let live = {
-            let mut channels = self.channels.borrow_mut();
-            let c = channels
-                .get_mut(&item.queue)
-                .expect("one channel per queue");
-            let live = c.connection == item.connection
-                && c.subscription == item.subscription
-                && self.conn.number() == item.connection;
-            if live {
-                c.acked = c.acked.max(item.tag);
-            }
-            live
-        };
-        if !live {
+        let Some((upto, rejected)) = self.settle(item, Settlement::Ack) else {
             return;
-        }
+        };
         self.ctx()
             .history
             .record(self.app.host(), EventKind::Ack { msg: item.msg });
+        self.send_settlement(item, upto, rejected).await;
+    }
+
+    /// Hands `item` back with `basic.reject` and `requeue = true`, unless
+    /// its connection is gone (the broker requeues it anyway then).
+    async fn reject(&self, item: &Item) {
+        let Some((upto, rejected)) = self.settle(item, Settlement::Reject) else {
+            return;
+        };
+        self.ctx().history.record(
+            self.app.host(),
+            EventKind::Reject {
+                msg: item.msg,
+                requeue: true,
+            },
+        );
+        self.send_settlement(item, upto, rejected).await;
+    }
+
+    /// Notes the settlement of `item` on its channel; returns what to send
+    /// (the acknowledged tag and the rejections not yet known to have
+    /// arrived), or `None` when its connection is gone.
+    fn settle(&self, item: &Item, how: Settlement) -> Option<(u64, Vec<u64>)> {
+        let mut channels = self.channels.borrow_mut();
+        let c = channels
+            .get_mut(&item.queue)
+            .expect("one channel per queue");
+        let live = c.connection == item.connection
+            && c.subscription == item.subscription
+            && self.conn.number() == item.connection;
+        if !live {
+            return None;
+        }
+        match how {
+            Settlement::Ack => c.acked = c.acked.max(item.tag),
+            Settlement::Reject => c.rejected.push(item.tag),
+        }
+        Some((c.acked, c.rejected.clone()))
+    }
+
+    async fn send_settlement(&self, item: &Item, upto: u64, rejected: Vec<u64>) {
         let op = ClientOp::Ack {
             queue: item.queue,
             consumer: self.id(item.connection, item.subscription),
-            upto: item.tag,
+            upto,
+            rejected,
         };
         let _ = self.conn.cast(op).await;
     }
+
+    /// Forgets the rejections a request carried once the queue answered
+    /// it: it applied them before anything else in the request.
+    fn rejects_arrived(&self, q: QueueId, subscription: u32, sent: &[u64]) {
+        if sent.is_empty() {
+            return;
+        }
+        if let Some(c) = self.channels.borrow_mut().get_mut(&q) {
+            if c.subscription == subscription {
+                c.rejected.retain(|t| !sent.contains(t));
+            }
+        }
+    }
+}
+
+/// How the application settles a delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Settlement {
+    /// `basic.ack`: processed.
+    Ack,
+    /// `basic.reject` with `requeue`: a poison message.
+    Reject,
 }

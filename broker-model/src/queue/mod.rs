@@ -15,6 +15,7 @@ mod app;
 mod classic;
 mod client;
 mod cluster;
+mod dead_letter;
 mod config;
 mod consumer;
 mod delivery;

@@ -67,6 +67,7 @@ async fn send(conn: &Connection, host: &str, msg: MsgId) -> SendOutcome {
     let message = Message {
         msg,
         persistent: config.persistent,
+        dead_letter: None,
     };
     if config.publish_mode == PublishMode::FireAndForget {
         let op = ClientOp::Publish {

@@ -5,6 +5,7 @@
 
 pub(crate) mod application;
 pub(crate) mod pace;
+pub(crate) mod poison;
 
 use std::io;
 use std::rc::Rc;
@@ -36,6 +37,9 @@ pub struct Workload {
     /// When the consumers first start, in simulated time from the start of
     /// the run: a consumer group that joins after the producers began.
     pub consumer_start: Duration,
+    /// The share of messages (0 to 1) a consumer's application cannot
+    /// process: poison messages, which it rejects with `requeue = true`.
+    pub poison: f64,
 }
 
 impl Default for Workload {
@@ -48,6 +52,7 @@ impl Default for Workload {
             processing_time: Duration::from_millis(5),
             message_bytes: 100,
             consumer_start: Duration::ZERO,
+            poison: 0.0,
         }
     }
 }

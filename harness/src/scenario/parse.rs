@@ -161,6 +161,20 @@ fn finish<C>(
     }
 
     let workload = workload(raw.workload.as_ref(), &err)?;
+    if workload.poison > 0.0 && matches!(system, System::Log(_)) {
+        let span = raw
+            .workload
+            .as_ref()
+            .and_then(|w| w.get_ref().poison.as_ref())
+            .map(Spanned::span);
+        return Err(err(
+            span,
+            Some("poison"),
+            "`poison` applies only with `system = \"queue\"`: the log model's consumers do not \
+             model poison messages"
+                .into(),
+        ));
+    }
     let hosts = host_names(&system, &workload);
     let dests = dest_names(&system);
     let mut faults = Vec::new();
@@ -233,6 +247,17 @@ fn workload(raw: Option<&Spanned<RawWorkload>>, err: &ErrAt) -> Result<Workload,
     }
     if let Some(start) = r.consumer_start {
         w.consumer_start = start.0;
+    }
+    if let Some(poison) = &r.poison {
+        let v = *poison.get_ref();
+        if !(0.0..=1.0).contains(&v) {
+            return Err(err(
+                Some(poison.span()),
+                Some("poison"),
+                format!("`poison` = {v} must be between 0 and 1 (a share of the messages)"),
+            ));
+        }
+        w.poison = v;
     }
     if w.messages < w.producers {
         let span = r.messages.as_ref().map(Spanned::span).or(Some(raw.span()));

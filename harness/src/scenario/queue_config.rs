@@ -106,6 +106,12 @@ pub(crate) struct RawQueueConfig {
     /// declared again) before it is deleted with its messages; unset is
     /// never.
     pub expires: Option<Spanned<u64>>,
+    /// Policy (quorum queues only): how many times a message may come back
+    /// to the queue unsettled (rejected with `requeue`, or held by a
+    /// consumer that went away) before it is dropped instead of delivered
+    /// again; unset is no limit.
+    #[serde(rename = "delivery-limit")]
+    pub delivery_limit: Option<Spanned<u32>>,
     /// How often the kernel's flusher wakes to write back dirty pages, in
     /// hundredths of a second; 0 turns periodic writeback off. Scaled ten
     /// times down from Linux's 500, like the model's other times.
@@ -231,6 +237,7 @@ impl RawQueueConfig {
             "overflow" => s(&self.overflow),
             "message-ttl" => s(&self.message_ttl),
             "expires" => s(&self.expires),
+            "delivery-limit" => s(&self.delivery_limit),
             _ => None,
         }
     }

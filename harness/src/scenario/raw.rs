@@ -266,6 +266,13 @@ pub(crate) struct RawWorkload {
     /// When the consumers first start (default 0s): a consumer group that
     /// joins after the producers began.
     pub consumer_start: Option<SimDuration>,
+    /// The share of messages (0 to 1) the consumers' application cannot
+    /// process (default 0): poison messages, chosen by message id. With
+    /// manual acknowledgements the consumer rejects each with
+    /// `requeue = true`; with automatic ones it is never processed. Queue
+    /// model only.
+    #[schemars(range(min = 0, max = 1))]
+    pub poison: Option<Spanned<f64>>,
 }
 
 /// What a fault does.

@@ -283,6 +283,9 @@ fn limit_settings(l: &Limits) -> Vec<Setting> {
     if let Some(t) = l.expires {
         lines.push(("expires", ms(t)));
     }
+    if let Some(n) = l.delivery_limit {
+        lines.push(("delivery-limit", int(n.into())));
+    }
     lines
 }
 
@@ -328,6 +331,7 @@ pub(crate) fn queue_defaults() -> Vec<Setting> {
         ),
         ("message-ttl", None),
         ("expires", None),
+        ("delivery-limit", None),
     ]);
     all
 }

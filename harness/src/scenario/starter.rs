@@ -94,6 +94,7 @@ rate = 100                  # messages per simulated second, all publishers toge
 processing_time = "20ms"    # a consumer's time to process one message
 # message_bytes = 100       # one message's size, which size limits count
 # consumer_start = "0s"     # when the consumers first start
+# poison = 0.02             # share of messages the consumers cannot process; they reject them (requeue)
 
 [config]
 # RabbitMQ's names; every key is optional and README.md lists them all.
@@ -117,6 +118,7 @@ ha-promote-on-failure = "when-synced"
                             # "reject-publish" refuses the new one (a basic.nack)
 # message-ttl = 60000       # ms a message may wait in the queue before it is discarded
 # expires = 600000          # ms the queue may go without a consumer before it is deleted
+# delivery-limit = 3        # quorum queues only: returns (rejects, dead consumers) before a message is dropped
 
 # Restart a mirror, then crash the master while that mirror is unsynchronised:
 [[faults]]

@@ -72,6 +72,9 @@ pub fn write(s: &Scenario) -> String {
     if !wl.consumer_start.is_zero() {
         let _ = writeln!(w, "consumer_start = {}", duration(wl.consumer_start));
     }
+    if wl.poison > 0.0 {
+        let _ = writeln!(w, "poison = {}", Value::Float(wl.poison));
+    }
     let _ = writeln!(w, "\n[config]");
     for (k, v) in s.settings() {
         if let Some(v) = v {

@@ -95,7 +95,16 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
                 },
             )
         }
+        EventKind::Processed {
+            dead_lettered: true,
+            ..
+        } => m(
+            Shape::Dot,
+            "k-recover",
+            "processed from a dead-letter queue".into(),
+        ),
         EventKind::Processed { .. } => m(Shape::Dot, "k-processed", "processed".into()),
+        EventKind::Reject { .. } => m(Shape::OpenTriangle, "k-fail", "rejected".into()),
         EventKind::Ack { .. } => m(Shape::Dot, "k-processed", "consumer ack".into()),
         EventKind::Commit { offset, .. } => m(
             Shape::Triangle,

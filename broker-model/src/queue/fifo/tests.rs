@@ -8,6 +8,7 @@ fn stored(seq: u32) -> Stored {
         persistent: true,
         redelivered: false,
         enqueued_us: u64::from(seq) * 1000,
+        dead_letter: None,
     }
 }
 
@@ -39,6 +40,7 @@ fn sub(
         prefetch,
         received,
         acked,
+        rejected: Vec::new(),
     }
 }
 
@@ -151,4 +153,43 @@ fn dropping_from_the_head_stops_at_the_first_message_that_stays() {
         3,
         "the old message behind a newer one waits its turn"
     );
+}
+
+#[test]
+fn a_rejected_delivery_is_taken_back_before_the_acknowledgement_and_requeued_at_the_head() {
+    let mut q = queue(5);
+    let c = consumer(1);
+    q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
+    // Tag 1 (message 0) is rejected, tag 2 acknowledged in the same request:
+    // the ack (multiple, up to 2) does not take the rejected delivery.
+    let mut request = sub(&c, AckMode::Manual, 2, 2, 2);
+    request.rejected = vec![1];
+    let p = q.poll(&request, T0);
+    assert_eq!(p.returned.len(), 1);
+    assert_eq!(p.returned[0].0, 0);
+    assert!(p.returned[0].1.redelivered);
+    assert_eq!(p.removed.len(), 1, "only tag 2 was acknowledged");
+    assert_eq!(p.removed[0].1.msg, MsgId::new(1, 1));
+    q.requeue(p.returned);
+    assert_eq!(q.head().map(|s| (s.msg, s.redelivered)), Some((MsgId::new(1, 0), true)));
+}
+
+#[test]
+fn a_repeated_rejection_is_ignored() {
+    let mut q = queue(2);
+    let c = consumer(1);
+    q.poll(&sub(&c, AckMode::Manual, 1, 0, 0), T0);
+    assert_eq!(q.reject(&c, &[1]).len(), 1);
+    assert!(q.reject(&c, &[1]).is_empty());
+    assert!(q.reject(&c, &[7]).is_empty(), "a tag never handed out");
+}
+
+#[test]
+fn a_closed_connection_reports_where_its_requeued_deliveries_were() {
+    let mut q = queue(3);
+    let c = consumer(1);
+    q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
+    let d = q.drop_consumer(&c).expect("was registered");
+    assert_eq!(d.requeued_at, vec![0, 1]);
+    assert_eq!(d.requeued, vec![MsgId::new(1, 0), MsgId::new(1, 1)]);
 }

@@ -14,6 +14,7 @@ fn stored(seq: u32, at_ms: u64) -> Stored {
         persistent: false,
         redelivered: false,
         enqueued_us: at_ms * 1000,
+        dead_letter: None,
     }
 }
 
@@ -39,6 +40,7 @@ fn deliver(q: &mut Fifo, prefetch: u32) {
         prefetch,
         received: 0,
         acked: 0,
+        rejected: Vec::new(),
     };
     q.poll(&sub, Duration::ZERO);
 }

@@ -44,6 +44,7 @@ impl QuorumQueue {
             persistent: message.persistent,
             redelivered: false,
             enqueued_us: now().as_micros() as u64,
+            dead_letter: message.dead_letter,
         };
         self.io.record_drop(self.q, reason, &[(0, stored)]);
         Some(refusal)

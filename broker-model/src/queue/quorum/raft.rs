@@ -421,6 +421,7 @@ mod tests {
         Command::Enqueue(Message {
             msg: MsgId::new(1, seq),
             persistent: true,
+            dead_letter: None,
         })
     }
 

@@ -30,6 +30,7 @@ fn stored(seq: u32, persistent: bool) -> Stored {
         persistent,
         redelivered: false,
         enqueued_us: 0,
+        dead_letter: None,
     }
 }
 

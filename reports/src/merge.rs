@@ -186,6 +186,21 @@ mod tests {
     }
 
     #[test]
+    fn dead_lettered_counts_add_up_and_are_absent_from_reports_without_any() {
+        let mut a = seed(1, 0);
+        a.counts.dead_lettered = 4;
+        let json = serde_json::to_value(&seed(2, 0)).unwrap();
+        assert!(json["counts"].get("dead_lettered").is_none());
+        let old: SeedReport = serde_json::from_value(json).expect("loads without the key");
+        let merged = merge(vec![Report {
+            scenarios: vec![scenario(vec![a, old])],
+            ..Report::new()
+        }]);
+        assert_eq!(merged.scenarios[0].totals.dead_lettered, 4);
+        assert_eq!(merged.scenarios[0].verdict, Verdict::NoLoss);
+    }
+
+    #[test]
     fn a_report_written_before_inconclusive_runs_still_loads_and_merges() {
         let mut old = serde_json::to_value(Report {
             scenarios: vec![scenario(vec![seed(1, 2), seed(2, 0)])],

@@ -381,3 +381,26 @@ fn every_plot_draws_the_backlog() {
     assert_eq!(drawn, 3, "one backlog line per plot");
     assert!(html.contains("backlog: messages consumers could still read"));
 }
+
+#[test]
+fn dead_lettered_messages_are_counted_apart_from_the_lost_in_the_tables_and_the_matrix() {
+    let mut with_dlq = seed(1, 0, "broker-1");
+    with_dlq.counts.dead_lettered = 3;
+    with_dlq.counts.processed -= 3;
+    let mut r = Report::new();
+    r.scenarios.push(scenario(
+        "dead-letter",
+        "queue · quorum",
+        vec![with_dlq, seed(2, 0, "broker-1")],
+        Verdict::NoLoss,
+    ));
+    let html = render(&r);
+    assert!(html.contains("3 dead-lettered (processed from a dead-letter queue)"));
+    assert!(html.contains("dead-lettered (processed only from a dead-letter queue)"));
+    assert!(html.contains("+ 3 dead-lettered"));
+    let plain = render(&report());
+    assert!(
+        !plain.contains("dead-lettered"),
+        "shown only when there are any"
+    );
+}

@@ -171,7 +171,10 @@ fn a_rejected_delivery_is_taken_back_before_the_acknowledgement_and_requeued_at_
     assert_eq!(p.removed.len(), 1, "only tag 2 was acknowledged");
     assert_eq!(p.removed[0].1.msg, MsgId::new(1, 1));
     q.requeue(p.returned);
-    assert_eq!(q.head().map(|s| (s.msg, s.redelivered)), Some((MsgId::new(1, 0), true)));
+    assert_eq!(
+        q.head().map(|s| (s.msg, s.redelivered)),
+        Some((MsgId::new(1, 0), true))
+    );
 }
 
 #[test]

@@ -174,3 +174,36 @@ fn the_delivery_count_survives_a_change_of_leader() {
         "some poison message was rejected twice before the crash and dropped after it"
     );
 }
+
+/// A consumer that dies holding deliveries returns them too: with
+/// `delivery-limit = 0` on a quorum queue, the messages the crashed
+/// consumer held unacknowledged are dropped when its connection is closed,
+/// though none of them is poison. The same crash with no limit loses
+/// nothing.
+#[test]
+fn deliveries_held_by_a_consumer_that_died_count_as_returned() {
+    let mut s = scenario::load(&bundled("queue-manual-ack-consumer-crash")).unwrap();
+    let scenario::System::Queue(config) = &mut s.system else {
+        panic!("a queue scenario")
+    };
+    config.queue_type = broker_model::queue::QueueType::Quorum;
+    let run = runner::run(&s, 1).unwrap();
+    assert!(run.analysis.lost.is_empty(), "{:?}", run.analysis.lost);
+
+    let scenario::System::Queue(config) = &mut s.system else {
+        unreachable!()
+    };
+    config.limits.delivery_limit = Some(0);
+    let run = runner::run(&s, 1).unwrap();
+    assert!(!run.analysis.lost.is_empty());
+    for id in &run.analysis.lost {
+        let t = trail(&run.events, *id);
+        assert!(rejections(&t).is_empty(), "{id} was never rejected");
+        assert!(!limit_drops(&t).is_empty(), "{t:#?}");
+        assert!(
+            t.iter()
+                .any(|e| matches!(e.kind, EventKind::Receive { .. })),
+            "{id} was held by the consumer: {t:#?}"
+        );
+    }
+}

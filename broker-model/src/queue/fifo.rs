@@ -41,8 +41,9 @@ pub(crate) struct Dropped {
     pub(crate) consumer: ConsumerId,
     /// Unacknowledged deliveries put back in the queue, marked redelivered.
     pub(crate) requeued: Vec<MsgId>,
-    /// Their positions.
-    pub(crate) requeued_at: Vec<u64>,
+    /// Those of them the queue holds aside instead of making them ready at
+    /// once (see [`Fifo::holding_returns`]), with their positions.
+    pub(crate) held: Vec<(u64, Stored)>,
     /// Auto-ack deliveries that had left the queue but were never confirmed
     /// received: gone with the connection.
     pub(crate) lost_in_flight: Vec<MsgId>,
@@ -85,6 +86,9 @@ pub(crate) struct Subscription {
 pub(crate) struct Fifo {
     ready: BTreeMap<u64, Stored>,
     consumers: BTreeMap<ConsumerId, Consumer>,
+    /// A closed connection's deliveries are handed to the caller rather
+    /// than made ready at once.
+    hold_returns: bool,
 }
 
 impl Fifo {
@@ -93,6 +97,18 @@ impl Fifo {
         Fifo {
             ready: messages.into_iter().collect(),
             consumers: BTreeMap::new(),
+            hold_returns: false,
+        }
+    }
+
+    /// The queue, handing the deliveries of a closed connection to the
+    /// caller ([`Dropped::held`]) instead of making them ready: a quorum
+    /// queue with a delivery limit counts their return in its log first,
+    /// so that none is delivered again before the count says it may be.
+    pub(crate) fn holding_returns(self) -> Self {
+        Fifo {
+            hold_returns: true,
+            ..self
         }
     }
 
@@ -320,7 +336,7 @@ impl Fifo {
         let mut d = Dropped {
             consumer: id.clone(),
             requeued: Vec::new(),
-            requeued_at: Vec::new(),
+            held: Vec::new(),
             lost_in_flight: Vec::new(),
         };
         for (seq, mut stored) in c.out.into_values() {
@@ -328,8 +344,11 @@ impl Fifo {
                 AckMode::Manual => {
                     stored.redelivered = true;
                     d.requeued.push(stored.msg);
-                    d.requeued_at.push(seq);
-                    self.ready.insert(seq, stored);
+                    if self.hold_returns {
+                        d.held.push((seq, stored));
+                    } else {
+                        self.ready.insert(seq, stored);
+                    }
                 }
                 AckMode::Auto => d.lost_in_flight.push(stored.msg),
             }

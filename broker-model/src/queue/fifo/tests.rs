@@ -193,6 +193,22 @@ fn a_closed_connection_reports_where_its_requeued_deliveries_were() {
     let c = consumer(1);
     q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
     let d = q.drop_consumer(&c).expect("was registered");
-    assert_eq!(d.requeued_at, vec![0, 1]);
     assert_eq!(d.requeued, vec![MsgId::new(1, 0), MsgId::new(1, 1)]);
+    assert!(d.held.is_empty());
+    assert_eq!(q.ready(), 3);
+}
+
+#[test]
+fn a_queue_holding_returns_hands_a_closed_connections_deliveries_to_the_caller() {
+    let mut q = queue(3).holding_returns();
+    let c = consumer(1);
+    q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
+    // A new connection of the same consumer closes the old one; what the
+    // old one held is not delivered to the new one in the same request.
+    let p = q.poll(&sub(&consumer(2), AckMode::Manual, 10, 0, 0), T0);
+    let held: Vec<u64> = p.dropped[0].held.iter().map(|(s, _)| *s).collect();
+    assert_eq!(held, vec![0, 1]);
+    assert!(p.dropped[0].held.iter().all(|(_, s)| s.redelivered));
+    assert_eq!(p.deliveries.len(), 1, "only message 2 is delivered");
+    assert_eq!(p.deliveries[0].msg, MsgId::new(1, 2));
 }

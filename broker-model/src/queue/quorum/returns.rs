@@ -32,21 +32,15 @@ impl QuorumQueue {
     }
 
     /// As leader, counts the deliveries the `dropped` consumer connections
-    /// held as returned, when a delivery limit makes the count matter:
-    /// they leave the queue's ready messages until the count is applied.
+    /// held as returned. Only a queue with a delivery limit holds them
+    /// aside ([`crate::queue::fifo::Fifo::holding_returns`]); without one
+    /// they were made ready at once and are not counted.
     pub(super) fn return_dropped(&self, st: &mut QuorumState, dropped: &[Dropped]) {
-        if self.io.config().limits.delivery_limit.is_none() {
-            return;
-        }
-        let seqs: Vec<u64> = dropped
+        let held = dropped
             .iter()
-            .flat_map(|d| d.requeued_at.iter().copied())
+            .flat_map(|d| d.held.iter().copied())
             .collect();
-        let Some(fifo) = st.fifo.as_mut() else {
-            return;
-        };
-        let returned = fifo.remove(&seqs);
-        self.propose_return(st, returned);
+        self.propose_return(st, held);
     }
 
     /// Applies a committed `Return`: counts it, puts the leader's held

@@ -189,7 +189,7 @@ mod tests {
     fn dead_lettered_counts_add_up_and_are_absent_from_reports_without_any() {
         let mut a = seed(1, 0);
         a.counts.dead_lettered = 4;
-        let json = serde_json::to_value(&seed(2, 0)).unwrap();
+        let json = serde_json::to_value(seed(2, 0)).unwrap();
         assert!(json["counts"].get("dead_lettered").is_none());
         let old: SeedReport = serde_json::from_value(json).expect("loads without the key");
         let merged = merge(vec![Report {

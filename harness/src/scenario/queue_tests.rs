@@ -346,3 +346,26 @@ fn zero_and_negative_limits_are_refused_as_rabbitmq_refuses_them() {
     let e = error(&LIMITED.replace("message-ttl = 1500", "message-ttl = 0"));
     assert_eq!(e.key.as_deref(), Some("message-ttl"));
 }
+
+#[test]
+fn a_delivery_limit_and_poison_read_on_quorum_queues_and_are_refused_elsewhere() {
+    let quorum = GOOD
+        .replace("queue_type = \"mirrored\"", "queue_type = \"quorum\"")
+        .replace(
+            "ha-mode = \"exactly\"\nha-params = 2\nha-promote-on-failure = \"always\"\n",
+            "delivery-limit = 3\n",
+        )
+        .replace("messages = 100", "messages = 100\npoison = 0.05");
+    let s = parse_str(&quorum).unwrap();
+    assert_eq!(s.workload.poison, 0.05);
+    let System::Queue(c) = &s.system else {
+        panic!("a queue scenario")
+    };
+    assert_eq!(c.limits.delivery_limit, Some(3));
+    let e = error(&quorum.replace("\"quorum\"", "\"classic\""));
+    assert_eq!(e.key.as_deref(), Some("delivery-limit"));
+    assert!(e.message.contains("quorum"), "{}", e.message);
+    let e = error(&quorum.replace("poison = 0.05", "poison = 1.5"));
+    assert_eq!(e.key.as_deref(), Some("poison"));
+    assert!(e.message.contains("between 0 and 1"), "{}", e.message);
+}

@@ -250,3 +250,11 @@ fn a_writeback_sysctl_beyond_a_linux_int_is_refused() {
     assert_eq!(e.key.as_deref(), Some("vm.dirty_writeback_centisecs"));
     assert!(e.message.contains("2147483647"), "{e}");
 }
+
+#[test]
+fn poison_messages_are_refused_for_the_log_model() {
+    let e = error(&GOOD.replace("rate = 50", "rate = 50\npoison = 0.1"));
+    assert_eq!(e.key.as_deref(), Some("poison"));
+    assert_eq!(e.line, 11);
+    assert!(e.message.contains("queue"), "{}", e.message);
+}

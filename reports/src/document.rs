@@ -138,6 +138,11 @@ pub struct SeedReport {
     /// (not yet consumed, not known lost).
     #[serde(default)]
     pub unconsumed: Vec<String>,
+    /// Acknowledged messages processed only from a dead-letter queue, with
+    /// their trails (which end where a consumer of that queue processed
+    /// them). Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dead_lettered: Vec<LostMessage>,
     /// Messages processed more than once, with how often.
     pub duplicated: Vec<(String, u32)>,
     /// Messages that failed or were unknown yet were processed.

@@ -82,6 +82,7 @@ mod tests {
             outcome: Outcome::Conclusive,
             lost: vec![],
             unconsumed: vec![],
+            dead_lettered: vec![],
             duplicated: vec![],
             recovered: vec![],
             unexpected: vec![],

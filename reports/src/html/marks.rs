@@ -193,6 +193,12 @@ pub(crate) const LEGEND: &[(Shape, &str, &str)] = &[
     (Shape::Bar, "k-control", "fence"),
     (Shape::Cross, "k-loss", "truncated / forgotten"),
     (Shape::Triangle, "k-loss", "committed past, unprocessed"),
+    (Shape::OpenTriangle, "k-fail", "rejected by the consumer"),
+    (
+        Shape::Dot,
+        "k-recover",
+        "processed from a dead-letter queue",
+    ),
 ];
 
 /// One entry of a drawing's key: a small icon and what it stands for.

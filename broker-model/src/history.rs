@@ -137,6 +137,13 @@ pub enum EventKind {
         /// Whether it asked the broker to deliver it again.
         requeue: bool,
     },
+    /// The consumer's application crashed on the message (a poison
+    /// message): its process exited holding it, and whatever else it had
+    /// not acknowledged, and started again.
+    Crash {
+        /// The message.
+        msg: MsgId,
+    },
     /// The consumer acknowledged one message to the broker (queues).
     Ack {
         /// The message.
@@ -361,6 +368,7 @@ impl EventKind {
             | EventKind::Receive { msg, .. }
             | EventKind::Processed { msg, .. }
             | EventKind::Reject { msg, .. }
+            | EventKind::Crash { msg }
             | EventKind::Ack { msg } => Some(*msg),
             _ => None,
         }

@@ -207,3 +207,41 @@ fn deliveries_held_by_a_consumer_that_died_count_as_returned() {
         );
     }
 }
+
+/// With `poison_action = "crash"` the consumer's process dies on a poison
+/// message instead of rejecting it. The broker returns everything the dead
+/// connection held, so each crash counts as a return of every message in
+/// the prefetch window: a message is dropped at its fourth return, whoever
+/// crashed, and messages that were merely in the window with poison go
+/// over the limit too, never having failed themselves.
+#[test]
+fn a_consumer_crashing_on_poison_takes_the_delivery_counts_of_its_whole_window_up() {
+    let mut s = scenario::load(&bundled("queue-poison-delivery-limit")).unwrap();
+    s.workload.poison_action = broker_model::PoisonAction::Crash;
+    let run = runner::run(&s, 1).unwrap();
+    let crashes = |t: &[Event]| {
+        t.iter()
+            .filter(|e| matches!(e.kind, EventKind::Crash { .. }))
+            .count()
+    };
+    let returns = |t: &[Event]| {
+        t.iter()
+            .filter(|e| matches!(e.kind, EventKind::Requeue { .. }))
+            .count()
+    };
+    let mut innocent = 0;
+    for id in &run.analysis.lost {
+        let t = trail(&run.events, *id);
+        assert!(!limit_drops(&t).is_empty(), "{t:#?}");
+        assert!(rejections(&t).is_empty(), "{id} was never rejected");
+        assert_eq!(returns(&t), LIMIT + 1, "{t:#?}");
+        assert!(crashes(&t) <= LIMIT + 1, "{t:#?}");
+        if crashes(&t) == 0 {
+            innocent += 1;
+        }
+    }
+    assert!(
+        innocent > 0,
+        "some message was dropped for its window's crashes"
+    );
+}

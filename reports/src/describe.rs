@@ -32,6 +32,7 @@ pub(crate) fn name(kind: &EventKind) -> &'static str {
         EventKind::Receive { .. } => "receive",
         EventKind::Processed { .. } => "processed",
         EventKind::Reject { .. } => "reject",
+        EventKind::Crash { .. } => "crash",
         EventKind::Ack { .. } => "ack",
         EventKind::Commit { .. } => "commit",
         EventKind::Append { .. } => "append",

@@ -18,6 +18,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 use crate::clock::now;
 use crate::history::{EventKind, MsgId};
 use crate::queue::client::Connection;
@@ -26,7 +28,7 @@ use crate::queue::config::{queue_name, AckMode};
 use crate::queue::protocol::{Batch, ClientError, ClientOp, ConsumerId, QueueId, Reply};
 use crate::queue::runtime::POLL_WAIT;
 use crate::workload::application::{Application, Handled, Reading, Received};
-use crate::workload::{consumer_host, start};
+use crate::workload::{consumer_host, start, PoisonAction};
 
 /// What the consumer knows of one queue on its current connection.
 #[derive(Default)]
@@ -68,33 +70,47 @@ struct Consumer {
     conn: Connection,
     channels: RefCell<BTreeMap<QueueId, Channel>>,
     app: Application<Item>,
+    /// Told when the application crashed on a poison message.
+    crashed: Notify,
 }
 
-/// Runs consumer `index` (1-based) until crashed.
+/// Runs consumer `index` (1-based) until crashed. An application that
+/// crashes on a poison message (`poison_action = "crash"`) ends this run
+/// of the consumer, with everything it held in memory; the next run starts
+/// at once, as a new process with new connections.
 pub(crate) async fn run(ctx: Context, index: u32) -> turmoil::Result {
     let host = consumer_host(index);
     let (endpoint, _requests) = start(&ctx.processes, &host).await?;
     let first = index % ctx.config.nodes + 1;
     let queues = ctx.config.queues;
-    let app = Application::new(
-        host,
-        &ctx.history,
-        &ctx.observer,
-        ctx.workload.processing_time,
-    )
-    .with_poison(ctx.workload.poison);
-    let consumer = Rc::new(Consumer {
-        incarnation: now().as_micros() as u64,
-        conn: Connection::new(endpoint, ctx, first),
-        channels: RefCell::new((0..queues).map(|q| (q, Channel::default())).collect()),
-        app,
-    });
-    consumer.publish();
-    for q in 0..queues {
-        tokio::task::spawn_local(Rc::clone(&consumer).consume(q));
+    loop {
+        let app = Application::new(
+            host.clone(),
+            &ctx.history,
+            &ctx.observer,
+            ctx.workload.processing_time,
+        )
+        .with_poison(ctx.workload.poison);
+        let consumer = Rc::new(Consumer {
+            incarnation: now().as_micros() as u64,
+            conn: Connection::new(Rc::clone(&endpoint), ctx.clone(), first),
+            channels: RefCell::new((0..queues).map(|q| (q, Channel::default())).collect()),
+            app,
+            crashed: Notify::new(),
+        });
+        consumer.publish();
+        let readers: Vec<_> = (0..queues)
+            .map(|q| tokio::task::spawn_local(Rc::clone(&consumer).consume(q)))
+            .collect();
+        tokio::select! {
+            biased;
+            () = consumer.process() => {}
+            () = consumer.crashed.notified() => {}
+        }
+        for reader in readers {
+            reader.abort();
+        }
     }
-    consumer.process().await;
-    Ok(())
 }
 
 impl Consumer {
@@ -260,11 +276,13 @@ impl Consumer {
     /// acknowledgements, acknowledges each after processing it.
     async fn process(&self) {
         let manual = self.ctx().config.ack == AckMode::Manual;
+        let crash = self.ctx().workload.poison_action == PoisonAction::Crash;
         self.app
             .process(
                 || self.reading(),
                 |item, handled| async move {
                     match (manual, handled) {
+                        (_, Handled::Poisoned) if crash => self.crash(&item).await,
                         (true, Handled::Processed) => self.ack(&item).await,
                         (true, Handled::Poisoned) => self.reject(&item).await,
                         // With automatic acknowledgements the broker forgot
@@ -288,6 +306,16 @@ impl Consumer {
             .history
             .record(self.app.host(), EventKind::Ack { msg: item.msg });
         self.send_settlement(item, upto, rejected).await;
+    }
+
+    /// The application crashes on `item`: this run of the consumer ends
+    /// holding it, unacknowledged, and never goes on.
+    async fn crash(&self, item: &Item) {
+        self.ctx()
+            .history
+            .record(self.app.host(), EventKind::Crash { msg: item.msg });
+        self.crashed.notify_one();
+        std::future::pending::<()>().await;
     }
 
     /// Hands `item` back with `basic.reject` and `requeue = true`, unless

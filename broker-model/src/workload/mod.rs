@@ -17,6 +17,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::process::ProcessTable;
 use crate::wire::{Endpoint, Incoming};
+pub use poison::PoisonAction;
 
 /// The client workload of a run, shared by every system model.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +41,8 @@ pub struct Workload {
     /// The share of messages (0 to 1) a consumer's application cannot
     /// process: poison messages, which it rejects with `requeue = true`.
     pub poison: f64,
+    /// What the application does with a poison message.
+    pub poison_action: PoisonAction,
 }
 
 impl Default for Workload {
@@ -53,6 +56,7 @@ impl Default for Workload {
             message_bytes: 100,
             consumer_start: Duration::ZERO,
             poison: 0.0,
+            poison_action: PoisonAction::Reject,
         }
     }
 }

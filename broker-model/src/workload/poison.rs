@@ -5,6 +5,20 @@
 
 use crate::history::MsgId;
 
+/// What a consumer's application does with a poison message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PoisonAction {
+    /// It fails cleanly: the consumer hands the message back with
+    /// `basic.reject` and `requeue = true`.
+    #[default]
+    Reject,
+    /// It crashes: the consumer process exits holding the message (and
+    /// whatever else it had not acknowledged) and is started again at
+    /// once, as a supervisor restarts it; the broker requeues what the
+    /// dead connection held.
+    Crash,
+}
+
 /// Parts per million, the resolution of the poison share.
 const MILLION: u64 = 1_000_000;
 

@@ -9,19 +9,19 @@
 use std::path::Path;
 use std::time::Duration;
 
-use broker_model::Workload;
+use broker_model::{PoisonAction, Workload};
 use serde::de::DeserializeOwned;
 
 use super::error::{ErrAt, ScenarioError};
 use super::log_config::{self, RawLogConfig};
 use super::model::{dest_names, host_names, Drain, Expect, Network, Scenario, System, SYSTEMS};
 use super::queue_config::{self, RawQueueConfig};
-use super::raw::{
-    RawDrain, RawExpect, RawHead, RawScenario, RawWorkload, MAX_CLIENTS, MAX_MESSAGES,
-    MAX_MESSAGE_BYTES, MAX_RATE,
-};
+use super::raw::{RawDrain, RawExpect, RawHead, RawScenario};
 use super::spanned::Spanned;
 use super::validate;
+use super::workload::{
+    RawPoisonAction, RawWorkload, MAX_CLIENTS, MAX_MESSAGES, MAX_MESSAGE_BYTES, MAX_RATE,
+};
 
 /// Reads and checks the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -258,6 +258,19 @@ fn workload(raw: Option<&Spanned<RawWorkload>>, err: &ErrAt) -> Result<Workload,
             ));
         }
         w.poison = v;
+    }
+    if let Some(action) = &r.poison_action {
+        if w.poison == 0.0 {
+            return Err(err(
+                Some(action.span()),
+                Some("poison_action"),
+                "`poison_action` applies only with `poison` above 0".into(),
+            ));
+        }
+        w.poison_action = match action.get_ref() {
+            RawPoisonAction::Reject => PoisonAction::Reject,
+            RawPoisonAction::Crash => PoisonAction::Crash,
+        };
     }
     if w.messages < w.producers {
         let span = r.messages.as_ref().map(Spanned::span).or(Some(raw.span()));

@@ -368,4 +368,9 @@ fn a_delivery_limit_and_poison_read_on_quorum_queues_and_are_refused_elsewhere()
     let e = error(&quorum.replace("poison = 0.05", "poison = 1.5"));
     assert_eq!(e.key.as_deref(), Some("poison"));
     assert!(e.message.contains("between 0 and 1"), "{}", e.message);
+    let crash = quorum.replace("poison = 0.05", "poison = 0.05\npoison_action = \"crash\"");
+    let s = parse_str(&crash).unwrap();
+    assert_eq!(s.workload.poison_action, broker_model::PoisonAction::Crash);
+    let e = error(&crash.replace("poison = 0.05\n", ""));
+    assert_eq!(e.key.as_deref(), Some("poison_action"));
 }

@@ -95,6 +95,7 @@ processing_time = "20ms"    # a consumer's time to process one message
 # message_bytes = 100       # one message's size, which size limits count
 # consumer_start = "0s"     # when the consumers first start
 # poison = 0.02             # share of messages the consumers cannot process; they reject them (requeue)
+# poison_action = "reject"  # or "crash": the consumer's process dies holding the message
 
 [config]
 # RabbitMQ's names; every key is optional and README.md lists them all.

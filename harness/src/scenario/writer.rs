@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use broker_model::PoisonAction;
 use toml::Value;
 
 use super::model::{dest_names, Drain, Network, Scenario};
@@ -74,6 +75,9 @@ pub fn write(s: &Scenario) -> String {
     }
     if wl.poison > 0.0 {
         let _ = writeln!(w, "poison = {}", Value::Float(wl.poison));
+    }
+    if wl.poison_action == PoisonAction::Crash {
+        let _ = writeln!(w, "poison_action = \"crash\"");
     }
     let _ = writeln!(w, "\n[config]");
     for (k, v) in s.settings() {

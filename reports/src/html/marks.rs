@@ -105,6 +105,7 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
         ),
         EventKind::Processed { .. } => m(Shape::Dot, "k-processed", "processed".into()),
         EventKind::Reject { .. } => m(Shape::OpenTriangle, "k-fail", "rejected".into()),
+        EventKind::Crash { .. } => m(Shape::Cross, "k-fail", "consumer crashed on it".into()),
         EventKind::Ack { .. } => m(Shape::Dot, "k-processed", "consumer ack".into()),
         EventKind::Commit { offset, .. } => m(
             Shape::Triangle,

@@ -56,6 +56,10 @@ pub enum DropReason {
     /// An exchange found no queue to route them to (no binding matched and
     /// no alternate exchange took them).
     Unroutable,
+    /// A quorum queue's `delivery-limit`: the message was returned to the
+    /// queue (rejected with `requeue = true`, or held by a consumer that
+    /// died) more times than the limit.
+    DeliveryLimit,
 }
 
 impl DropReason {
@@ -68,6 +72,7 @@ impl DropReason {
             DropReason::QueueExpired => "queue_expired",
             DropReason::Unroutable => "unroutable",
             DropReason::DeadLetterFailed => "dead_letter_failed",
+            DropReason::DeliveryLimit => "delivery_limit",
         }
     }
 }
@@ -125,6 +130,26 @@ pub enum EventKind {
     },
     /// The consumer's application finished processing the message.
     Processed {
+        /// The message.
+        msg: MsgId,
+        /// True when it was delivered from a dead-letter queue (it carried
+        /// RabbitMQ's `x-death`): processed, but not from the queue it was
+        /// published to.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        dead_lettered: bool,
+    },
+    /// The consumer's application could not process the message (a poison
+    /// message) and handed it back: `basic.reject` with `requeue`.
+    Reject {
+        /// The message.
+        msg: MsgId,
+        /// Whether it asked the broker to deliver it again.
+        requeue: bool,
+    },
+    /// The consumer's application crashed on the message (a poison
+    /// message): its process exited holding it, and whatever else it had
+    /// not acknowledged, and started again.
+    Crash {
         /// The message.
         msg: MsgId,
     },
@@ -409,7 +434,9 @@ impl EventKind {
             | EventKind::SendFail { msg, .. }
             | EventKind::SendUnknown { msg, .. }
             | EventKind::Receive { msg, .. }
-            | EventKind::Processed { msg }
+            | EventKind::Processed { msg, .. }
+            | EventKind::Reject { msg, .. }
+            | EventKind::Crash { msg }
             | EventKind::Ack { msg } => Some(*msg),
             _ => None,
         }

@@ -95,7 +95,10 @@ fn history(events: usize) -> Vec<Event> {
                     msg,
                     offset: Some(i as u64),
                 },
-                EventKind::Processed { msg },
+                EventKind::Processed {
+                    msg,
+                    dead_lettered: false,
+                },
             ]
             .into_iter()
             .enumerate()

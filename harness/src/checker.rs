@@ -1,7 +1,8 @@
 //! The checker: what happened to every message, from the history alone.
 //!
 //! It reads only the client events every system model shares (`send`,
-//! `send_ok`, `send_fail`, `send_unknown`, `processed`) and the harness's
+//! `send_ok`, `send_fail`, `send_unknown`, `processed`, which says whether
+//! the message came from a dead-letter queue) and the harness's
 //! record of how the final drain ended (`drain_ended`), so it cannot know
 //! which system, configuration or expectation produced the history.
 //!
@@ -29,6 +30,9 @@ pub struct Analysis {
     pub lost: Vec<MsgId>,
     /// Acknowledged, not processed yet, in an inconclusive run.
     pub unconsumed: Vec<MsgId>,
+    /// Acknowledged, processed only as dead-lettered (from a dead-letter
+    /// queue, not from the queue it was published to).
+    pub dead_lettered: Vec<MsgId>,
     /// Processed more than once, with how many times.
     pub duplicated: Vec<(MsgId, u32)>,
     /// Failed or unknown, processed anyway.
@@ -43,6 +47,8 @@ struct Fate {
     acked: bool,
     failed: bool,
     processed: u32,
+    /// Times it was processed from a dead-letter queue.
+    dead_lettered: u32,
 }
 
 /// Whether the drain of `events` left the run inconclusive: the last
@@ -67,7 +73,10 @@ fn outcome(events: &[Event]) -> Outcome {
 /// producer was told it was refused and never acknowledged; *unknown*
 /// otherwise (including a producer that crashed before learning). An
 /// acknowledged message nobody processed is *lost* in a conclusive run and
-/// *unconsumed* in an inconclusive one.
+/// *unconsumed* in an inconclusive one. One processed only from a
+/// dead-letter queue (its `processed` says `dead_lettered`) is
+/// *dead-lettered*: not lost, since someone processed it, but not
+/// processed from its queue either, whatever the drain.
 pub fn check(events: &[Event]) -> Analysis {
     let mut fates: BTreeMap<MsgId, Fate> = BTreeMap::new();
     for e in events {
@@ -75,7 +84,14 @@ pub fn check(events: &[Event]) -> Analysis {
             EventKind::Send { msg, .. } => fates.entry(*msg).or_default().sent = true,
             EventKind::SendOk { msg, .. } => fates.entry(*msg).or_default().acked = true,
             EventKind::SendFail { msg, .. } => fates.entry(*msg).or_default().failed = true,
-            EventKind::Processed { msg } => fates.entry(*msg).or_default().processed += 1,
+            EventKind::Processed {
+                msg,
+                dead_lettered: false,
+            } => fates.entry(*msg).or_default().processed += 1,
+            EventKind::Processed {
+                msg,
+                dead_lettered: true,
+            } => fates.entry(*msg).or_default().dead_lettered += 1,
             _ => {}
         }
     }
@@ -97,7 +113,9 @@ pub fn check(events: &[Event]) -> Analysis {
         if f.processed > 0 {
             a.counts.processed += 1;
         }
-        if f.acked && f.processed == 0 {
+        if f.acked && f.processed == 0 && f.dead_lettered > 0 {
+            a.dead_lettered.push(*id);
+        } else if f.acked && f.processed == 0 {
             match a.outcome {
                 Outcome::Conclusive => a.lost.push(*id),
                 Outcome::Inconclusive { .. } => a.unconsumed.push(*id),
@@ -118,6 +136,7 @@ pub fn check(events: &[Event]) -> Analysis {
     a.counts.recovered = a.recovered.len() as u64;
     a.counts.unexpected = a.unexpected.len() as u64;
     a.counts.unconsumed = a.unconsumed.len() as u64;
+    a.counts.dead_lettered = a.dead_lettered.len() as u64;
     a
 }
 
@@ -134,7 +153,7 @@ pub fn trail(events: &[Event], id: MsgId) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_history::{ev, ok, processed, send};
+    use crate::test_history::{ev, ok, processed, processed_dead_lettered, send};
 
     /// Producer 1 gave up on message `seq`, not knowing whether it is
     /// stored.
@@ -203,6 +222,47 @@ mod tests {
         assert_eq!(a.outcome, Outcome::Conclusive);
         assert_eq!(a.lost, vec![MsgId::new(1, 0)]);
         assert!(a.unconsumed.is_empty());
+    }
+
+    #[test]
+    fn an_acknowledged_message_processed_only_from_a_dead_letter_queue_is_dead_lettered() {
+        let h = vec![
+            ev(1, "producer-1", send(0)),
+            ev(2, "producer-1", ok(0)),
+            ev(3, "producer-1", send(1)),
+            ev(4, "producer-1", ok(1)),
+            ev(9, "consumer-1", processed(1, 1)),
+            ev(30, "consumer-2", processed_dead_lettered(1, 0)),
+        ];
+        let a = check(&h);
+        assert_eq!(a.dead_lettered, vec![MsgId::new(1, 0)]);
+        assert_eq!(a.counts.dead_lettered, 1);
+        assert!(a.lost.is_empty(), "dead-lettered is not lost");
+        assert_eq!(a.counts.processed, 1, "nor processed from its queue");
+        assert!(a.duplicated.is_empty());
+    }
+
+    #[test]
+    fn a_dead_lettered_message_is_dead_lettered_in_an_inconclusive_run_too() {
+        let mut h = drain_ending(false, 5);
+        h.push(ev(50, "consumer-2", processed_dead_lettered(1, 0)));
+        let a = check(&h);
+        assert_eq!(a.dead_lettered, vec![MsgId::new(1, 0)]);
+        assert!(a.unconsumed.is_empty() && a.lost.is_empty());
+    }
+
+    #[test]
+    fn a_message_processed_from_its_queue_and_from_a_dead_letter_queue_is_processed() {
+        let h = vec![
+            ev(1, "producer-1", send(0)),
+            ev(2, "producer-1", ok(0)),
+            ev(9, "consumer-1", processed(1, 0)),
+            ev(30, "consumer-2", processed_dead_lettered(1, 0)),
+        ];
+        let a = check(&h);
+        assert!(a.dead_lettered.is_empty() && a.lost.is_empty());
+        assert_eq!(a.counts.processed, 1);
+        assert!(a.duplicated.is_empty(), "one processing from its queue");
     }
 
     #[test]

@@ -30,8 +30,12 @@ pub fn to_junit(report: &Report) -> String {
     let mut suite = TestSuite::new("scenarios");
     for s in &report.scenarios {
         let name = format!("{} [{}]", s.name, seeds_label(s));
+        let dead_lettered = match s.totals.dead_lettered {
+            0 => String::new(),
+            n => format!(", {n} dead-lettered"),
+        };
         let summary = format!(
-            "verdict {}, expected {}: {} acknowledged, {} lost, {} duplicated, {} recovered over {} seeds; replay: {}",
+            "verdict {}, expected {}: {} acknowledged, {} lost, {} duplicated, {} recovered{dead_lettered} over {} seeds; replay: {}",
             s.verdict.name(),
             s.expect.name(),
             s.totals.acknowledged,

@@ -38,5 +38,15 @@ pub(crate) fn ok(seq: u32) -> EventKind {
 pub(crate) fn processed(producer: u32, seq: u32) -> EventKind {
     EventKind::Processed {
         msg: MsgId::new(producer, seq),
+        dead_lettered: false,
+    }
+}
+
+/// A consumer of a dead-letter queue finished processing message `seq` of
+/// `producer`, which carried `x-death`.
+pub(crate) fn processed_dead_lettered(producer: u32, seq: u32) -> EventKind {
+    EventKind::Processed {
+        msg: MsgId::new(producer, seq),
+        dead_lettered: true,
     }
 }

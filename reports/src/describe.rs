@@ -31,6 +31,8 @@ pub(crate) fn name(kind: &EventKind) -> &'static str {
         EventKind::SendUnknown { .. } => "send_unknown",
         EventKind::Receive { .. } => "receive",
         EventKind::Processed { .. } => "processed",
+        EventKind::Reject { .. } => "reject",
+        EventKind::Crash { .. } => "crash",
         EventKind::Ack { .. } => "ack",
         EventKind::Commit { .. } => "commit",
         EventKind::Append { .. } => "append",

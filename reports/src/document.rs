@@ -28,6 +28,15 @@ pub struct Counts {
     /// with messages still readable: not known to be lost.
     #[serde(default)]
     pub unconsumed: u64,
+    /// Acknowledged messages processed only from a dead-letter queue (they
+    /// carried `x-death`): not lost, but not processed from their queue.
+    /// Absent from reports that had none, and from older reports.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dead_lettered: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -43,6 +52,7 @@ impl Counts {
         self.recovered += other.recovered;
         self.unexpected += other.unexpected;
         self.unconsumed += other.unconsumed;
+        self.dead_lettered += other.dead_lettered;
     }
 }
 
@@ -128,6 +138,11 @@ pub struct SeedReport {
     /// (not yet consumed, not known lost).
     #[serde(default)]
     pub unconsumed: Vec<String>,
+    /// Acknowledged messages processed only from a dead-letter queue, with
+    /// their trails (which end where a consumer of that queue processed
+    /// them). Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dead_lettered: Vec<LostMessage>,
     /// Messages processed more than once, with how often.
     pub duplicated: Vec<(String, u32)>,
     /// Messages that failed or were unknown yet were processed.

@@ -82,6 +82,7 @@ mod tests {
             outcome: Outcome::Conclusive,
             lost: vec![],
             unconsumed: vec![],
+            dead_lettered: vec![],
             duplicated: vec![],
             recovered: vec![],
             unexpected: vec![],
@@ -183,6 +184,21 @@ mod tests {
             (s.seeds_with_loss.clone(), s.seeds_inconclusive.clone()),
             (vec![2], vec![1])
         );
+    }
+
+    #[test]
+    fn dead_lettered_counts_add_up_and_are_absent_from_reports_without_any() {
+        let mut a = seed(1, 0);
+        a.counts.dead_lettered = 4;
+        let json = serde_json::to_value(seed(2, 0)).unwrap();
+        assert!(json["counts"].get("dead_lettered").is_none());
+        let old: SeedReport = serde_json::from_value(json).expect("loads without the key");
+        let merged = merge(vec![Report {
+            scenarios: vec![scenario(vec![a, old])],
+            ..Report::new()
+        }]);
+        assert_eq!(merged.scenarios[0].totals.dead_lettered, 4);
+        assert_eq!(merged.scenarios[0].verdict, Verdict::NoLoss);
     }
 
     #[test]

@@ -259,6 +259,14 @@ impl QueueConfig {
                 );
             }
         }
+        if self.limits.delivery_limit.is_some() && self.queue_type != QueueType::Quorum {
+            return err(
+                "delivery-limit",
+                "`delivery-limit` applies only with `queue_type = \"quorum\"`: RabbitMQ counts \
+                 deliveries (`x-delivery-count`) in quorum queues only"
+                    .into(),
+            );
+        }
         if let Some(n) = self.quorum_group_size {
             if n == 0 || n > self.nodes {
                 return err(

@@ -7,11 +7,18 @@
 //! `ack = "manual"` the consumer acknowledges after processing; what it held
 //! unacknowledged goes back to the queue when its connection dies, and is
 //! delivered again (possibly twice).
+//!
+//! A poison message (a share of the workload, `poison`) fails in the
+//! application; with manual acknowledgements the consumer hands it back
+//! with `basic.reject` and `requeue = true`, and the broker delivers it
+//! again, to this consumer or another, for as long as the queue lets it.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use crate::clock::now;
 use crate::history::{EventKind, MsgId};
@@ -20,8 +27,8 @@ use crate::queue::config::Context;
 use crate::queue::config::{queue_name, AckMode};
 use crate::queue::protocol::{Batch, ClientError, ClientOp, ConsumerId, QueueId, Reply};
 use crate::queue::runtime::POLL_WAIT;
-use crate::workload::application::{Application, Reading, Received};
-use crate::workload::{consumer_host, start};
+use crate::workload::application::{Application, Handled, Reading, Received};
+use crate::workload::{consumer_host, start, PoisonAction};
 
 /// What the consumer knows of one queue on its current connection.
 #[derive(Default)]
@@ -32,6 +39,9 @@ struct Channel {
     acked: u64,
     /// The last answer had no delivery and nothing left in the queue.
     drained: bool,
+    /// Delivery tags rejected and not yet known to have reached the queue:
+    /// sent with every request until an answer shows the queue had them.
+    rejected: Vec<u64>,
 }
 
 /// A delivery waiting for the application.
@@ -41,11 +51,17 @@ struct Item {
     subscription: u32,
     tag: u64,
     msg: MsgId,
+    /// It carries `x-death`: a dead-letter exchange routed it here.
+    dead_lettered: bool,
 }
 
 impl Received for Item {
     fn msg(&self) -> MsgId {
         self.msg
+    }
+
+    fn dead_lettered(&self) -> bool {
+        self.dead_lettered
     }
 }
 
@@ -54,32 +70,47 @@ struct Consumer {
     conn: Connection,
     channels: RefCell<BTreeMap<QueueId, Channel>>,
     app: Application<Item>,
+    /// Told when the application crashed on a poison message.
+    crashed: Notify,
 }
 
-/// Runs consumer `index` (1-based) until crashed.
+/// Runs consumer `index` (1-based) until crashed. An application that
+/// crashes on a poison message (`poison_action = "crash"`) ends this run
+/// of the consumer, with everything it held in memory; the next run starts
+/// at once, as a new process with new connections.
 pub(crate) async fn run(ctx: Context, index: u32) -> turmoil::Result {
     let host = consumer_host(index);
     let (endpoint, _requests) = start(&ctx.processes, &host).await?;
     let first = index % ctx.config.nodes + 1;
     let queues = ctx.config.queues;
-    let app = Application::new(
-        host,
-        &ctx.history,
-        &ctx.observer,
-        ctx.workload.processing_time,
-    );
-    let consumer = Rc::new(Consumer {
-        incarnation: now().as_micros() as u64,
-        conn: Connection::new(endpoint, ctx, first),
-        channels: RefCell::new((0..queues).map(|q| (q, Channel::default())).collect()),
-        app,
-    });
-    consumer.publish();
-    for q in 0..queues {
-        tokio::task::spawn_local(Rc::clone(&consumer).consume(q));
+    loop {
+        let app = Application::new(
+            host.clone(),
+            &ctx.history,
+            &ctx.observer,
+            ctx.workload.processing_time,
+        )
+        .with_poison(ctx.workload.poison);
+        let consumer = Rc::new(Consumer {
+            incarnation: now().as_micros() as u64,
+            conn: Connection::new(Rc::clone(&endpoint), ctx.clone(), first),
+            channels: RefCell::new((0..queues).map(|q| (q, Channel::default())).collect()),
+            app,
+            crashed: Notify::new(),
+        });
+        consumer.publish();
+        let readers: Vec<_> = (0..queues)
+            .map(|q| tokio::task::spawn_local(Rc::clone(&consumer).consume(q)))
+            .collect();
+        tokio::select! {
+            biased;
+            () = consumer.process() => {}
+            () = consumer.crashed.notified() => {}
+        }
+        for reader in readers {
+            reader.abort();
+        }
     }
-    consumer.process().await;
-    Ok(())
 }
 
 impl Consumer {
@@ -120,7 +151,7 @@ impl Consumer {
         let timeout = POLL_WAIT + Duration::from_millis(500);
         loop {
             let number = self.conn.number();
-            let (subscription, received, acked) = {
+            let (subscription, received, acked, rejected) = {
                 let mut channels = self.channels.borrow_mut();
                 let c = channels.get_mut(&q).expect("one channel per queue");
                 if c.connection != number {
@@ -130,7 +161,7 @@ impl Consumer {
                         ..Channel::default()
                     };
                 }
-                (c.subscription, c.received, c.acked)
+                (c.subscription, c.received, c.acked, c.rejected.clone())
             };
             let op = ClientOp::Consume {
                 queue: q,
@@ -139,10 +170,12 @@ impl Consumer {
                 prefetch: config.prefetch,
                 received,
                 acked,
+                rejected: rejected.clone(),
             };
             match self.conn.call(op, timeout).await {
                 Ok(Reply::Consume(Ok(batch))) => {
                     if self.conn.number() == number {
+                        self.rejects_arrived(q, subscription, &rejected);
                         self.deliver(q, (number, subscription), received, batch);
                     }
                 }
@@ -230,6 +263,7 @@ impl Consumer {
                     subscription,
                     tag: d.tag,
                     msg: d.msg,
+                    dead_lettered: d.dead_letter.is_some(),
                 });
             }
             c.drained = batch.deliveries.is_empty() && batch.remaining == 0;
@@ -242,12 +276,19 @@ impl Consumer {
     /// acknowledgements, acknowledges each after processing it.
     async fn process(&self) {
         let manual = self.ctx().config.ack == AckMode::Manual;
+        let crash = self.ctx().workload.poison_action == PoisonAction::Crash;
         self.app
             .process(
                 || self.reading(),
-                |item| async move {
-                    if manual {
-                        self.ack(&item).await;
+                |item, handled| async move {
+                    match (manual, handled) {
+                        (_, Handled::Poisoned) if crash => self.crash(&item).await,
+                        (true, Handled::Processed) => self.ack(&item).await,
+                        (true, Handled::Poisoned) => self.reject(&item).await,
+                        // With automatic acknowledgements the broker forgot
+                        // the message when it sent it: a poison message is
+                        // simply never processed.
+                        (false, _) => {}
                     }
                 },
             )
@@ -258,30 +299,91 @@ impl Consumer {
     /// unless its connection is gone: a delivery tag means nothing on a new
     /// connection, and the broker will deliver the message again.
     async fn ack(&self, item: &Item) {
-        let live = {
-            let mut channels = self.channels.borrow_mut();
-            let c = channels
-                .get_mut(&item.queue)
-                .expect("one channel per queue");
-            let live = c.connection == item.connection
-                && c.subscription == item.subscription
-                && self.conn.number() == item.connection;
-            if live {
-                c.acked = c.acked.max(item.tag);
-            }
-            live
-        };
-        if !live {
+        let Some((upto, rejected)) = self.settle(item, Settlement::Ack) else {
             return;
-        }
+        };
         self.ctx()
             .history
             .record(self.app.host(), EventKind::Ack { msg: item.msg });
+        self.send_settlement(item, upto, rejected).await;
+    }
+
+    /// The application crashes on `item`: this run of the consumer ends
+    /// holding it, unacknowledged, and never goes on.
+    async fn crash(&self, item: &Item) {
+        self.ctx()
+            .history
+            .record(self.app.host(), EventKind::Crash { msg: item.msg });
+        self.crashed.notify_one();
+        std::future::pending::<()>().await;
+    }
+
+    /// Hands `item` back with `basic.reject` and `requeue = true`, unless
+    /// its connection is gone (the broker requeues it anyway then).
+    async fn reject(&self, item: &Item) {
+        let Some((upto, rejected)) = self.settle(item, Settlement::Reject) else {
+            return;
+        };
+        self.ctx().history.record(
+            self.app.host(),
+            EventKind::Reject {
+                msg: item.msg,
+                requeue: true,
+            },
+        );
+        self.send_settlement(item, upto, rejected).await;
+    }
+
+    /// Notes the settlement of `item` on its channel; returns what to send
+    /// (the acknowledged tag and the rejections not yet known to have
+    /// arrived), or `None` when its connection is gone.
+    fn settle(&self, item: &Item, how: Settlement) -> Option<(u64, Vec<u64>)> {
+        let mut channels = self.channels.borrow_mut();
+        let c = channels
+            .get_mut(&item.queue)
+            .expect("one channel per queue");
+        let live = c.connection == item.connection
+            && c.subscription == item.subscription
+            && self.conn.number() == item.connection;
+        if !live {
+            return None;
+        }
+        match how {
+            Settlement::Ack => c.acked = c.acked.max(item.tag),
+            Settlement::Reject => c.rejected.push(item.tag),
+        }
+        Some((c.acked, c.rejected.clone()))
+    }
+
+    async fn send_settlement(&self, item: &Item, upto: u64, rejected: Vec<u64>) {
         let op = ClientOp::Ack {
             queue: item.queue,
             consumer: self.id(item.connection, item.subscription),
-            upto: item.tag,
+            upto,
+            rejected,
         };
         let _ = self.conn.cast(op).await;
     }
+
+    /// Forgets the rejections a request carried once the queue answered
+    /// it: it applied them before anything else in the request.
+    fn rejects_arrived(&self, q: QueueId, subscription: u32, sent: &[u64]) {
+        if sent.is_empty() {
+            return;
+        }
+        if let Some(c) = self.channels.borrow_mut().get_mut(&q) {
+            if c.subscription == subscription {
+                c.rejected.retain(|t| !sent.contains(t));
+            }
+        }
+    }
+}
+
+/// How the application settles a delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Settlement {
+    /// `basic.ack`: processed.
+    Ack,
+    /// `basic.reject` with `requeue`: a poison message.
+    Reject,
 }

@@ -38,8 +38,16 @@ pub(crate) async fn consume(
     }
 }
 
-/// Applies `basic.ack` (with `multiple`) as master or leader of the queue.
-pub(crate) fn acknowledge(io: &Io, replica: &dyn QueueReplica, consumer: &ConsumerId, upto: u64) {
-    replica.ack(consumer, upto);
+/// Applies the `basic.reject`s (with `requeue`) of `rejected`, then
+/// `basic.ack` (with `multiple`) up to `upto`, as master or leader of the
+/// queue.
+pub(crate) fn acknowledge(
+    io: &Io,
+    replica: &dyn QueueReplica,
+    consumer: &ConsumerId,
+    upto: u64,
+    rejected: &[u64],
+) {
+    replica.ack(consumer, upto, rejected);
     io.changed.notify_waiters();
 }

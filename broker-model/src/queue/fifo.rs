@@ -41,6 +41,9 @@ pub(crate) struct Dropped {
     pub(crate) consumer: ConsumerId,
     /// Unacknowledged deliveries put back in the queue, marked redelivered.
     pub(crate) requeued: Vec<MsgId>,
+    /// Those of them the queue holds aside instead of making them ready at
+    /// once (see [`Fifo::holding_returns`]), with their positions.
+    pub(crate) held: Vec<(u64, Stored)>,
     /// Auto-ack deliveries that had left the queue but were never confirmed
     /// received: gone with the connection.
     pub(crate) lost_in_flight: Vec<MsgId>,
@@ -56,6 +59,9 @@ pub(crate) struct Poll {
     pub(crate) removed: Vec<(u64, Stored)>,
     /// Earlier connections of the same consumer, closed by this one.
     pub(crate) dropped: Vec<Dropped>,
+    /// Deliveries the consumer rejected with `requeue`, taken back from it
+    /// and not yet in the queue again (see [`Fifo::reject`]).
+    pub(crate) returned: Vec<(u64, Stored)>,
 }
 
 /// A consumer's request, as the queue's master or leader reads it.
@@ -71,6 +77,8 @@ pub(crate) struct Subscription {
     pub(crate) received: u64,
     /// Every delivery tag up to this one is acknowledged.
     pub(crate) acked: u64,
+    /// Delivery tags rejected with `requeue`, applied before `acked`.
+    pub(crate) rejected: Vec<u64>,
 }
 
 /// A queue's messages and consumers.
@@ -78,6 +86,9 @@ pub(crate) struct Subscription {
 pub(crate) struct Fifo {
     ready: BTreeMap<u64, Stored>,
     consumers: BTreeMap<ConsumerId, Consumer>,
+    /// A closed connection's deliveries are handed to the caller rather
+    /// than made ready at once.
+    hold_returns: bool,
 }
 
 impl Fifo {
@@ -86,6 +97,18 @@ impl Fifo {
         Fifo {
             ready: messages.into_iter().collect(),
             consumers: BTreeMap::new(),
+            hold_returns: false,
+        }
+    }
+
+    /// The queue, handing the deliveries of a closed connection to the
+    /// caller ([`Dropped::held`]) instead of making them ready: a quorum
+    /// queue with a delivery limit counts their return in its log first,
+    /// so that none is delivered again before the count says it may be.
+    pub(crate) fn holding_returns(self) -> Self {
+        Fifo {
+            hold_returns: true,
+            ..self
         }
     }
 
@@ -182,6 +205,7 @@ impl Fifo {
             dropped: self.register(id, sub.ack, sub.prefetch, now),
             ..Poll::default()
         };
+        out.returned = self.reject(id, &sub.rejected);
         out.removed = self.ack(id, sub.acked);
         let c = self.consumers.get_mut(id).expect("registered above");
         c.received = c.received.max(sub.received.min(c.last_tag));
@@ -272,6 +296,38 @@ impl Fifo {
         acked.into_values().collect()
     }
 
+    /// Applies `basic.reject` with `requeue = true` to the deliveries
+    /// `tags` of this connection: they are taken back from the consumer,
+    /// marked redelivered, and returned to the caller, which puts them
+    /// back with [`Fifo::requeue`] when the queue type says so (a classic
+    /// queue at once; a quorum queue once its log has counted the return).
+    /// Tags already settled are ignored, so a consumer may repeat a
+    /// rejection until it knows it arrived.
+    pub(crate) fn reject(&mut self, id: &ConsumerId, tags: &[u64]) -> Vec<(u64, Stored)> {
+        let Some(c) = self.consumers.get_mut(id) else {
+            return Vec::new();
+        };
+        if c.ack != AckMode::Manual {
+            return Vec::new();
+        }
+        let mut returned = Vec::new();
+        for tag in tags {
+            if let Some((seq, mut stored)) = c.out.remove(tag) {
+                stored.redelivered = true;
+                returned.push((seq, stored));
+            }
+        }
+        returned
+    }
+
+    /// Puts returned messages back at their original positions. Being
+    /// older than anything published after them, they are normally at the
+    /// head of the queue, where RabbitMQ puts a requeued message (a
+    /// quorum queue's `returns` are served before its other messages).
+    pub(crate) fn requeue(&mut self, returned: impl IntoIterator<Item = (u64, Stored)>) {
+        self.ready.extend(returned);
+    }
+
     /// Closes a consumer connection: its unacknowledged deliveries go back
     /// to the queue marked redelivered; its unconfirmed auto-ack deliveries
     /// are gone.
@@ -280,6 +336,7 @@ impl Fifo {
         let mut d = Dropped {
             consumer: id.clone(),
             requeued: Vec::new(),
+            held: Vec::new(),
             lost_in_flight: Vec::new(),
         };
         for (seq, mut stored) in c.out.into_values() {
@@ -287,7 +344,11 @@ impl Fifo {
                 AckMode::Manual => {
                     stored.redelivered = true;
                     d.requeued.push(stored.msg);
-                    self.ready.insert(seq, stored);
+                    if self.hold_returns {
+                        d.held.push((seq, stored));
+                    } else {
+                        self.ready.insert(seq, stored);
+                    }
                 }
                 AckMode::Auto => d.lost_in_flight.push(stored.msg),
             }

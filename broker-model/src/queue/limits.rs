@@ -41,6 +41,10 @@ pub struct Limits {
     pub message_ttl: Option<Duration>,
     /// `expires`: how long the queue may stay unused before it is deleted.
     pub expires: Option<Duration>,
+    /// `delivery-limit` (quorum queues only): how many times a message may
+    /// come back to the queue unsettled before it is dropped (or
+    /// dead-lettered) instead of delivered again.
+    pub delivery_limit: Option<u32>,
 }
 
 impl Limits {

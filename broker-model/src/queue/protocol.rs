@@ -16,6 +16,10 @@ pub(crate) use crate::queue::consumer_id::ConsumerId;
 use crate::queue::dead_letter::DeadLetter;
 pub(crate) use crate::queue::incarnation::Incarnation;
 
+mod mirroring;
+
+pub(crate) use mirroring::{MemberInfo, MirrorFetch, MirrorReply, NodeStatus, Op, QueueStatus};
+
 /// A node's 1-based id.
 pub(crate) type NodeId = u32;
 /// A queue's 0-based index (`q0`, `q1`, …).
@@ -28,7 +32,8 @@ pub(crate) struct Message {
     pub(crate) msg: MsgId,
     /// `delivery_mode = 2`.
     pub(crate) persistent: bool,
-    /// `x-death`, when the broker dead-lettered it here.
+    /// RabbitMQ's `x-death`: set when a queue dead-lettered the message
+    /// and a dead-letter exchange routed it here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) dead_letter: Option<DeadLetter>,
 }
@@ -47,7 +52,8 @@ pub(crate) struct Stored {
     /// restarts ("messages that are requeued retain their original expiry
     /// time").
     pub(crate) enqueued_us: u64,
-    /// `x-death`, when the broker dead-lettered it here.
+    /// RabbitMQ's `x-death`: set when a queue dead-lettered the message
+    /// and a dead-letter exchange routed it here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) dead_letter: Option<DeadLetter>,
 }
@@ -97,7 +103,8 @@ pub(crate) struct Delivery {
     pub(crate) msg: MsgId,
     /// AMQP's `redelivered` flag.
     pub(crate) redelivered: bool,
-    /// `x-death`, when the broker dead-lettered it here.
+    /// RabbitMQ's `x-death`: set when a queue dead-lettered the message
+    /// and a dead-letter exchange routed it here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) dead_letter: Option<DeadLetter>,
 }
@@ -143,8 +150,15 @@ pub(crate) enum ClientOp {
         received: u64,
         /// Every delivery tag up to this one is acknowledged (`multiple`).
         acked: u64,
+        /// Delivery tags the consumer handed back with `basic.reject` and
+        /// `requeue = true`, applied before the acknowledgement: AMQP
+        /// orders a channel's methods, so a later `multiple` ack never
+        /// takes a rejected delivery.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rejected: Vec<u64>,
     },
-    /// `basic.ack` with `multiple = true`.
+    /// `basic.ack` with `multiple = true`, after the `basic.reject`s of
+    /// `rejected`.
     Ack {
         /// The queue.
         queue: QueueId,
@@ -152,6 +166,12 @@ pub(crate) enum ClientOp {
         consumer: ConsumerId,
         /// Every delivery tag up to this one is acknowledged.
         upto: u64,
+        /// Delivery tags the consumer handed back with `basic.reject` and
+        /// `requeue = true`, applied before the acknowledgement: AMQP
+        /// orders a channel's methods, so a later `multiple` ack never
+        /// takes a rejected delivery.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rejected: Vec<u64>,
     },
 }
 
@@ -200,125 +220,6 @@ impl ClientError {
     }
 }
 
-/// One change a mirrored queue's master makes, replayed by mirrors in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum Op {
-    /// A message joined the queue.
-    Enqueue {
-        /// Its position in the queue.
-        seq: u64,
-        /// The message.
-        stored: Stored,
-    },
-    /// Messages left the queue (acknowledged, or delivered with auto-ack).
-    Remove {
-        /// Their positions.
-        seqs: Vec<u64>,
-    },
-    /// The queue's limits dropped messages.
-    Drop {
-        /// Their positions.
-        seqs: Vec<u64>,
-        /// The limit at work.
-        reason: DropReason,
-    },
-}
-
-/// A mirror as its master lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct MemberInfo {
-    /// The node.
-    pub(crate) node: NodeId,
-    /// When it joined the group: lower is older.
-    pub(crate) order: u64,
-    /// Whether it holds every message in the queue.
-    pub(crate) synced: bool,
-    /// The application run that joined; `None` for a mirror declared with
-    /// the queue that has not joined yet.
-    pub(crate) incarnation: Option<Incarnation>,
-}
-
-/// A mirror's request for the master's changes from `from` on.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct MirrorFetch {
-    /// The queue.
-    pub(crate) queue: QueueId,
-    /// The master's epoch the mirror follows.
-    pub(crate) epoch: u32,
-    /// The mirror's node.
-    pub(crate) node: NodeId,
-    /// The mirror's application run.
-    pub(crate) incarnation: Incarnation,
-    /// The membership the master granted, or `None` to join.
-    pub(crate) member: Option<u64>,
-    /// The next change the mirror needs (it holds every one before).
-    pub(crate) from: u64,
-    /// Set when joining: the epoch this mirror was a member of without
-    /// interruption, so a promoted master can keep it synchronised.
-    pub(crate) carry_from: Option<u32>,
-}
-
-/// The master's answer to a mirror.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) enum MirrorReply {
-    /// The mirror joined. With a snapshot it now holds the whole queue;
-    /// without one it starts empty.
-    Joined {
-        /// Its membership.
-        member: u64,
-        /// The change it continues from.
-        at: u64,
-        /// The queue's messages, when the master synchronises the mirror.
-        snapshot: Option<Vec<(u64, Stored)>>,
-        /// The master.
-        master: Location,
-        /// Every mirror.
-        members: Vec<MemberInfo>,
-    },
-    /// Changes from the requested position on (possibly none).
-    Ops {
-        /// The changes.
-        ops: Vec<Op>,
-        /// Every mirror, as the master sees them now.
-        members: Vec<MemberInfo>,
-    },
-    /// The node is not master in that epoch; `known` is its record.
-    NotMaster(Option<Location>),
-}
-
-/// A node's state of a mirrored queue, as it tells a starting peer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum QueueStatus {
-    /// Not yet decided; `record` is its last known placement.
-    Starting {
-        /// The last master it knew of.
-        record: Option<Location>,
-    },
-    /// It is master.
-    Master(Location),
-    /// It mirrors a master it believes alive.
-    Mirror {
-        /// The master.
-        following: Location,
-        /// Whether it would be promoted if that master were lost now.
-        promotable: bool,
-    },
-    /// It knows of no live master and cannot become one.
-    Waiting {
-        /// The last master it knew of.
-        record: Option<Location>,
-    },
-}
-
-/// What a node tells a starting peer.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct NodeStatus {
-    /// Whether its application is running.
-    pub(crate) running: bool,
-    /// Its state of every mirrored queue.
-    pub(crate) queues: Vec<(QueueId, QueueStatus)>,
-}
-
 /// A Raft command of a quorum queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Command {
@@ -326,6 +227,11 @@ pub(crate) enum Command {
     Enqueue(Message),
     /// Messages leave the queue.
     Settle(Vec<u64>),
+    /// Deliveries went back to the queue: rejected with `requeue`, or held
+    /// by a consumer whose connection closed. Every member counts them
+    /// (rabbit_fifo's `return`, which increments `delivery_count`), so the
+    /// count survives a change of leader.
+    Return(Vec<u64>),
     /// The queue's limits drop messages: the leader's decision, applied by
     /// every member.
     Drop {

@@ -51,8 +51,9 @@ pub(crate) trait QueueReplica {
     /// delivery state, with the messages it could still be given.
     fn poll(&self, sub: &Subscription) -> Result<(Poll, u64), ClientError>;
 
-    /// As master or leader, applies a consumer's acknowledgement.
-    fn ack(&self, consumer: &ConsumerId, upto: u64);
+    /// As master or leader, applies a consumer's rejections (`basic.reject`
+    /// with `requeue`), then its acknowledgement.
+    fn ack(&self, consumer: &ConsumerId, upto: u64, rejected: &[u64]);
 
     /// As master or leader, closes consumer connections silent for
     /// `timeout`.

@@ -80,6 +80,7 @@ pub(crate) async fn serve(io: &Io, queues: &Queues, op: ClientOp) -> Option<Repl
             prefetch,
             received,
             acked,
+            rejected,
             ..
         } => {
             let sub = Subscription {
@@ -88,11 +89,17 @@ pub(crate) async fn serve(io: &Io, queues: &Queues, op: ClientOp) -> Option<Repl
                 prefetch,
                 received,
                 acked,
+                rejected,
             };
             Some(delivery::consume(io, replica.as_ref(), q, &sub).await)
         }
-        ClientOp::Ack { consumer, upto, .. } => {
-            delivery::acknowledge(io, replica.as_ref(), &consumer, upto);
+        ClientOp::Ack {
+            consumer,
+            upto,
+            rejected,
+            ..
+        } => {
+            delivery::acknowledge(io, replica.as_ref(), &consumer, upto, &rejected);
             None
         }
     }

@@ -15,11 +15,26 @@ use tokio::sync::Notify;
 
 use crate::history::{EventKind, History, MsgId};
 use crate::observe::{ClientView, Observer};
+use crate::workload::poison;
 
 /// A message as the consumer hands it to its application.
 pub(crate) trait Received {
     /// The workload message.
     fn msg(&self) -> MsgId;
+
+    /// Whether it came from a dead-letter queue (it carries `x-death`).
+    fn dead_lettered(&self) -> bool {
+        false
+    }
+}
+
+/// What the application made of a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Handled {
+    /// It processed the message.
+    Processed,
+    /// The message is poison: the application gave up on it unprocessed.
+    Poisoned,
 }
 
 /// How far a consumer's reads have got, as it publishes them.
@@ -38,6 +53,8 @@ pub(crate) struct Application<T> {
     history: History,
     observer: Observer,
     processing_time: Duration,
+    /// The share of poison messages.
+    poison: f64,
     buffer: RefCell<VecDeque<T>>,
     processing: Cell<bool>,
     /// Messages processed by this run of the process.
@@ -60,11 +77,17 @@ impl<T: Received> Application<T> {
             history: history.clone(),
             observer: observer.clone(),
             processing_time,
+            poison: 0.0,
             buffer: RefCell::new(VecDeque::new()),
             processing: Cell::new(false),
             processed: Cell::new(0),
             changed: Notify::new(),
         }
+    }
+
+    /// The application, with a share `poison` of the messages poison.
+    pub(crate) fn with_poison(self, poison: f64) -> Self {
+        Application { poison, ..self }
     }
 
     /// The consumer's host.
@@ -123,11 +146,13 @@ impl<T: Received> Application<T> {
 
     /// Processes buffered messages one at a time, for as long as the
     /// consumer runs: each is recorded processed, then handed to `finish`
-    /// (to commit or acknowledge it). `reading` says how far the
+    /// (to commit or acknowledge it). A poison message takes as long to
+    /// fail as another to succeed, is not recorded processed, and goes to
+    /// `finish` as such (to reject it). `reading` says how far the
     /// consumer's reads have got.
     pub(crate) async fn process<F, Fut>(&self, reading: impl Fn() -> Reading, finish: F)
     where
-        F: Fn(T) -> Fut,
+        F: Fn(T, Handled) -> Fut,
         Fut: Future<Output = ()>,
     {
         loop {
@@ -141,10 +166,19 @@ impl<T: Received> Application<T> {
             self.publish(reading());
             self.changed.notify_waiters();
             tokio::time::sleep(self.processing_time).await;
-            self.history
-                .record(&self.host, EventKind::Processed { msg: item.msg() });
-            self.processed.set(self.processed.get() + 1);
-            finish(item).await;
+            if poison::is_poison(self.poison, item.msg()) {
+                finish(item, Handled::Poisoned).await;
+            } else {
+                self.history.record(
+                    &self.host,
+                    EventKind::Processed {
+                        msg: item.msg(),
+                        dead_lettered: item.dead_lettered(),
+                    },
+                );
+                self.processed.set(self.processed.get() + 1);
+                finish(item, Handled::Processed).await;
+            }
             self.processing.set(false);
             self.publish(reading());
         }

@@ -5,6 +5,7 @@
 
 pub(crate) mod application;
 pub(crate) mod pace;
+pub(crate) mod poison;
 
 use std::io;
 use std::rc::Rc;
@@ -16,6 +17,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::process::ProcessTable;
 use crate::wire::{Endpoint, Incoming};
+pub use poison::PoisonAction;
 
 /// The client workload of a run, shared by every system model.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,6 +38,11 @@ pub struct Workload {
     /// When the consumers first start, in simulated time from the start of
     /// the run: a consumer group that joins after the producers began.
     pub consumer_start: Duration,
+    /// The share of messages (0 to 1) a consumer's application cannot
+    /// process: poison messages, which it rejects with `requeue = true`.
+    pub poison: f64,
+    /// What the application does with a poison message.
+    pub poison_action: PoisonAction,
 }
 
 impl Default for Workload {
@@ -48,6 +55,8 @@ impl Default for Workload {
             processing_time: Duration::from_millis(5),
             message_bytes: 100,
             consumer_start: Duration::ZERO,
+            poison: 0.0,
+            poison_action: PoisonAction::Reject,
         }
     }
 }

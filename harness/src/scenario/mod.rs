@@ -29,6 +29,7 @@ mod settings;
 mod spanned;
 mod starter;
 mod validate;
+mod workload;
 pub mod writer;
 
 pub use discover::discover;

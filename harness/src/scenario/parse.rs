@@ -9,19 +9,19 @@
 use std::path::Path;
 use std::time::Duration;
 
-use broker_model::Workload;
+use broker_model::{PoisonAction, Workload};
 use serde::de::DeserializeOwned;
 
 use super::error::{ErrAt, ScenarioError};
 use super::log_config::{self, RawLogConfig};
 use super::model::{dest_names, host_names, Drain, Expect, Network, Scenario, System, SYSTEMS};
 use super::queue_config::{self, RawQueueConfig};
-use super::raw::{
-    RawDrain, RawExpect, RawHead, RawScenario, RawWorkload, MAX_CLIENTS, MAX_MESSAGES,
-    MAX_MESSAGE_BYTES, MAX_RATE,
-};
+use super::raw::{RawDrain, RawExpect, RawHead, RawScenario};
 use super::spanned::Spanned;
 use super::validate;
+use super::workload::{
+    RawPoisonAction, RawWorkload, MAX_CLIENTS, MAX_MESSAGES, MAX_MESSAGE_BYTES, MAX_RATE,
+};
 
 /// Reads and checks the scenario file at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -161,6 +161,20 @@ fn finish<C>(
     }
 
     let workload = workload(raw.workload.as_ref(), &err)?;
+    if workload.poison > 0.0 && matches!(system, System::Log(_)) {
+        let span = raw
+            .workload
+            .as_ref()
+            .and_then(|w| w.get_ref().poison.as_ref())
+            .map(Spanned::span);
+        return Err(err(
+            span,
+            Some("poison"),
+            "`poison` applies only with `system = \"queue\"`: the log model's consumers do not \
+             model poison messages"
+                .into(),
+        ));
+    }
     let hosts = host_names(&system, &workload);
     let dests = dest_names(&system);
     let bindings = match &system {
@@ -237,6 +251,30 @@ fn workload(raw: Option<&Spanned<RawWorkload>>, err: &ErrAt) -> Result<Workload,
     }
     if let Some(start) = r.consumer_start {
         w.consumer_start = start.0;
+    }
+    if let Some(poison) = &r.poison {
+        let v = *poison.get_ref();
+        if !(0.0..=1.0).contains(&v) {
+            return Err(err(
+                Some(poison.span()),
+                Some("poison"),
+                format!("`poison` = {v} must be between 0 and 1 (a share of the messages)"),
+            ));
+        }
+        w.poison = v;
+    }
+    if let Some(action) = &r.poison_action {
+        if w.poison == 0.0 {
+            return Err(err(
+                Some(action.span()),
+                Some("poison_action"),
+                "`poison_action` applies only with `poison` above 0".into(),
+            ));
+        }
+        w.poison_action = match action.get_ref() {
+            RawPoisonAction::Reject => PoisonAction::Reject,
+            RawPoisonAction::Crash => PoisonAction::Crash,
+        };
     }
     if w.messages < w.producers {
         let span = r.messages.as_ref().map(Spanned::span).or(Some(raw.span()));

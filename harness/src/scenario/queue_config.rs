@@ -136,6 +136,12 @@ pub(crate) struct RawQueueConfig {
     /// transactions): a message that routes to no queue is returned, and
     /// the publisher retries it.
     pub mandatory: Option<Spanned<bool>>,
+    /// Policy (quorum queues only): how many times a message may come back
+    /// to the queue unsettled (rejected with `requeue`, or held by a
+    /// consumer that went away) before it is dropped instead of delivered
+    /// again; unset is no limit.
+    #[serde(rename = "delivery-limit")]
+    pub delivery_limit: Option<Spanned<u32>>,
     /// How often the kernel's flusher wakes to write back dirty pages, in
     /// hundredths of a second; 0 turns periodic writeback off. Scaled ten
     /// times down from Linux's 500, like the model's other times.
@@ -267,6 +273,7 @@ impl RawQueueConfig {
             "dead-letter-strategy" => s(&self.dead_letter_strategy),
             "routing_keys" => s(&self.routing_keys),
             "mandatory" => s(&self.mandatory),
+            "delivery-limit" => s(&self.delivery_limit),
             _ => None,
         }
     }

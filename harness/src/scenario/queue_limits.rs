@@ -1,6 +1,7 @@
 //! The length limits and time-to-live of `system = "queue"` scenarios:
 //! RabbitMQ's policy keys `max-length`, `max-length-bytes`, `overflow`,
-//! `message-ttl` and `expires`, read into the model's [`Limits`].
+//! `message-ttl`, `expires` and `delivery-limit`, read into the model's
+//! [`Limits`].
 
 use std::ops::Range;
 use std::time::Duration;
@@ -46,6 +47,7 @@ pub(crate) fn limits(
         overflow,
         message_ttl: val(&r.message_ttl).map(Duration::from_millis),
         expires: val(&r.expires).map(Duration::from_millis),
+        delivery_limit: val(&r.delivery_limit),
     };
     if r.overflow.is_some() && !limits.bounded() {
         return Err(err(

@@ -486,3 +486,31 @@ fn dead_lettering_is_checked_as_rabbitmq_checks_it() {
     let c = queue_config(&dlx("max-length = 5\noverflow = \"reject-publish-dlx\""));
     assert_eq!(c.dead_lettering.exchange, None);
 }
+
+#[test]
+fn a_delivery_limit_and_poison_read_on_quorum_queues_and_are_refused_elsewhere() {
+    let quorum = GOOD
+        .replace("queue_type = \"mirrored\"", "queue_type = \"quorum\"")
+        .replace(
+            "ha-mode = \"exactly\"\nha-params = 2\nha-promote-on-failure = \"always\"\n",
+            "delivery-limit = 3\n",
+        )
+        .replace("messages = 100", "messages = 100\npoison = 0.05");
+    let s = parse_str(&quorum).unwrap();
+    assert_eq!(s.workload.poison, 0.05);
+    let System::Queue(c) = &s.system else {
+        panic!("a queue scenario")
+    };
+    assert_eq!(c.limits.delivery_limit, Some(3));
+    let e = error(&quorum.replace("\"quorum\"", "\"classic\""));
+    assert_eq!(e.key.as_deref(), Some("delivery-limit"));
+    assert!(e.message.contains("quorum"), "{}", e.message);
+    let e = error(&quorum.replace("poison = 0.05", "poison = 1.5"));
+    assert_eq!(e.key.as_deref(), Some("poison"));
+    assert!(e.message.contains("between 0 and 1"), "{}", e.message);
+    let crash = quorum.replace("poison = 0.05", "poison = 0.05\npoison_action = \"crash\"");
+    let s = parse_str(&crash).unwrap();
+    assert_eq!(s.workload.poison_action, broker_model::PoisonAction::Crash);
+    let e = error(&crash.replace("poison = 0.05\n", ""));
+    assert_eq!(e.key.as_deref(), Some("poison_action"));
+}

@@ -17,19 +17,11 @@ use serde_json::{json, Value};
 
 use super::model::SYSTEMS;
 use super::spanned::Spanned;
+use super::workload::RawWorkload;
 use crate::duration::{parse_duration, SimDuration};
 use crate::fault::trigger::CONDITION_NAMES;
 use crate::fault::ROLE_NAMES;
 
-/// The most producers, and the most consumers, a workload may have.
-pub(crate) const MAX_CLIENTS: u32 = 64;
-/// The most messages a workload may send.
-pub(crate) const MAX_MESSAGES: u32 = 1_000_000;
-/// The highest send rate, in messages per simulated second.
-pub(crate) const MAX_RATE: f64 = 1_000_000.0;
-/// The largest message size a scenario may give: Kafka's default
-/// `message.max.bytes` (1 MiB) rounded.
-pub(crate) const MAX_MESSAGE_BYTES: u32 = 1 << 20;
 /// The most seeds `seeds = N` may ask for.
 const MAX_SEEDS: i64 = 10_000;
 
@@ -207,33 +199,6 @@ pub(crate) struct RawNetwork {
     pub min_latency: Option<Spanned<SimDuration>>,
     /// The most latency of a datagram (default 5ms).
     pub max_latency: Option<Spanned<SimDuration>>,
-}
-
-/// `[workload]`: what the producers and consumers do.
-#[derive(Deserialize, JsonSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawWorkload {
-    /// Producer hosts `producer-1..N` (default 1).
-    #[schemars(range(min = 1, max = MAX_CLIENTS))]
-    pub producers: Option<Spanned<u32>>,
-    /// Consumer hosts `consumer-1..N`, in one consumer group (default 1).
-    #[schemars(range(min = 1, max = MAX_CLIENTS))]
-    pub consumers: Option<Spanned<u32>>,
-    /// Messages in total, split across the producers (default 200).
-    #[schemars(range(min = 1, max = MAX_MESSAGES))]
-    pub messages: Option<Spanned<u32>>,
-    /// Messages per simulated second, all producers together (default 100).
-    #[schemars(range(max = MAX_RATE), extend("exclusiveMinimum" = 0))]
-    pub rate: Option<Spanned<f64>>,
-    /// A consumer's time to process one message (default 5ms).
-    pub processing_time: Option<SimDuration>,
-    /// The size of one message in bytes, which size limits count (default
-    /// 100).
-    #[schemars(range(min = 1, max = MAX_MESSAGE_BYTES))]
-    pub message_bytes: Option<Spanned<u32>>,
-    /// When the consumers first start (default 0s): a consumer group that
-    /// joins after the producers began.
-    pub consumer_start: Option<SimDuration>,
 }
 
 /// What a fault does.

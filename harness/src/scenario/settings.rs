@@ -414,6 +414,9 @@ fn limit_settings(l: &Limits) -> Vec<Setting> {
     if let Some(t) = l.expires {
         lines.push(("expires", ms(t)));
     }
+    if let Some(n) = l.delivery_limit {
+        lines.push(("delivery-limit", int(n.into())));
+    }
     lines
 }
 
@@ -471,6 +474,7 @@ pub(crate) fn queue_defaults() -> Vec<Setting> {
             "dead-letter-strategy",
             Some(Value::String("at-most-once".into())),
         ),
+        ("delivery-limit", None),
     ]);
     all
 }

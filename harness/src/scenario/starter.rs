@@ -102,6 +102,8 @@ rate = 100                  # messages per simulated second, all publishers toge
 processing_time = "20ms"    # a consumer's time to process one message
 # message_bytes = 100       # one message's size, which size limits count
 # consumer_start = "0s"     # when the consumers first start
+# poison = 0.02             # share of messages the consumers cannot process; they reject them (requeue)
+# poison_action = "reject"  # or "crash": the consumer's process dies holding the message
 
 [config]
 # RabbitMQ's names; every key is optional and README.md lists them all.
@@ -136,6 +138,7 @@ ha-promote-on-failure = "when-synced"
 # exchange = "orders"       # where publishers publish; routing keys q0, q1, … in turn
 # routing_keys = ["q0"]     # or these keys in turn
 # mandatory = true          # unroutable messages come back (basic.return) and are retried
+# delivery-limit = 3        # quorum queues only: returns (rejects, dead consumers) before a message is dropped
 
 # Restart a mirror, then crash the master while that mirror is unsynchronised:
 [[faults]]

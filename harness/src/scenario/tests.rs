@@ -337,3 +337,11 @@ fn impossible_consumer_settings_are_refused_at_their_key() {
         assert!(e.message.contains(says), "{e}");
     }
 }
+
+#[test]
+fn poison_messages_are_refused_for_the_log_model() {
+    let e = error(&GOOD.replace("rate = 50", "rate = 50\npoison = 0.1"));
+    assert_eq!(e.key.as_deref(), Some("poison"));
+    assert_eq!(e.line, 11);
+    assert!(e.message.contains("queue"), "{}", e.message);
+}

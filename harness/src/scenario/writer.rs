@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use broker_model::queue::queue_name;
+use broker_model::PoisonAction;
 use toml::Value;
 
 use super::model::{dest_names, Drain, Network, Scenario};
@@ -72,6 +73,12 @@ pub fn write(s: &Scenario) -> String {
     let _ = writeln!(w, "message_bytes = {}", wl.message_bytes);
     if !wl.consumer_start.is_zero() {
         let _ = writeln!(w, "consumer_start = {}", duration(wl.consumer_start));
+    }
+    if wl.poison > 0.0 {
+        let _ = writeln!(w, "poison = {}", Value::Float(wl.poison));
+    }
+    if wl.poison_action == PoisonAction::Crash {
+        let _ = writeln!(w, "poison_action = \"crash\"");
     }
     let _ = writeln!(w, "\n[config]");
     for (k, v) in s.settings() {

@@ -46,6 +46,19 @@ fn seed_report(run: &RunOutput) -> SeedReport {
             })
             .collect(),
         unconsumed: a.unconsumed.iter().map(ToString::to_string).collect(),
+        dead_lettered: a
+            .dead_lettered
+            .iter()
+            .enumerate()
+            .map(|(i, id)| LostMessage {
+                id: id.to_string(),
+                trail: if i < TRAILS_KEPT {
+                    lifecycle(&run.events, *id)
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect(),
         duplicated: a
             .duplicated
             .iter()

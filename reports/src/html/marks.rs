@@ -95,7 +95,17 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
                 },
             )
         }
+        EventKind::Processed {
+            dead_lettered: true,
+            ..
+        } => m(
+            Shape::Dot,
+            "k-recover",
+            "processed from a dead-letter queue".into(),
+        ),
         EventKind::Processed { .. } => m(Shape::Dot, "k-processed", "processed".into()),
+        EventKind::Reject { .. } => m(Shape::OpenTriangle, "k-fail", "rejected".into()),
+        EventKind::Crash { .. } => m(Shape::Cross, "k-fail", "consumer crashed on it".into()),
         EventKind::Ack { .. } => m(Shape::Dot, "k-processed", "consumer ack".into()),
         EventKind::Commit { offset, .. } => m(
             Shape::Triangle,
@@ -261,6 +271,12 @@ pub(crate) const LEGEND: &[(Shape, &str, &str)] = &[
     ),
     (Shape::Cross, "k-loss", "truncated / forgotten"),
     (Shape::Triangle, "k-loss", "committed past, unprocessed"),
+    (Shape::OpenTriangle, "k-fail", "rejected by the consumer"),
+    (
+        Shape::Dot,
+        "k-recover",
+        "processed from a dead-letter queue",
+    ),
 ];
 
 /// One entry of a drawing's key: a small icon and what it stands for.

@@ -30,6 +30,8 @@ pub(crate) struct Cell {
     pub(crate) inconclusive_seeds: usize,
     /// Messages still readable as those seeds' drains ended.
     pub(crate) readable: u64,
+    /// Acknowledged messages processed only from a dead-letter queue.
+    pub(crate) dead_lettered: u64,
     /// Seeds run.
     pub(crate) seeds: usize,
     /// `loss` when any scenario here lost a message, else `inconclusive`
@@ -161,6 +163,7 @@ pub(crate) fn build(report: &Report, anchors: &[String]) -> Matrix {
             lossy_seeds: 0,
             inconclusive_seeds: 0,
             readable: 0,
+            dead_lettered: 0,
             seeds: 0,
             verdict: Verdict::NoLoss,
             matches: true,
@@ -172,6 +175,7 @@ pub(crate) fn build(report: &Report, anchors: &[String]) -> Matrix {
         cell.lossy_seeds += s.seeds_with_loss.len();
         cell.inconclusive_seeds += s.seeds_inconclusive.len();
         cell.readable += s.readable();
+        cell.dead_lettered += s.totals.dead_lettered;
         cell.seeds += s.seeds.len();
         cell.verdict = match (cell.verdict, s.verdict) {
             (Verdict::Loss, _) | (_, Verdict::Loss) => Verdict::Loss,

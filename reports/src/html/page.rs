@@ -13,7 +13,7 @@ use super::matrix::{self, Matrix};
 use super::timeline::{self, Timeline};
 use super::{plot, TIMELINES_PER_SEED};
 use crate::describe::count;
-use crate::document::{Counts, Report, ScenarioReport, SeedReport, Verdict};
+use crate::document::{Counts, LostMessage, Report, ScenarioReport, SeedReport, Verdict};
 
 /// Unconsumed messages of an inconclusive seed listed by id on the page;
 /// `report.json` lists them all.
@@ -159,6 +159,8 @@ pub(crate) struct ScenarioView {
     pub(crate) plots: Vec<PlotView>,
     /// Per-seed lost messages.
     pub(crate) lost: Vec<LostSeed>,
+    /// Per-seed dead-lettered messages, drawn as the lost ones are.
+    pub(crate) dead_lettered: Vec<LostSeed>,
     /// Seeds that did not drain while messages were still readable.
     pub(crate) unconsumed: Vec<UnconsumedSeed>,
     /// Messages still readable as those seeds' drains ended.
@@ -285,28 +287,30 @@ fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
             open: i == first_plot,
         })
         .collect();
-    let lost = s
-        .seeds
-        .iter()
-        .enumerate()
-        .filter(|(_, seed)| !seed.lost.is_empty())
-        .map(|(i, seed)| LostSeed {
-            seed: seed.seed,
-            ids: seed.lost.iter().map(|l| l.id.clone()).collect(),
-            timelines: seed
-                .lost
-                .iter()
-                .take(TIMELINES_PER_SEED)
-                .map(|l| TimelineView {
-                    id: l.id.clone(),
-                    anchor: format!("{anchor}-seed-{}-{}", seed.seed, slug(&l.id)),
-                    timeline: timeline::render(l, &seed.fault_spans, &s.hosts),
-                })
-                .collect(),
-            more: seed.lost.len().saturating_sub(TIMELINES_PER_SEED),
-            open: Some(i) == first_lossy,
-        })
-        .collect();
+    let by_seed = |pick: fn(&SeedReport) -> &[LostMessage], first: Option<usize>| {
+        s.seeds
+            .iter()
+            .enumerate()
+            .filter(|(_, seed)| !pick(seed).is_empty())
+            .map(|(i, seed)| LostSeed {
+                seed: seed.seed,
+                ids: pick(seed).iter().map(|l| l.id.clone()).collect(),
+                timelines: pick(seed)
+                    .iter()
+                    .take(TIMELINES_PER_SEED)
+                    .map(|l| TimelineView {
+                        id: l.id.clone(),
+                        anchor: format!("{anchor}-seed-{}-{}", seed.seed, slug(&l.id)),
+                        timeline: timeline::render(l, &seed.fault_spans, &s.hosts),
+                    })
+                    .collect(),
+                more: pick(seed).len().saturating_sub(TIMELINES_PER_SEED),
+                open: Some(i) == first,
+            })
+            .collect::<Vec<_>>()
+    };
+    let lost = by_seed(|seed| &seed.lost, first_lossy);
+    let dead_lettered = by_seed(|seed| &seed.dead_lettered, None);
     let label = if s.configuration.is_empty() {
         vec![s.system.clone()]
     } else {
@@ -347,6 +351,7 @@ fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
         replay: s.replay.clone(),
         plots,
         lost,
+        dead_lettered,
         unconsumed: s
             .seeds
             .iter()

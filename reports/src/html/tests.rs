@@ -92,6 +92,7 @@ fn seed(seed: u64, lost_count: u32, leader: &str) -> SeedReport {
         outcome: Outcome::Conclusive,
         lost,
         unconsumed: Vec::new(),
+        dead_lettered: Vec::new(),
         duplicated: Vec::new(),
         recovered: Vec::new(),
         unexpected: Vec::new(),
@@ -382,4 +383,68 @@ fn every_plot_draws_the_backlog() {
         .count();
     assert_eq!(drawn, 3, "one backlog line per plot");
     assert!(html.contains("backlog: messages consumers could still read"));
+}
+
+#[test]
+fn dead_lettered_messages_are_counted_apart_from_the_lost_in_the_tables_and_the_matrix() {
+    let mut with_dlq = seed(1, 0, "broker-1");
+    with_dlq.counts.dead_lettered = 3;
+    with_dlq.counts.processed -= 3;
+    let mut r = Report::new();
+    r.scenarios.push(scenario(
+        "dead-letter",
+        "queue · quorum",
+        vec![with_dlq, seed(2, 0, "broker-1")],
+        Verdict::NoLoss,
+    ));
+    let html = render(&r);
+    assert!(html.contains("3 dead-lettered (processed from a dead-letter queue)"));
+    assert!(html.contains("dead-lettered (processed only from a dead-letter queue)"));
+    assert!(html.contains("+ 3 dead-lettered"));
+    let plain = render(&report());
+    assert!(
+        !plain.contains("dead-lettered"),
+        "shown only when there are any"
+    );
+}
+
+#[test]
+fn a_dead_lettered_message_is_drawn_with_its_trail_ending_where_it_was_processed() {
+    let mut with_dlq = seed(1, 0, "broker-1");
+    with_dlq.counts.dead_lettered = 1;
+    let msg = MsgId::new(1, 7);
+    with_dlq.dead_lettered = vec![LostMessage {
+        id: msg.to_string(),
+        trail: vec![
+            ev(
+                100,
+                "producer-1",
+                EventKind::Send {
+                    msg,
+                    dest: "q0".into(),
+                },
+            ),
+            ev(104, "producer-1", EventKind::SendOk { msg, offset: None }),
+            ev(
+                900,
+                "consumer-2",
+                EventKind::Processed {
+                    msg,
+                    dead_lettered: true,
+                },
+            ),
+        ],
+    }];
+    let mut r = Report::new();
+    r.scenarios.push(scenario(
+        "dead-letter",
+        "queue · quorum",
+        vec![with_dlq],
+        Verdict::NoLoss,
+    ));
+    let html = render(&r);
+    assert!(html.contains("<h3>Dead-lettered messages</h3>"));
+    assert!(html.contains("1 acknowledged messages dead-lettered"));
+    assert!(html.contains("on consumer-2: processed from a dead-letter queue"));
+    assert!(!html.contains("<h3>Lost messages</h3>"));
 }

@@ -22,7 +22,7 @@ impl Consumer {
         self.app
             .process(
                 || self.reading(),
-                |item| async move {
+                |item, _| async move {
                     if !self.owns(item.partition, item.generation) {
                         return;
                     }

@@ -71,7 +71,9 @@ impl ClassicQueue {
         let policy = self.io.policy();
         let expired = policy.expire(&mut m.fifo, now);
         self.drop_messages(m, DropReason::Expired, &expired);
-        let poll = m.fifo.poll(sub, now);
+        let mut poll = m.fifo.poll(sub, now);
+        // A classic queue puts a rejected delivery back at once.
+        m.fifo.requeue(std::mem::take(&mut poll.returned));
         m.lease.renew(&m.fifo, now);
         let remaining = m.fifo.remaining_for(&sub.consumer);
         self.settle_removed(m, &poll.removed);
@@ -84,9 +86,11 @@ impl ClassicQueue {
     }
 
     /// As master, applies a consumer's acknowledgement.
-    pub(super) fn ack_master(&self, consumer: &ConsumerId, upto: u64) {
+    pub(super) fn ack_master(&self, consumer: &ConsumerId, upto: u64, rejected: &[u64]) {
         let mut st = self.state.borrow_mut();
         if let Role::Master(m) = &mut st.role {
+            let returned = m.fifo.reject(consumer, rejected);
+            m.fifo.requeue(returned);
             let removed = m.fifo.ack(consumer, upto);
             self.settle_removed(m, &removed);
             self.report_view(&st);

@@ -119,8 +119,8 @@ impl QueueReplica for ClassicQueue {
         self.poll_master(sub)
     }
 
-    fn ack(&self, consumer: &ConsumerId, upto: u64) {
-        self.ack_master(consumer, upto);
+    fn ack(&self, consumer: &ConsumerId, upto: u64, rejected: &[u64]) {
+        self.ack_master(consumer, upto, rejected);
     }
 
     fn expire(&self, timeout: Duration) -> Vec<Dropped> {

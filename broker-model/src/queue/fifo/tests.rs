@@ -40,6 +40,7 @@ fn sub(
         prefetch,
         received,
         acked,
+        rejected: Vec::new(),
     }
 }
 
@@ -172,4 +173,62 @@ fn a_dead_lettered_message_is_delivered_with_its_x_death() {
     // Sent again after a lost answer, it still carries it.
     let p = q.poll(&sub(&consumer(1), AckMode::Manual, 0, 0, 0), T0);
     assert_eq!(p.deliveries[0].dead_letter, Some(death));
+}
+
+#[test]
+fn a_rejected_delivery_is_taken_back_before_the_acknowledgement_and_requeued_at_the_head() {
+    let mut q = queue(5);
+    let c = consumer(1);
+    q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
+    // Tag 1 (message 0) is rejected, tag 2 acknowledged in the same request:
+    // the ack (multiple, up to 2) does not take the rejected delivery.
+    let mut request = sub(&c, AckMode::Manual, 2, 2, 2);
+    request.rejected = vec![1];
+    let p = q.poll(&request, T0);
+    assert_eq!(p.returned.len(), 1);
+    assert_eq!(p.returned[0].0, 0);
+    assert!(p.returned[0].1.redelivered);
+    assert_eq!(p.removed.len(), 1, "only tag 2 was acknowledged");
+    assert_eq!(p.removed[0].1.msg, MsgId::new(1, 1));
+    q.requeue(p.returned);
+    assert_eq!(
+        q.head().map(|s| (s.msg, s.redelivered)),
+        Some((MsgId::new(1, 0), true))
+    );
+}
+
+#[test]
+fn a_repeated_rejection_is_ignored() {
+    let mut q = queue(2);
+    let c = consumer(1);
+    q.poll(&sub(&c, AckMode::Manual, 1, 0, 0), T0);
+    assert_eq!(q.reject(&c, &[1]).len(), 1);
+    assert!(q.reject(&c, &[1]).is_empty());
+    assert!(q.reject(&c, &[7]).is_empty(), "a tag never handed out");
+}
+
+#[test]
+fn a_closed_connection_reports_where_its_requeued_deliveries_were() {
+    let mut q = queue(3);
+    let c = consumer(1);
+    q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
+    let d = q.drop_consumer(&c).expect("was registered");
+    assert_eq!(d.requeued, vec![MsgId::new(1, 0), MsgId::new(1, 1)]);
+    assert!(d.held.is_empty());
+    assert_eq!(q.ready(), 3);
+}
+
+#[test]
+fn a_queue_holding_returns_hands_a_closed_connections_deliveries_to_the_caller() {
+    let mut q = queue(3).holding_returns();
+    let c = consumer(1);
+    q.poll(&sub(&c, AckMode::Manual, 2, 0, 0), T0);
+    // A new connection of the same consumer closes the old one; what the
+    // old one held is not delivered to the new one in the same request.
+    let p = q.poll(&sub(&consumer(2), AckMode::Manual, 10, 0, 0), T0);
+    let held: Vec<u64> = p.dropped[0].held.iter().map(|(s, _)| *s).collect();
+    assert_eq!(held, vec![0, 1]);
+    assert!(p.dropped[0].held.iter().all(|(_, s)| s.redelivered));
+    assert_eq!(p.deliveries.len(), 1, "only message 2 is delivered");
+    assert_eq!(p.deliveries[0].msg, MsgId::new(1, 2));
 }

@@ -40,6 +40,7 @@ fn deliver(q: &mut Fifo, prefetch: u32) {
         prefetch,
         received: 0,
         acked: 0,
+        rejected: Vec::new(),
     };
     q.poll(&sub, Duration::ZERO);
 }

@@ -83,6 +83,9 @@ impl QuorumQueue {
         self.after_raft(st);
         let mut fifo = Fifo::with_messages(st.applied.iter().map(|(s, m)| (*s, *m)));
         fifo.mark_all_redelivered();
+        if self.io.config().limits.delivery_limit.is_some() {
+            fifo = fifo.holding_returns();
+        }
         st.fifo = Some(fifo);
         st.lease = Lease::declared(now());
         let location = Location {

@@ -71,11 +71,13 @@ impl QuorumQueue {
         let now = now();
         let st = &mut *st;
         let fifo = st.fifo.as_mut().expect("still leading");
-        let poll = fifo.poll(sub, now);
+        let mut poll = fifo.poll(sub, now);
         st.lease.renew(fifo, now);
         let remaining = fifo.remaining_for(&sub.consumer);
         let seqs = poll.removed.iter().map(|(s, _)| *s).collect();
         self.settle(st, seqs);
+        self.propose_return(st, std::mem::take(&mut poll.returned));
+        self.return_dropped(st, &poll.dropped);
         if !poll.dropped.is_empty() {
             self.after_raft(st);
         }
@@ -84,8 +86,12 @@ impl QuorumQueue {
     }
 
     /// As leader, applies a consumer's acknowledgement.
-    pub(super) fn ack_leader(&self, consumer: &ConsumerId, upto: u64) {
+    pub(super) fn ack_leader(&self, consumer: &ConsumerId, upto: u64, rejected: &[u64]) {
         let mut st = self.state.borrow_mut();
+        if let Some(fifo) = &mut st.fifo {
+            let returned = fifo.reject(consumer, rejected);
+            self.propose_return(&mut st, returned);
+        }
         if let Some(fifo) = &mut st.fifo {
             let seqs = fifo
                 .ack(consumer, upto)
@@ -104,6 +110,7 @@ impl QuorumQueue {
         };
         let dropped = fifo.expire(now(), timeout);
         if !dropped.is_empty() {
+            self.return_dropped(&mut st, &dropped);
             self.after_raft(&mut st);
         }
         dropped

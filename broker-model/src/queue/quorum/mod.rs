@@ -9,12 +9,14 @@
 //! business (not replicated); a new leader delivers again whatever was not
 //! settled, marked redelivered.
 
+mod delivery_count;
 mod election;
 mod leader;
 mod limits;
 mod queue;
 mod raft;
 mod replication;
+mod returns;
 mod state;
 
 use std::collections::BTreeSet;
@@ -99,8 +101,8 @@ impl QueueReplica for QuorumQueue {
         self.poll_leader(sub)
     }
 
-    fn ack(&self, consumer: &ConsumerId, upto: u64) {
-        self.ack_leader(consumer, upto);
+    fn ack(&self, consumer: &ConsumerId, upto: u64, rejected: &[u64]) {
+        self.ack_leader(consumer, upto, rejected);
     }
 
     fn expire(&self, timeout: Duration) -> Vec<Dropped> {

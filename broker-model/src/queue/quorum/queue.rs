@@ -95,6 +95,7 @@ impl QuorumQueue {
         };
         if st.fifo.is_some() && !r.is_leader() {
             st.fifo = None;
+            st.returning.clear();
             self.io.record(EventKind::BecomeFollower {
                 dest: queue_name(st.q),
                 epoch: r.term as u32,
@@ -114,14 +115,22 @@ impl QuorumQueue {
     /// Applies the entries committed since the last call, recording the
     /// messages a committed drop removed from this member's queue.
     fn apply_committed(&self, st: &mut QuorumState) {
-        let Some(r) = &st.raft else {
-            return;
-        };
-        while st.last_applied < r.commit {
+        loop {
+            let Some(r) = &st.raft else {
+                return;
+            };
+            if st.last_applied >= r.commit {
+                return;
+            }
             st.last_applied += 1;
             let Some(entry) = r.entry(st.last_applied) else {
-                break;
+                return;
             };
+            if let Command::Return(seqs) = &entry.command {
+                let seqs = seqs.clone();
+                self.apply_return(st, &seqs);
+                continue;
+            }
             match &entry.command {
                 Command::Enqueue(m) => {
                     let stored = Stored {
@@ -137,6 +146,7 @@ impl QuorumQueue {
                     }
                 }
                 Command::Settle(seqs) => {
+                    st.delivery_counts.forget(seqs);
                     for s in seqs {
                         st.applied.remove(s);
                     }
@@ -145,6 +155,7 @@ impl QuorumQueue {
                     }
                 }
                 Command::Drop { seqs, reason } => {
+                    st.delivery_counts.forget(seqs);
                     let dropped: Vec<(u64, Stored)> = seqs
                         .iter()
                         .filter_map(|s| st.applied.remove(s).map(|m| (*s, m)))
@@ -159,7 +170,8 @@ impl QuorumQueue {
                         self.io.record_drop(st.q, *reason, &dropped);
                     }
                 }
-                Command::Noop => {}
+                // A return needs the whole state and is applied above.
+                Command::Return(_) | Command::Noop => {}
             }
         }
     }

@@ -10,6 +10,7 @@ use crate::queue::config::QueueConfig;
 use crate::queue::fifo::Fifo;
 use crate::queue::limits::{Intake, Lease};
 use crate::queue::protocol::{Location, LogEntry, NodeId, QueueId, Stored};
+use crate::queue::quorum::delivery_count::DeliveryCounts;
 use crate::queue::quorum::raft::Raft;
 
 /// One node's state of one quorum queue.
@@ -21,6 +22,11 @@ pub(crate) struct QuorumState {
     pub(crate) raft: Option<Raft>,
     /// The queue as the committed log says: enqueued, not yet settled.
     pub(crate) applied: BTreeMap<u64, Stored>,
+    /// Every enqueued message's returns, as the committed log says.
+    pub(crate) delivery_counts: DeliveryCounts,
+    /// As leader, returned deliveries held aside until their return is
+    /// committed and counted.
+    pub(crate) returning: BTreeMap<u64, Stored>,
     pub(crate) last_applied: u64,
     /// The leader's delivery state.
     pub(crate) fifo: Option<Fifo>,
@@ -57,6 +63,8 @@ impl QuorumState {
             home: config.home(q),
             raft,
             applied: BTreeMap::new(),
+            delivery_counts: DeliveryCounts::default(),
+            returning: BTreeMap::new(),
             last_applied: 0,
             fifo: None,
             lease: Lease::declared(now()),

@@ -59,6 +59,12 @@ pub fn print_line(r: &ScenarioReport) {
     if r.verdict == Verdict::Inconclusive {
         out!("       inconclusive: {}", undrained(r));
     }
+    if r.totals.dead_lettered > 0 {
+        out!(
+            "       dead-lettered: {} acknowledged messages processed only from a dead-letter queue (not lost, not processed from their queue)",
+            count(r.totals.dead_lettered)
+        );
+    }
 }
 
 /// The faults of every seed and the trail of (the first) lost messages.

@@ -53,6 +53,10 @@ pub enum FaultClass {
     /// while and declared again, as by a redeploy that declares its
     /// bindings late.
     MissingBinding,
+    /// No fault: 2 to 5% of the messages are poison, which the consumer's
+    /// application cannot process and rejects with `requeue = true` every
+    /// time it is given one.
+    PoisonMessage,
     /// No fault: consumers process slower than producers send, so a
     /// backlog builds up and waits, as it does behind a consumer after a
     /// deploy or a slow downstream. A policy that bounds how long or how
@@ -67,7 +71,7 @@ pub enum FaultClass {
 
 impl FaultClass {
     /// Every class, in matrix column order.
-    pub const ALL: [FaultClass; 12] = [
+    pub const ALL: [FaultClass; 13] = [
         FaultClass::BrokerCrash,
         FaultClass::LeaderCrashBeforeSync,
         FaultClass::LeaderCrashWhileReplicaOutOfSync,
@@ -78,6 +82,7 @@ impl FaultClass {
         FaultClass::ConsumerCrash,
         FaultClass::ConsumerCrashWithRebalance,
         FaultClass::MissingBinding,
+        FaultClass::PoisonMessage,
         FaultClass::SlowConsumer,
         FaultClass::LateConsumer,
     ];
@@ -97,6 +102,7 @@ impl FaultClass {
             FaultClass::LastReplicaPowerLoss => "power loss of the last replica in sync",
             FaultClass::ConsumerCrashWithRebalance => "consumer crash with rebalance",
             FaultClass::MissingBinding => "missing binding",
+            FaultClass::PoisonMessage => "poison message",
             FaultClass::SlowConsumer => "slow consumer",
             FaultClass::LateConsumer => "late consumer",
         }
@@ -335,6 +341,16 @@ pub fn matrix() -> Vec<Guarantee> {
             loses_under: vec![],
         },
         Guarantee {
+            name: "queue-quorum-delivery-limit",
+            summary: "the same with delivery-limit=3 and no dead-letter exchange",
+            system: queue(|c| {
+                c.queue_type = QueueType::Quorum;
+                c.limits.delivery_limit = Some(3);
+            }),
+            survives: vec![],
+            loses_under: vec![PoisonMessage],
+        },
+        Guarantee {
             name: "queue-mirrored-promote-always",
             summary: "queue, mirrored on 2 of 3 nodes, ha-sync-mode=manual, ha-promote-on-failure=always, confirms, manual ack",
             system: queue(|c| {
@@ -437,7 +453,7 @@ pub fn matrix() -> Vec<Guarantee> {
                 c.prefetch = 0;
             }),
             survives: vec![],
-            loses_under: vec![ConsumerCrash],
+            loses_under: vec![ConsumerCrash, PoisonMessage],
         },
     ]
 }

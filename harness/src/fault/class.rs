@@ -8,9 +8,10 @@ use broker_model::Workload;
 use crate::fault::Fault;
 
 /// What the workload alone does to consumers: they start late
-/// (`consumer_start`), or together process fewer messages a second than
-/// the producers send, so a backlog waits on the broker. These are the
-/// conditions a retention, length or TTL policy turns into losses.
+/// (`consumer_start`), are given poison messages they cannot process, or
+/// together process fewer messages a second than the producers send, so a
+/// backlog waits on the broker. These are the conditions a retention,
+/// length, TTL or delivery-limit policy turns into losses.
 ///
 /// A backlog behind slow consumers is also the usual backdrop of a fault
 /// scenario (it is what gives a crash something to lose), so it names the
@@ -24,6 +25,9 @@ fn workload_classes(w: &Workload, faulted: bool) -> Vec<String> {
         t if t > 0.0 => f64::from(w.consumers) / t,
         _ => f64::INFINITY,
     };
+    if w.poison > 0.0 {
+        out.push("poison messages".to_string());
+    }
     if capacity < w.rate && !faulted {
         out.push("slow consumer".to_string());
     }
@@ -115,6 +119,8 @@ mod tests {
         assert_eq!(schedule_class(&[], &w), "no faults");
         w.consumer_start = Duration::from_secs(3);
         assert_eq!(schedule_class(&[], &w), "late consumer");
+        w.poison = 0.05;
+        assert_eq!(schedule_class(&[], &w), "late consumer → poison messages");
     }
 
     #[test]

@@ -90,7 +90,8 @@ pub(crate) fn for_dest(faults: Vec<Fault>, dest: &str) -> Vec<Fault> {
 /// with that class send faster (and for longer). A slow consumer processes
 /// 16 to 33 messages a second against the producer's 80 or more; a late
 /// one starts 2 to 5 s after the producer. A rebalance needs a second
-/// consumer in the group to take the crashed one's partitions.
+/// consumer in the group to take the crashed one's partitions. Poison
+/// messages are 2 to 5% of the workload.
 fn workload(classes: &[FaultClass]) -> BoxedStrategy<Workload> {
     let fast = classes.contains(&FaultClass::LeaderCrashBeforeSync);
     let (messages, rate) = if fast {
@@ -113,16 +114,24 @@ fn workload(classes: &[FaultClass]) -> BoxedStrategy<Workload> {
     } else {
         1
     };
-    (messages, rate, processing, start)
-        .prop_map(move |(messages, rate, processing, start)| Workload {
-            producers: 1,
-            consumers,
-            messages,
-            rate: rate as f64,
-            processing_time: ms(processing),
-            consumer_start: ms(start),
-            ..Workload::default()
-        })
+    let poison = if classes.contains(&FaultClass::PoisonMessage) {
+        2u32..=5
+    } else {
+        0u32..=0
+    };
+    (messages, rate, processing, start, poison)
+        .prop_map(
+            move |(messages, rate, processing, start, poison)| Workload {
+                producers: 1,
+                consumers,
+                messages,
+                rate: rate as f64,
+                processing_time: ms(processing),
+                consumer_start: ms(start),
+                poison: f64::from(poison) / 100.0,
+                ..Workload::default()
+            },
+        )
         .boxed()
 }
 
@@ -319,7 +328,9 @@ fn faults_of(class: FaultClass) -> BoxedStrategy<Vec<Fault>> {
             .boxed(),
         // Workload classes: their cases differ in the workload, not the
         // faults.
-        FaultClass::SlowConsumer | FaultClass::LateConsumer => Just(Vec::new()).boxed(),
+        FaultClass::SlowConsumer | FaultClass::LateConsumer | FaultClass::PoisonMessage => {
+            Just(Vec::new()).boxed()
+        }
         FaultClass::ConsumerCrash | FaultClass::ConsumerCrashWithRebalance => {
             (1000u64..3000, 250u64..600, 200u64..1500)
                 .prop_map(|(at, after, restart)| {

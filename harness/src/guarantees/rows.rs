@@ -1,12 +1,5 @@
-//! The guarantee matrix: for each configuration, the fault classes it
-//! claims to survive without losing an acknowledged message, and those it
-//! does not.
-//!
-//! The property tests (`harness/tests/properties/`) hold every row to its
-//! claims in both directions: generated schedules of a survived class must
-//! lose nothing, and generated schedules of a class it does not survive must
-//! lose something within a bounded number of cases. README's table is
-//! rendered from this list (a test keeps them equal).
+//! The matrix's rows: each configuration and the classes it claims to
+//! survive or not.
 
 use std::time::Duration;
 
@@ -17,112 +10,10 @@ use broker_model::queue::{
     AckMode, Binding, Exchange, ExchangeType, HaMode, Overflow, Promote, PublishMode, QueueConfig,
     QueueType, Topology,
 };
-use broker_model::Workload;
 
-use crate::fault::Fault;
-use crate::scenario::{Scenario, System};
-
-/// A class of faults a configuration may claim to survive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FaultClass {
-    /// Process crashes of brokers, one at a time, each restarted.
-    BrokerCrash,
-    /// The leader crashes while it holds records no follower has fetched.
-    LeaderCrashBeforeSync,
-    /// Network partitions cutting off one broker, the controller, or the
-    /// leader from its followers, one at a time.
-    Partition,
-    /// Datagrams dropped at random on some links for a while.
-    MessageDrop,
-    /// Every broker loses power at once.
-    PowerLossAll,
-    /// A consumer crashes while it holds messages it has not processed.
-    ConsumerCrash,
-    /// A replica is crashed and restarted, and the leader (master) crashes
-    /// while that replica is still out of sync.
-    LeaderCrashWhileReplicaOutOfSync,
-    /// The followers are cut off until the controller fences them, so the
-    /// leader is the last replica in sync; then it loses power and comes
-    /// back before they do (KIP-966's "last replica standing").
-    LastReplicaPowerLoss,
-    /// Two consumers share a group's partitions, and one crashes while it
-    /// holds records it has not processed: the group rebalances its
-    /// partitions to the other, which resumes from the committed offset.
-    ConsumerCrashWithRebalance,
-    /// The binding the publishers' messages route by is removed for a
-    /// while and declared again, as by a redeploy that declares its
-    /// bindings late.
-    MissingBinding,
-    /// No fault: 2 to 5% of the messages are poison, which the consumer's
-    /// application cannot process and rejects with `requeue = true` every
-    /// time it is given one.
-    PoisonMessage,
-    /// No fault: consumers process slower than producers send, so a
-    /// backlog builds up and waits, as it does behind a consumer after a
-    /// deploy or a slow downstream. A policy that bounds how long or how
-    /// much a broker keeps (retention, `max-length`, `message-ttl`) drops it.
-    SlowConsumer,
-    /// No fault: consumers start seconds after producers, as a new consumer
-    /// group or a consumer deployed after its producer does. Where it starts
-    /// reading (`auto.offset.reset`) and what the broker kept meanwhile
-    /// decide what it never sees.
-    LateConsumer,
-}
-
-impl FaultClass {
-    /// Every class, in matrix column order.
-    pub const ALL: [FaultClass; 13] = [
-        FaultClass::BrokerCrash,
-        FaultClass::LeaderCrashBeforeSync,
-        FaultClass::LeaderCrashWhileReplicaOutOfSync,
-        FaultClass::Partition,
-        FaultClass::MessageDrop,
-        FaultClass::PowerLossAll,
-        FaultClass::LastReplicaPowerLoss,
-        FaultClass::ConsumerCrash,
-        FaultClass::ConsumerCrashWithRebalance,
-        FaultClass::MissingBinding,
-        FaultClass::PoisonMessage,
-        FaultClass::SlowConsumer,
-        FaultClass::LateConsumer,
-    ];
-
-    /// A short name for tables and test names.
-    pub fn name(self) -> &'static str {
-        match self {
-            FaultClass::BrokerCrash => "broker crash",
-            FaultClass::LeaderCrashBeforeSync => "leader crash before sync",
-            FaultClass::Partition => "partition",
-            FaultClass::MessageDrop => "message drop",
-            FaultClass::PowerLossAll => "power loss of all brokers",
-            FaultClass::ConsumerCrash => "consumer crash before ack",
-            FaultClass::LeaderCrashWhileReplicaOutOfSync => {
-                "leader crash while a replica is out of sync"
-            }
-            FaultClass::LastReplicaPowerLoss => "power loss of the last replica in sync",
-            FaultClass::ConsumerCrashWithRebalance => "consumer crash with rebalance",
-            FaultClass::MissingBinding => "missing binding",
-            FaultClass::PoisonMessage => "poison message",
-            FaultClass::SlowConsumer => "slow consumer",
-            FaultClass::LateConsumer => "late consumer",
-        }
-    }
-}
-
-/// One row of the matrix.
-#[derive(Clone, Debug)]
-pub struct Guarantee {
-    /// A short identifier.
-    pub name: &'static str,
-    /// The configuration in words.
-    pub summary: &'static str,
-    /// The system and its configuration.
-    pub system: System,
-    /// Classes it claims to survive.
-    pub survives: Vec<FaultClass>,
-    /// Classes it does not survive.
-    pub loses_under: Vec<FaultClass>,
-}
+use crate::guarantees::class::FaultClass;
+use crate::guarantees::guarantee::Guarantee;
+use crate::scenario::System;
 
 fn queue(edit: impl FnOnce(&mut QueueConfig)) -> System {
     let mut c = QueueConfig {
@@ -163,7 +54,7 @@ fn group(edit: impl FnOnce(&mut LogConfig)) -> System {
     })
 }
 
-/// The binding [`MISSING_BINDING`] removes: `q0` on the direct exchange
+/// The binding [`FaultClass::MissingBinding`] removes: `q0` on the direct exchange
 /// `orders`, by the key `q0`.
 pub fn missing_binding() -> Binding {
     Binding {
@@ -456,77 +347,4 @@ pub fn matrix() -> Vec<Guarantee> {
             loses_under: vec![ConsumerCrash, PoisonMessage],
         },
     ]
-}
-
-/// A scenario running `g`'s configuration under `faults`.
-pub fn scenario(
-    g: &Guarantee,
-    workload: Workload,
-    duration: Duration,
-    faults: Vec<Fault>,
-) -> Scenario {
-    let mut s = Scenario::new(g.name, g.system.clone());
-    s.description = g.summary.to_string();
-    s.workload = workload;
-    s.duration = duration;
-    s.faults = faults;
-    s
-}
-
-/// The matrix as a Markdown table (survives ✓, loses ✗, untested blank).
-pub fn markdown() -> String {
-    let mut out = String::from("| configuration |");
-    for c in FaultClass::ALL {
-        out.push_str(&format!(" {} |", c.name()));
-    }
-    out.push_str("\n|---|");
-    for _ in FaultClass::ALL {
-        out.push_str("---|");
-    }
-    for g in matrix() {
-        out.push_str(&format!("\n| `{}`: {} |", g.name, g.summary));
-        for c in FaultClass::ALL {
-            let cell = if g.survives.contains(&c) {
-                " ✓ |"
-            } else if g.loses_under.contains(&c) {
-                " ✗ |"
-            } else {
-                " |"
-            };
-            out.push_str(cell);
-        }
-    }
-    out.push('\n');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_row_claims_both_ways_and_every_config_is_valid() {
-        for g in matrix() {
-            for c in &g.survives {
-                assert!(!g.loses_under.contains(c), "{}: {c:?} both ways", g.name);
-            }
-            match &g.system {
-                System::Log(config) => config.validate().unwrap(),
-                System::Queue(config) => config.validate().unwrap(),
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod readme {
-    #[test]
-    fn the_readme_shows_this_matrix() {
-        let readme = include_str!("../../README.md");
-        let table = super::markdown();
-        assert!(
-            readme.contains(&table),
-            "README.md's guarantee matrix is out of date; it should read:\n{table}"
-        );
-    }
 }

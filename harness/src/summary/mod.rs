@@ -7,7 +7,7 @@ mod lifecycle;
 mod series;
 mod spans;
 
-use broker_model::EventKind;
+use broker_model::{Event, EventKind, MsgId};
 use reports::{Host, LostMessage, ScenarioReport, SeedReport, Verdict};
 
 use lifecycle::lifecycle;
@@ -23,6 +23,22 @@ use crate::scenario::{Expect, Scenario};
 /// batch events, so keeping them all would make reports of big losses huge.
 const TRAILS_KEPT: usize = 25;
 
+/// `ids`, each with its trail through the history, the first
+/// [`TRAILS_KEPT`] of them only.
+fn with_trails(events: &[Event], ids: &[MsgId]) -> Vec<LostMessage> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| LostMessage {
+            id: id.to_string(),
+            trail: if i < TRAILS_KEPT {
+                lifecycle(events, *id)
+            } else {
+                Vec::new()
+            },
+        })
+        .collect()
+}
+
 /// The report of one seed's run.
 fn seed_report(run: &RunOutput) -> SeedReport {
     let a = &run.analysis;
@@ -32,33 +48,9 @@ fn seed_report(run: &RunOutput) -> SeedReport {
         simulated_ms: run.simulated.as_millis() as u64,
         drained: run.drained,
         outcome: a.outcome,
-        lost: a
-            .lost
-            .iter()
-            .enumerate()
-            .map(|(i, id)| LostMessage {
-                id: id.to_string(),
-                trail: if i < TRAILS_KEPT {
-                    lifecycle(&run.events, *id)
-                } else {
-                    Vec::new()
-                },
-            })
-            .collect(),
+        lost: with_trails(&run.events, &a.lost),
         unconsumed: a.unconsumed.iter().map(ToString::to_string).collect(),
-        dead_lettered: a
-            .dead_lettered
-            .iter()
-            .enumerate()
-            .map(|(i, id)| LostMessage {
-                id: id.to_string(),
-                trail: if i < TRAILS_KEPT {
-                    lifecycle(&run.events, *id)
-                } else {
-                    Vec::new()
-                },
-            })
-            .collect(),
+        dead_lettered: with_trails(&run.events, &a.dead_lettered),
         duplicated: a
             .duplicated
             .iter()

@@ -6,6 +6,7 @@
 //! can follow a lost message's trail through the cluster.
 
 mod msg_id;
+mod reasons;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use msg_id::MsgId;
+pub use reasons::{DropReason, LeaderSource};
 
 /// One entry of the history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,49 +33,6 @@ impl Event {
     /// The simulated time of the event.
     pub fn at(&self) -> Duration {
         Duration::from_micros(self.at_us)
-    }
-}
-
-/// Why a broker dropped messages no fault took.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DropReason {
-    /// `retention.ms` or `retention.bytes` deleted the segment holding them.
-    Retention,
-    /// A queue's `max-length` or `max-length-bytes` was reached: with
-    /// `overflow = drop-head` the oldest ready messages made room, with
-    /// `reject-publish` the new message was refused.
-    Overflow,
-    /// They stayed in the queue longer than its `message-ttl`.
-    Expired,
-    /// Their queue went unused for its `expires` and was deleted, or they
-    /// were published to it after that.
-    QueueExpired,
-    /// A queue dead-lettered them and the republish reached no queue: no
-    /// binding matched, the target had no master or leader, or it refused
-    /// them; at-most-once dead-lettering does not try again.
-    DeadLetterFailed,
-    /// An exchange found no queue to route them to (no binding matched and
-    /// no alternate exchange took them).
-    Unroutable,
-    /// A quorum queue's `delivery-limit`: the message was returned to the
-    /// queue (rejected with `requeue = true`, or held by a consumer that
-    /// died) more times than the limit.
-    DeliveryLimit,
-}
-
-impl DropReason {
-    /// The reason as histories name it.
-    pub fn name(self) -> &'static str {
-        match self {
-            DropReason::Retention => "retention",
-            DropReason::Overflow => "overflow",
-            DropReason::Expired => "expired",
-            DropReason::QueueExpired => "queue_expired",
-            DropReason::Unroutable => "unroutable",
-            DropReason::DeadLetterFailed => "dead_letter_failed",
-            DropReason::DeliveryLimit => "delivery_limit",
-        }
     }
 }
 
@@ -301,10 +260,9 @@ pub enum EventKind {
         /// The eligible leader replicas after the election (KIP-966).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         elr: Vec<String>,
-        /// With eligible leader replicas, where the leader came from: `isr`,
-        /// `elr`, `last_known_leader` or `unclean`.
+        /// With eligible leader replicas, where the leader came from.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        from: Option<String>,
+        from: Option<LeaderSource>,
     },
     /// The in-sync replica set (or the eligible leader replicas) changed.
     IsrChange {

@@ -23,7 +23,7 @@ mod workload;
 
 pub use deploy::{Deployment, HostRole, Instruments};
 pub use disk::{PageCache, Writeback};
-pub use history::{to_json_lines, DropReason, Event, EventKind, History, MsgId};
+pub use history::{to_json_lines, DropReason, Event, EventKind, History, LeaderSource, MsgId};
 pub use observe::{ClientView, DiskView, Observations, Observer, ReplicaView};
 pub use process::ProcessTable;
 pub use settings::ConfigError;

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use broker_model::{Event, EventKind};
+use broker_model::{Event, EventKind, LeaderSource};
 use harness::{runner, scenario};
 
 fn bundled(name: &str) -> PathBuf {
@@ -101,7 +101,7 @@ fn with_elr_the_restarted_replica_is_refused_and_a_follower_from_the_elr_leads()
         unreachable!()
     };
     let leader = leader.clone().expect("elected");
-    assert_eq!(from.as_deref(), Some("elr"), "{first:?}");
+    assert_eq!(*from, Some(LeaderSource::Elr), "{first:?}");
     assert!(eligible.contains(&leader), "{leader} was in {eligible:?}");
     assert_ne!(leader, "broker-1");
     let acked: Vec<_> = run

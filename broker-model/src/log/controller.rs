@@ -248,9 +248,7 @@ impl Controller {
             isr: names(&s.isr),
             unclean: choice.is_some_and(|(_, source)| source.is_unclean()),
             elr: names(&s.elr),
-            from: choice
-                .filter(|_| elr)
-                .map(|(_, source)| source.name().to_string()),
+            from: choice.filter(|_| elr).map(|(_, source)| source),
         };
         self.record(event);
         Election::Held

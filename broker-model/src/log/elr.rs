@@ -18,40 +18,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::history::LeaderSource;
 use crate::log::config::EligibleLeaderReplicas;
 use crate::log::protocol::{BrokerId, PartitionState};
-
-/// Where an elected leader came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Source {
-    /// An in-sync replica.
-    Isr,
-    /// An eligible leader replica, the in-sync set being empty.
-    Elr,
-    /// The last known leader, neither set having a live member: as before
-    /// KIP-966 when every replica was offline.
-    LastKnownLeader,
-    /// Any live replica (`unclean.leader.election.enable`).
-    Unclean,
-}
-
-impl Source {
-    /// The name elections go by in histories.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Source::Isr => "isr",
-            Source::Elr => "elr",
-            Source::LastKnownLeader => "last_known_leader",
-            Source::Unclean => "unclean",
-        }
-    }
-
-    /// Whether the leader may lack committed records, as Kafka's election
-    /// result flags it.
-    pub(crate) fn is_unclean(self) -> bool {
-        matches!(self, Source::LastKnownLeader | Source::Unclean)
-    }
-}
 
 /// Whether a change altered a partition's in-sync set, ELR or last known
 /// leader.
@@ -160,24 +129,24 @@ impl Rules {
         &self,
         s: &PartitionState,
         alive: impl Fn(BrokerId) -> bool,
-    ) -> Option<(BrokerId, Source)> {
+    ) -> Option<(BrokerId, LeaderSource)> {
         if let Some(b) = s.isr.iter().copied().find(|b| alive(*b)) {
-            return Some((b, Source::Isr));
+            return Some((b, LeaderSource::Isr));
         }
         if self.enabled() && s.isr.is_empty() {
             let eligible = s.replicas.iter().copied();
             if let Some(b) = eligible.filter(|b| s.elr.contains(b)).find(|b| alive(*b)) {
-                return Some((b, Source::Elr));
+                return Some((b, LeaderSource::Elr));
             }
             if s.elr.is_empty() {
                 if let Some(b) = s.last_known_leader.filter(|b| alive(*b)) {
-                    return Some((b, Source::LastKnownLeader));
+                    return Some((b, LeaderSource::LastKnownLeader));
                 }
             }
         }
         if self.unclean_election {
             if let Some(b) = s.replicas.iter().copied().find(|b| alive(*b)) {
-                return Some((b, Source::Unclean));
+                return Some((b, LeaderSource::Unclean));
             }
         }
         None
@@ -190,7 +159,7 @@ impl Rules {
     pub(crate) fn install_leader(
         &self,
         s: &mut PartitionState,
-        choice: Option<(BrokerId, Source)>,
+        choice: Option<(BrokerId, LeaderSource)>,
     ) {
         s.leader = choice.map(|(b, _)| b);
         s.leader_epoch += 1;
@@ -199,13 +168,13 @@ impl Rules {
             return;
         };
         match source {
-            Source::Isr => {}
-            Source::Elr => {
+            LeaderSource::Isr => {}
+            LeaderSource::Elr => {
                 s.isr = vec![b];
                 s.elr.retain(|e| *e != b);
             }
-            Source::LastKnownLeader => s.isr = vec![b],
-            Source::Unclean => {
+            LeaderSource::LastKnownLeader => s.isr = vec![b],
+            LeaderSource::Unclean => {
                 s.isr = vec![b];
                 s.elr.clear();
             }

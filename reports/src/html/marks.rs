@@ -125,7 +125,7 @@ pub(crate) fn mark(kind: &EventKind, id: MsgId) -> Mark {
         } => {
             let from = from
                 .as_ref()
-                .map_or(String::new(), |f| format!(" from {f}"));
+                .map_or(String::new(), |f| format!(" from {}", f.name()));
             m(
                 Shape::Star,
                 "k-control",

@@ -82,7 +82,7 @@ fn without_elr_the_last_in_sync_replica_stays_and_is_elected_again() {
     fence(OFF, &mut s, &[1], &[]);
     assert_eq!((s.leader, s.isr.clone()), (None, vec![1]));
     let choice = OFF.choose_leader(&s, |b| b == 1);
-    assert_eq!(choice, Some((1, Source::Isr)));
+    assert_eq!(choice, Some((1, LeaderSource::Isr)));
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn an_unfenced_eligible_replica_leads_when_the_isr_is_empty() {
     fence(ON, &mut s, &[1], &[]);
     ON.unclean_shutdown(&mut s, 1);
     let choice = ON.choose_leader(&s, |b| b != 2);
-    assert_eq!(choice, Some((3, Source::Elr)));
+    assert_eq!(choice, Some((3, LeaderSource::Elr)));
     ON.install_leader(&mut s, choice);
     assert_eq!(
         (s.leader, s.isr.clone(), s.elr.clone()),
@@ -147,7 +147,7 @@ fn the_last_known_leader_leads_only_when_no_isr_or_elr_member_is_left() {
     assert_eq!(rules.choose_leader(&s, |b| b == 2), None);
     assert_eq!(
         rules.choose_leader(&s, |b| b == 1),
-        Some((1, Source::LastKnownLeader))
+        Some((1, LeaderSource::LastKnownLeader))
     );
 }
 
@@ -162,7 +162,7 @@ fn an_unclean_election_clears_the_elr() {
     fence(rules, &mut s, &[1], &[]);
     rules.unclean_shutdown(&mut s, 1);
     let choice = rules.choose_leader(&s, |b| b == 1);
-    assert_eq!(choice, Some((1, Source::Unclean)));
+    assert_eq!(choice, Some((1, LeaderSource::Unclean)));
     rules.install_leader(&mut s, choice);
     assert_eq!((s.isr.clone(), s.elr.clone()), (vec![1], vec![]));
 }

@@ -1,7 +1,8 @@
 //! Poison messages in the queue model: a consumer that rejects them with
 //! `requeue`, a quorum queue whose `delivery-limit` counts each return in
-//! its Raft log and drops the message past the limit, and the count
-//! surviving a change of leader.
+//! its Raft log and drops the message past the limit (or dead-letters it,
+//! with a dead-letter exchange), and the count surviving a change of
+//! leader.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -89,6 +90,62 @@ fn every_poison_loss_was_confirmed_rejected_one_time_more_than_the_limit_and_dro
             lost.iter().all(|id| dropped.contains(id)),
             "every loss is a drop"
         );
+        assert_eq!(run.analysis.counts.duplicated, 0);
+    }
+}
+
+/// With a `dead-letter-exchange` bound to a consumed queue, the messages
+/// the delivery-limit scenario loses (the poison ones: they follow from
+/// the message ids alone) are each rejected four times, dead-lettered with
+/// reason `delivery_limit` after the last rejection, and processed from the
+/// dead-letter queue; nothing is lost.
+#[test]
+fn every_poison_message_is_dead_lettered_for_its_delivery_limit_and_processed_from_the_dead_letter_queue(
+) {
+    let loss = scenario::load(&bundled("queue-poison-delivery-limit")).unwrap();
+    let cure = scenario::load(&bundled("queue-poison-dead-letter")).unwrap();
+    for seed in 1..=2 {
+        let poison = runner::run(&loss, seed).unwrap().analysis.lost;
+        assert!(!poison.is_empty());
+        let run = runner::run(&cure, seed).unwrap();
+        assert!(run.analysis.lost.is_empty(), "{:?}", run.analysis.lost);
+        assert_eq!(run.analysis.dead_lettered, poison, "seed {seed}");
+        for id in &poison {
+            let t = trail(&run.events, *id);
+            let rejected = rejections(&t);
+            assert_eq!(rejected.len(), LIMIT + 1, "{id}: {t:#?}");
+            let last_reject = rejected.last().unwrap().at_us;
+            let dead_lettered_at = t
+                .iter()
+                .find(|e| {
+                    matches!(
+                        e.kind,
+                        EventKind::DeadLettered {
+                            reason: DropReason::DeliveryLimit,
+                            ..
+                        }
+                    )
+                })
+                .map(|e| e.at_us)
+                .unwrap_or_else(|| panic!("{id} dead-lettered for its limit: {t:#?}"));
+            assert!(dead_lettered_at >= last_reject, "{t:#?}");
+            let processed: Vec<&Event> = t
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::Processed { .. }))
+                .collect();
+            assert_eq!(processed.len(), 1, "{t:#?}");
+            assert!(
+                matches!(
+                    processed[0].kind,
+                    EventKind::Processed {
+                        dead_lettered: true,
+                        ..
+                    }
+                ),
+                "{t:#?}"
+            );
+            assert!(processed[0].at_us > dead_lettered_at);
+        }
         assert_eq!(run.analysis.counts.duplicated, 0);
     }
 }

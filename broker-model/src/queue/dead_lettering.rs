@@ -5,8 +5,9 @@
 //!
 //! "Messages from a queue can be 'dead-lettered', which means these
 //! messages are republished to an exchange" when they expire
-//! (`message-ttl`), are dropped from the head for `max-length` or refused
-//! under `overflow = reject-publish-dlx`. With the default strategy,
+//! (`message-ttl`), are dropped from the head for `max-length`, refused
+//! under `overflow = reject-publish-dlx`, or are returned to a quorum queue
+//! more often than its `delivery-limit` allows. With the default strategy,
 //! at-most-once, the queue republishes them internally without publisher
 //! confirms: a message the dead-letter exchange routes nowhere, or that its
 //! target queue cannot take, is gone. A message dead-lettered again to a
@@ -69,10 +70,14 @@ pub(crate) enum Destination {
 
 impl DeadLettering {
     /// Whether a message removed for `reason` is dead-lettered rather than
-    /// dropped: it expired or went over a length limit, and the queue has a
-    /// dead-letter exchange.
+    /// dropped: it expired, went over a length limit or over its quorum
+    /// queue's delivery limit, and the queue has a dead-letter exchange.
     pub(crate) fn takes(&self, reason: DropReason) -> bool {
-        self.exchange.is_some() && matches!(reason, DropReason::Overflow | DropReason::Expired)
+        self.exchange.is_some()
+            && matches!(
+                reason,
+                DropReason::Overflow | DropReason::Expired | DropReason::DeliveryLimit
+            )
     }
 
     /// The routing key of dead-lettered message `msg`: the policy's, else
@@ -132,12 +137,15 @@ mod tests {
     }
 
     #[test]
-    fn only_expired_and_overflowing_messages_are_dead_lettered_and_only_with_an_exchange() {
+    fn only_expired_overflowing_and_over_limit_messages_are_dead_lettered_and_only_with_an_exchange(
+    ) {
         let mut policy = DeadLettering::default();
         assert!(!policy.takes(DropReason::Expired));
+        assert!(!policy.takes(DropReason::DeliveryLimit));
         policy.exchange = Some("dlx".into());
         assert!(policy.takes(DropReason::Expired));
         assert!(policy.takes(DropReason::Overflow));
+        assert!(policy.takes(DropReason::DeliveryLimit));
         assert!(!policy.takes(DropReason::QueueExpired));
     }
 

@@ -148,8 +148,10 @@ impl<T: Received> Application<T> {
     /// consumer runs: each is recorded processed, then handed to `finish`
     /// (to commit or acknowledge it). A poison message takes as long to
     /// fail as another to succeed, is not recorded processed, and goes to
-    /// `finish` as such (to reject it). `reading` says how far the
-    /// consumer's reads have got.
+    /// `finish` as such (to reject it), unless it comes from a dead-letter
+    /// queue: there the application is the dead-letter handler, which
+    /// takes the message in (to park or inspect it) rather than failing
+    /// on it again. `reading` says how far the consumer's reads have got.
     pub(crate) async fn process<F, Fut>(&self, reading: impl Fn() -> Reading, finish: F)
     where
         F: Fn(T, Handled) -> Fut,
@@ -166,7 +168,7 @@ impl<T: Received> Application<T> {
             self.publish(reading());
             self.changed.notify_waiters();
             tokio::time::sleep(self.processing_time).await;
-            if poison::is_poison(self.poison, item.msg()) {
+            if poison::is_poison(self.poison, item.msg()) && !item.dead_lettered() {
                 finish(item, Handled::Poisoned).await;
             } else {
                 self.history.record(

@@ -108,9 +108,10 @@ pub(crate) struct RawQueueConfig {
     /// declared again) before it is deleted with its messages; unset is
     /// never.
     pub expires: Option<Spanned<u64>>,
-    /// Policy: the exchange expired messages, and messages dropped or
-    /// refused for a length limit, are republished to; "" is the default
-    /// exchange. Unset: they are dropped.
+    /// Policy: the exchange expired messages, messages dropped or refused
+    /// for a length limit, and messages over a quorum queue's delivery
+    /// limit are republished to; "" is the default exchange. Unset: they
+    /// are dropped.
     #[serde(rename = "dead-letter-exchange")]
     pub dead_letter_exchange: Option<Spanned<String>>,
     /// Policy: the routing key dead-lettered messages are republished with

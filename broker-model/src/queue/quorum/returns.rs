@@ -73,11 +73,13 @@ impl QuorumQueue {
         self.dead_letter_or_drop(st, DropReason::DeliveryLimit, &over);
     }
 
-    /// Where a message leaves a quorum queue for a policy reason without
-    /// being consumed. RabbitMQ republishes it to the queue's
-    /// `dead-letter-exchange` when one is configured (setting `x-death`,
-    /// [`crate::queue::dead_letter::DeadLetter`]); without one it is gone,
-    /// which is all the model does here so far: it records the drop.
+    /// Where a message over the delivery limit goes. RabbitMQ republishes
+    /// it to the queue's `dead-letter-exchange` when one is configured,
+    /// with `x-death` reason `delivery_limit`
+    /// ([`crate::queue::dead_letter::DeadLetter`]); without one it is gone.
+    /// As for a committed drop, only the leader dead-letters (Ra runs a
+    /// command's effects on the leader); the other members record the
+    /// removal.
     pub(super) fn dead_letter_or_drop(
         &self,
         st: &QuorumState,
@@ -87,6 +89,10 @@ impl QuorumQueue {
         if messages.is_empty() {
             return;
         }
-        self.io.record_drop(st.q, reason, messages);
+        if st.fifo.is_some() {
+            self.io.dispose(st.q, reason, messages);
+        } else {
+            self.io.record_drop(st.q, reason, messages);
+        }
     }
 }

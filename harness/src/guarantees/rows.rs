@@ -242,6 +242,28 @@ pub fn matrix() -> Vec<Guarantee> {
             loses_under: vec![PoisonMessage],
         },
         Guarantee {
+            name: "queue-quorum-delivery-limit-dead-letter",
+            summary: "the same, published to a direct exchange, with a dead-letter-exchange bound to a consumed queue",
+            system: exchange(false, |c| {
+                c.queue_type = QueueType::Quorum;
+                c.limits.delivery_limit = Some(3);
+                c.queues = 2;
+                c.topology.exchanges.push(Exchange {
+                    name: "dlx".into(),
+                    kind: ExchangeType::Fanout,
+                    alternate_exchange: None,
+                });
+                c.topology.bindings.push(Binding {
+                    exchange: "dlx".into(),
+                    queue: 1,
+                    routing_key: String::new(),
+                });
+                c.dead_lettering.exchange = Some("dlx".into());
+            }),
+            survives: vec![PoisonMessage],
+            loses_under: vec![],
+        },
+        Guarantee {
             name: "queue-mirrored-promote-always",
             summary: "queue, mirrored on 2 of 3 nodes, ha-sync-mode=manual, ha-promote-on-failure=always, confirms, manual ack",
             system: queue(|c| {

@@ -40,6 +40,8 @@ pub use schema::schema;
 pub use starter::starter;
 
 #[cfg(test)]
+mod queue_routing_tests;
+#[cfg(test)]
 mod queue_tests;
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ const TRAILS_SHOWN: usize = 10;
 fn print_row(cells: [&dyn std::fmt::Display; 8]) {
     let [mark, name, seeds, acked, lost, dup, verdict, expect] = cells;
     out!(
-        "{mark:<6} {name:<34} {seeds:>5} {acked:>8} {lost:>6} {dup:>6}  {verdict:<12} {expect:<8}"
+        "{mark:<6} {name:<42} {seeds:>5} {acked:>8} {lost:>6} {dup:>6}  {verdict:<12} {expect:<8}"
     );
 }
 

@@ -199,7 +199,7 @@ impl Unbound {
     }
 
     /// Whether `binding` is in the table now.
-    pub fn is_bound(&self, binding: &Binding) -> bool {
+    pub(crate) fn is_bound(&self, binding: &Binding) -> bool {
         !self.0.borrow().contains_key(binding)
     }
 }

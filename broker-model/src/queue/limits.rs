@@ -49,7 +49,7 @@ pub struct Limits {
 
 impl Limits {
     /// Whether a message this queue refuses at its limit is dead-lettered.
-    pub fn dead_letters_refused(&self) -> bool {
+    pub(crate) fn dead_letters_refused(&self) -> bool {
         self.overflow == Overflow::RejectPublishDlx
     }
 

@@ -10,7 +10,7 @@
 //! for a selector at that moment.
 
 pub(crate) mod apply;
-mod class;
+pub(crate) mod class;
 pub mod random;
 mod resolve;
 pub(crate) mod trigger;
@@ -20,7 +20,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use broker_model::queue::{queue_name, Binding};
-pub(crate) use class::schedule_class;
 pub use trigger::{Condition, Trigger};
 
 use crate::duration::format_duration;

@@ -17,6 +17,7 @@ mod error;
 mod kernel;
 mod log_config;
 mod model;
+mod one_or_many;
 mod parse;
 mod queue_config;
 mod queue_dead_lettering;

@@ -16,11 +16,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::model::SYSTEMS;
+use super::one_or_many::OneOrMany;
 use super::spanned::Spanned;
 use super::workload::RawWorkload;
 use crate::duration::{parse_duration, SimDuration};
 use crate::fault::trigger::CONDITION_NAMES;
-use crate::fault::ROLE_NAMES;
 
 /// The most seeds `seeds = N` may ask for.
 const MAX_SEEDS: i64 = 10_000;
@@ -371,52 +371,6 @@ impl RawFault {
             keys.push(("times", s.span()));
         }
         keys
-    }
-}
-
-/// `target = "leader"` or `target = ["broker-1", "broker-2"]`.
-pub(crate) struct OneOrMany(pub Vec<String>);
-
-impl<'de> Deserialize<'de> for OneOrMany {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OneOrMany;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a host or role name, or a list of them")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrMany, E> {
-                Ok(OneOrMany(vec![v.to_string()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<OneOrMany, A::Error> {
-                let mut all = Vec::new();
-                while let Some(s) = seq.next_element::<String>()? {
-                    all.push(s);
-                }
-                if all.is_empty() {
-                    return Err(de::Error::custom("the list of targets is empty"));
-                }
-                Ok(OneOrMany(all))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-impl JsonSchema for OneOrMany {
-    fn schema_name() -> Cow<'static, str> {
-        "Hosts".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let one = json_schema!({
-            "type": "string",
-            "description": format!(
-                "A host name (broker-1, controller, node-1, producer-1, …) or a role: {}.",
-                ROLE_NAMES.join(", ")
-            ),
-        });
-        json_schema!({"anyOf": [one, {"type": "array", "items": one, "minItems": 1}]})
     }
 }
 

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 
-use super::raw::OneOrMany;
+use super::one_or_many::OneOrMany;
 use super::spanned::Spanned;
 use crate::duration::SimDuration;
 use crate::fault::random::KIND_NAMES;

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use super::error::{ErrAt, ScenarioError};
-use super::raw::{OneOrMany, RawAction, RawFault};
+use super::one_or_many::OneOrMany;
+use super::raw::{RawAction, RawFault};
 use super::raw_nemesis::RawNemesis;
 use super::spanned::Spanned;
 use crate::duration::SimDuration;

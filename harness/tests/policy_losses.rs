@@ -2,40 +2,15 @@
 //! tells a publisher, what `message-ttl` and `expires` drop, and where
 //! each lost message's trail ends.
 
-use std::path::{Path, PathBuf};
-
 use broker_model::queue::PublishMode;
-use broker_model::{DropReason, Event, EventKind, MsgId};
+use std::path::Path;
+
+use broker_model::{DropReason, EventKind, MsgId};
 use harness::{runner, scenario};
 
-fn bundled(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../scenarios")
-        .join(format!("{name}.toml"))
-}
+mod common;
 
-fn queue_scenario(
-    name: &str,
-    change: impl FnOnce(&mut broker_model::queue::QueueConfig),
-) -> scenario::Scenario {
-    let mut s = scenario::load(&bundled(name)).unwrap();
-    let scenario::System::Queue(config) = &mut s.system else {
-        panic!("a queue scenario")
-    };
-    change(config);
-    s
-}
-
-fn dropped(trail: &[Event], why: DropReason) -> Vec<&Event> {
-    trail
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::Drop { reason, .. } if reason == why))
-        .collect()
-}
-
-fn has(trail: &[Event], kind: fn(&EventKind) -> bool) -> bool {
-    trail.iter().any(|e| kind(&e.kind))
-}
+use common::{bundled, dropped, has, queue_scenario};
 
 /// Under `reject-publish` a confirming publisher is nacked at the limit
 /// and tries again: with enough tries every message gets in once the

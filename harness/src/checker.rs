@@ -127,7 +127,7 @@ pub fn check(events: &[Event]) -> Analysis {
         if f.sent && !f.acked && f.processed > 0 {
             a.recovered.push(*id);
         }
-        if !f.sent && f.processed > 0 {
+        if !f.sent && (f.processed > 0 || f.dead_lettered > 0) {
             a.unexpected.push(*id);
         }
     }
@@ -249,6 +249,14 @@ mod tests {
         let a = check(&h);
         assert_eq!(a.dead_lettered, vec![MsgId::new(1, 0)]);
         assert!(a.unconsumed.is_empty() && a.lost.is_empty());
+    }
+
+    #[test]
+    fn a_message_nobody_sent_is_unexpected_even_from_a_dead_letter_queue() {
+        let h = vec![ev(30, "consumer-2", processed_dead_lettered(9, 0))];
+        let a = check(&h);
+        assert_eq!(a.unexpected, vec![MsgId::new(9, 0)]);
+        assert!(a.dead_lettered.is_empty());
     }
 
     #[test]

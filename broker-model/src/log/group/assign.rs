@@ -16,6 +16,18 @@ use super::MemberId;
 use crate::log::config::AssignmentStrategy;
 use crate::log::protocol::PartitionId;
 
+/// Every member, with no partition yet.
+fn nothing_assigned(members: &[MemberId]) -> BTreeMap<MemberId, Vec<PartitionId>> {
+    members.iter().map(|m| (m.clone(), Vec::new())).collect()
+}
+
+/// How many of `partitions` the `i`-th of `n` members gets as the
+/// RangeAssignor shares them: `partitions / n` each, the first
+/// `partitions % n` one more.
+fn range_share(partitions: u32, n: u32, i: usize) -> u32 {
+    partitions / n + u32::from((i as u32) < partitions % n)
+}
+
 /// Shares `partitions` among `members` (sorted by id, as Kafka's
 /// assignors sort them).
 pub(crate) fn assign(
@@ -23,21 +35,19 @@ pub(crate) fn assign(
     members: &[MemberId],
     partitions: u32,
 ) -> BTreeMap<MemberId, Vec<PartitionId>> {
-    let mut out: BTreeMap<MemberId, Vec<PartitionId>> =
-        members.iter().map(|m| (m.clone(), Vec::new())).collect();
+    let mut out = nothing_assigned(members);
     if members.is_empty() {
         return out;
     }
     let n = members.len() as u32;
     match strategy {
-        // RangeAssignor: `partitions / n` each, the first `partitions % n`
-        // members one more. (Cooperative groups go through `cooperative`;
-        // with nothing owned it gives the same.)
+        // RangeAssignor: contiguous blocks of `range_share`. (Cooperative
+        // groups go through `cooperative`; with nothing owned it gives the
+        // same.)
         AssignmentStrategy::Range | AssignmentStrategy::CooperativeSticky => {
-            let (each, extra) = (partitions / n, partitions % n);
             let mut next = 0;
             for (i, m) in members.iter().enumerate() {
-                let count = each + u32::from((i as u32) < extra);
+                let count = range_share(partitions, n, i);
                 out.get_mut(m).expect("member").extend(next..next + count);
                 next += count;
             }
@@ -62,13 +72,11 @@ pub(crate) fn cooperative(
     owned: &BTreeMap<MemberId, Vec<PartitionId>>,
     partitions: u32,
 ) -> BTreeMap<MemberId, Vec<PartitionId>> {
-    let mut out: BTreeMap<MemberId, Vec<PartitionId>> =
-        members.iter().map(|m| (m.clone(), Vec::new())).collect();
+    let mut out = nothing_assigned(members);
     if members.is_empty() {
         return out;
     }
     let n = members.len() as u32;
-    let (each, extra) = (partitions / n, partitions % n);
     let owns = |m: &MemberId| owned.get(m).map_or(0, Vec::len);
     // The larger shares go to those owning most, so that less moves.
     let mut by_owned: Vec<&MemberId> = members.iter().collect();
@@ -76,7 +84,7 @@ pub(crate) fn cooperative(
     let quota: BTreeMap<&MemberId, usize> = by_owned
         .iter()
         .enumerate()
-        .map(|(i, m)| (*m, (each + u32::from((i as u32) < extra)) as usize))
+        .map(|(i, m)| (*m, range_share(partitions, n, i) as usize))
         .collect();
     let mut taken = vec![false; partitions as usize];
     for m in members {

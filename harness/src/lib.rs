@@ -8,6 +8,7 @@
 //! runs into the report document. [`shrink`] cuts a losing run down to a
 //! minimal scenario; [`testing`] gives your own tests one-line assertions.
 
+pub mod audit;
 pub mod checker;
 mod drain;
 mod duration;

@@ -433,6 +433,63 @@ fn retention_loss_is_a_deleted_segment_the_consumer_skipped() {
     }
 }
 
+/// With `auto.offset.reset = "none"` and the group's offsets set before it
+/// started (`group_offsets = "to-earliest"`), a consumer whose position
+/// retention deleted (`OffsetOutOfRangeException` in Kafka's client) stops
+/// reading the partition instead of jumping to the new log start: it
+/// receives nothing after the error, so no retained record is skipped
+/// silently: what it loses, retention deleted.
+#[test]
+fn offset_reset_none_stops_a_consumer_whose_position_was_deleted() {
+    let mut s = scenario::load(&bundled("log-retention-slow-consumer")).unwrap();
+    let scenario::System::Log(config) = &mut s.system else {
+        panic!("a log scenario")
+    };
+    config.auto_offset_reset = broker_model::log::OffsetReset::None;
+    config.group_offsets = broker_model::log::GroupOffsets::ToEarliest;
+    let run = runner::run(&s, 1).unwrap();
+    let stop = run
+        .events
+        .iter()
+        .position(|e| {
+            matches!(
+                e.kind,
+                EventKind::OffsetReset {
+                    from: Some(_),
+                    to: None,
+                    ..
+                }
+            )
+        })
+        .expect("the consumer's position went out of range and it stopped");
+    assert!(
+        !run.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::OffsetReset { to: Some(_), .. })),
+        "no reset moved the consumer on"
+    );
+    let after = &run.events[stop..];
+    assert!(
+        !after
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Receive { .. })),
+        "nothing is received after the error"
+    );
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        assert!(
+            trail.iter().any(|e| matches!(
+                e.kind,
+                EventKind::Drop {
+                    reason: broker_model::DropReason::Retention,
+                    ..
+                }
+            )),
+            "{id} was lost to retention, not skipped by the consumer: {trail:#?}"
+        );
+    }
+}
+
 /// Every message `queue-max-length-drop-head` loses, and the same
 /// scenario with a classic and a quorum queue, was dropped by the length
 /// limit before anyone received it, and by every node that held it: the

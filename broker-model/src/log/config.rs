@@ -36,6 +36,28 @@ pub enum OffsetReset {
     None,
 }
 
+/// The consumer group's committed offsets before its consumers first ask
+/// for them.
+///
+/// A group that never ran has none, and `auto.offset.reset` decides where
+/// it starts. Operators often set them before deploying a consumer
+/// (`kafka-consumer-groups.sh --reset-offsets --to-earliest --execute`),
+/// typically together with `auto.offset.reset = none`, so that the
+/// consumer starts where they chose and any later invalid position stops
+/// it instead of moving it silently.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupOffsets {
+    /// A new group: nothing committed.
+    #[default]
+    New,
+    /// `--to-earliest`: each partition's log start, committed when the
+    /// consumers are deployed.
+    ToEarliest,
+    /// `--to-latest`: each partition's log end, committed when the
+    /// consumers are deployed; whatever was produced before is skipped.
+    ToLatest,
+}
+
 /// How consumers get their partitions.
 ///
 /// `Assign` stays the default so that every scenario written before
@@ -234,6 +256,8 @@ pub struct LogConfig {
     pub group: GroupSettings,
     /// `auto.offset.reset`.
     pub auto_offset_reset: OffsetReset,
+    /// The group's committed offsets before the consumers start.
+    pub group_offsets: GroupOffsets,
     /// `max.poll.records`: the most messages a consumer holds unprocessed.
     pub max_poll_records: u32,
     /// `fetch.max.wait.ms`: how long a leader holds an empty consumer fetch.
@@ -276,6 +300,7 @@ impl Default for LogConfig {
             subscription: Subscription::Assign,
             group: GroupSettings::default(),
             auto_offset_reset: OffsetReset::Earliest,
+            group_offsets: GroupOffsets::New,
             max_poll_records: 50,
             fetch_max_wait: Duration::from_millis(100),
             writeback: Writeback::default(),

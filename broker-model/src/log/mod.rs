@@ -21,7 +21,8 @@ mod segments;
 
 pub use config::{
     broker_host, partition_name, Acks, AssignmentStrategy, CommitPolicy, EligibleLeaderReplicas,
-    GroupSettings, LogConfig, OffsetReset, Retention, Sabotage, Subscription, CONTROLLER,
+    GroupOffsets, GroupSettings, LogConfig, OffsetReset, Retention, Sabotage, Subscription,
+    CONTROLLER,
 };
 
 use crate::deploy::{Deployment, HostRole, Installer, Instruments};

@@ -7,8 +7,8 @@ use std::fmt;
 use std::time::Duration;
 
 use broker_model::log::{
-    Acks, AssignmentStrategy, CommitPolicy, EligibleLeaderReplicas, GroupSettings, LogConfig,
-    OffsetReset, Retention, Subscription,
+    Acks, AssignmentStrategy, CommitPolicy, EligibleLeaderReplicas, GroupOffsets, GroupSettings,
+    LogConfig, OffsetReset, Retention, Subscription,
 };
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
@@ -139,6 +139,11 @@ pub(crate) struct RawLogConfig {
     /// offset is beyond the log.
     #[serde(rename = "auto.offset.reset")]
     pub auto_offset_reset: Option<Spanned<RawOffsetReset>>,
+    /// The group's committed offsets before its consumers start: `new`
+    /// (the default: none), or set to each partition's log start or end as
+    /// `kafka-consumer-groups.sh --reset-offsets --to-earliest` (or
+    /// `--to-latest`) sets them when the consumers are deployed.
+    pub group_offsets: Option<Spanned<RawGroupOffsets>>,
     /// The most messages a consumer holds unprocessed.
     #[serde(rename = "max.poll.records")]
     pub max_poll_records: Option<Spanned<u32>>,
@@ -192,6 +197,18 @@ pub(crate) enum RawOffsetReset {
     /// Neither: the consumer reports the error and stops reading the
     /// partition.
     None,
+}
+
+/// `group_offsets`.
+#[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum RawGroupOffsets {
+    /// A new group: nothing committed, `auto.offset.reset` decides.
+    New,
+    /// Each partition's log start.
+    ToEarliest,
+    /// Each partition's log end when the consumers are deployed.
+    ToLatest,
 }
 
 /// `commit`.
@@ -428,6 +445,12 @@ pub(crate) fn convert(
             Some(RawOffsetReset::Latest) => OffsetReset::Latest,
             Some(RawOffsetReset::None) => OffsetReset::None,
             None => d.auto_offset_reset,
+        },
+        group_offsets: match val(&r.group_offsets) {
+            Some(RawGroupOffsets::New) => GroupOffsets::New,
+            Some(RawGroupOffsets::ToEarliest) => GroupOffsets::ToEarliest,
+            Some(RawGroupOffsets::ToLatest) => GroupOffsets::ToLatest,
+            None => d.group_offsets,
         },
         max_poll_records: val(&r.max_poll_records).unwrap_or(d.max_poll_records),
         fetch_max_wait: ms(&r.fetch_max_wait_ms).unwrap_or(d.fetch_max_wait),

@@ -345,3 +345,19 @@ fn poison_messages_are_refused_for_the_log_model() {
     assert_eq!(e.line, 11);
     assert!(e.message.contains("queue"), "{}", e.message);
 }
+
+#[test]
+fn group_offsets_set_before_deployment_read_and_write_back() {
+    use broker_model::log::GroupOffsets;
+    let text = GOOD.replace("acks = 1", "acks = 1\ngroup_offsets = \"to-earliest\"");
+    let s = parse_str(&text).unwrap();
+    let System::Log(c) = &s.system else {
+        panic!("a log scenario")
+    };
+    assert_eq!(c.group_offsets, GroupOffsets::ToEarliest);
+    assert_eq!(parse_str(&writer::write(&s)).unwrap().system, s.system);
+
+    let e = error(&GOOD.replace("acks = 1", "acks = 1\ngroup_offsets = \"earliest\""));
+    assert_eq!(e.key.as_deref(), Some("group_offsets"), "{e}");
+    assert!(e.message.contains("to-earliest"), "{}", e.message);
+}

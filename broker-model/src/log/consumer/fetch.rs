@@ -7,7 +7,7 @@ use std::rc::Rc;
 use super::state::{Consumer, Item, Position};
 use crate::clock::now;
 use crate::history::EventKind;
-use crate::log::config::{partition_name, CommitPolicy, OffsetReset};
+use crate::log::config::{partition_name, CommitPolicy, GroupOffsets, OffsetReset};
 use crate::log::group::GROUP;
 use crate::log::protocol::{ErrorCode, FetchReply, PartitionId, Record, Reply, Request};
 
@@ -54,16 +54,21 @@ impl Consumer {
                 .await
             {
                 Ok(Reply::OffsetFetch(Ok(Some(offset)))) => return Some(offset),
-                Ok(Reply::OffsetFetch(Ok(None))) => match self.reset_position(p).await {
-                    Reset::To(offset) => {
-                        self.record_reset(p, None, Some(offset));
-                        return Some(offset);
-                    }
-                    Reset::Stop => {
-                        self.record_reset(p, None, None);
-                        return None;
-                    }
-                    Reset::Retry => {}
+                Ok(Reply::OffsetFetch(Ok(None))) => match self.preset_offset(p).await {
+                    // Committed as the operator's tool would have: ask again.
+                    Some(Reset::To(offset)) => self.commit(p, offset).await,
+                    Some(_) => {}
+                    None => match self.reset_position(p).await {
+                        Reset::To(offset) => {
+                            self.record_reset(p, None, Some(offset));
+                            return Some(offset);
+                        }
+                        Reset::Stop => {
+                            self.record_reset(p, None, None);
+                            return None;
+                        }
+                        Reset::Retry => {}
+                    },
                 },
                 Ok(Reply::OffsetFetch(Err(ErrorCode::NotLeader))) => {
                     self.client.forget_leader(coordinator)
@@ -71,6 +76,33 @@ impl Consumer {
                 _ => {}
             }
             tokio::time::sleep(config.retry_backoff).await;
+        }
+    }
+
+    /// The offset an operator set for the group in `p` before deploying its
+    /// consumers (`group_offsets`), as `kafka-consumer-groups.sh
+    /// --reset-offsets --to-earliest` (or `--to-latest`) sets it from the
+    /// partition's current log start (or end); `None` for a new group.
+    async fn preset_offset(&self, p: PartitionId) -> Option<Reset> {
+        let to_end = match self.ctx().config.group_offsets {
+            GroupOffsets::New => return None,
+            GroupOffsets::ToEarliest => false,
+            GroupOffsets::ToLatest => true,
+        };
+        let timeout = self.ctx().config.request_timeout;
+        match self
+            .client
+            .call_leader(p, Request::ListOffsets { partition: p }, timeout)
+            .await
+        {
+            Ok(Reply::ListOffsets(Ok((start, end)))) => {
+                Some(Reset::To(if to_end { end } else { start }))
+            }
+            Ok(Reply::ListOffsets(Err(_))) => {
+                self.client.forget_leader(p);
+                Some(Reset::Retry)
+            }
+            _ => Some(Reset::Retry),
         }
     }
 

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use broker_model::log::{
-    Acks, AssignmentStrategy, CommitPolicy, EligibleLeaderReplicas, LogConfig, OffsetReset,
-    Subscription,
+    Acks, AssignmentStrategy, CommitPolicy, EligibleLeaderReplicas, GroupOffsets, LogConfig,
+    OffsetReset, Subscription,
 };
 use toml::Value;
 
@@ -64,6 +64,14 @@ pub(crate) fn log_settings(c: &LogConfig) -> Vec<Setting> {
         ),
         ("auto.commit.interval.ms", ms(c.auto_commit_interval)),
         ("auto.offset.reset", Some(Value::String(reset.into()))),
+        (
+            "group_offsets",
+            match c.group_offsets {
+                GroupOffsets::New => None,
+                GroupOffsets::ToEarliest => Some(Value::String("to-earliest".into())),
+                GroupOffsets::ToLatest => Some(Value::String("to-latest".into())),
+            },
+        ),
         ("max.poll.records", int(c.max_poll_records.into())),
         ("fetch.max.wait.ms", ms(c.fetch_max_wait)),
         (

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use broker_model::Workload;
 
+use crate::fault::random::RandomNemesis;
 use crate::fault::Fault;
 
 /// What the workload alone does to consumers: they start late
@@ -34,13 +35,25 @@ fn workload_classes(w: &Workload, faulted: bool) -> Vec<String> {
     out
 }
 
+/// A random nemesis draws a different schedule per seed, so its class is
+/// the kinds it draws from, not the faults any one seed got.
+fn nemesis_class(n: &RandomNemesis) -> String {
+    let kinds: Vec<&str> = n.kinds.iter().map(|k| k.name()).collect();
+    format!("random nemesis ({})", kinds.join(", "))
+}
+
 /// The fault class of a whole scenario: what its workload does to
-/// consumers, then the classes of its faults in the order they fire, each
-/// once, joined by `→`; `no faults` for none.
-pub(crate) fn schedule_class(faults: &[Fault], workload: &Workload) -> String {
+/// consumers, then its random nemesis, then the classes of its faults in
+/// the order they fire, each once, joined by `→`; `no faults` for none.
+pub(crate) fn schedule_class(
+    faults: &[Fault],
+    nemesis: Option<&RandomNemesis>,
+    workload: &Workload,
+) -> String {
     let mut ordered: Vec<&Fault> = faults.iter().collect();
     ordered.sort_by_key(|f| f.at);
-    let faulted: Vec<String> = ordered.into_iter().filter_map(Fault::class).collect();
+    let mut faulted: Vec<String> = nemesis.map(nemesis_class).into_iter().collect();
+    faulted.extend(ordered.into_iter().filter_map(Fault::class));
     let mut classes = workload_classes(workload, !faulted.is_empty());
     for class in faulted {
         if !classes.contains(&class) {
@@ -89,10 +102,14 @@ mod tests {
             action: Action::Heal,
         };
         assert_eq!(
-            schedule_class(&[crash, partition.clone(), heal.clone(), partition], &w),
+            schedule_class(
+                &[crash, partition.clone(), heal.clone(), partition],
+                None,
+                &w
+            ),
             "partition (leader | followers) → process crash of leader"
         );
-        assert_eq!(schedule_class(&[heal], &w), "no faults");
+        assert_eq!(schedule_class(&[heal], None, &w), "no faults");
         let power = Fault {
             at: Duration::ZERO,
             trigger: None,
@@ -101,7 +118,10 @@ mod tests {
                 restart_after: None,
             },
         };
-        assert_eq!(schedule_class(&[power], &w), "power loss of all brokers");
+        assert_eq!(
+            schedule_class(&[power], None, &w),
+            "power loss of all brokers"
+        );
     }
 
     #[test]
@@ -112,15 +132,18 @@ mod tests {
             processing_time: Duration::from_millis(5),
             ..Workload::default()
         };
-        assert_eq!(schedule_class(&[], &w), "no faults");
+        assert_eq!(schedule_class(&[], None, &w), "no faults");
         w.processing_time = Duration::from_millis(50);
-        assert_eq!(schedule_class(&[], &w), "slow consumer");
+        assert_eq!(schedule_class(&[], None, &w), "slow consumer");
         w.consumers = 10;
-        assert_eq!(schedule_class(&[], &w), "no faults");
+        assert_eq!(schedule_class(&[], None, &w), "no faults");
         w.consumer_start = Duration::from_secs(3);
-        assert_eq!(schedule_class(&[], &w), "late consumer");
+        assert_eq!(schedule_class(&[], None, &w), "late consumer");
         w.poison = 0.05;
-        assert_eq!(schedule_class(&[], &w), "late consumer → poison messages");
+        assert_eq!(
+            schedule_class(&[], None, &w),
+            "late consumer → poison messages"
+        );
     }
 
     #[test]
@@ -141,6 +164,48 @@ mod tests {
                 restart_after: None,
             },
         };
-        assert_eq!(schedule_class(&[crash], &w), "process crash of consumer");
+        assert_eq!(
+            schedule_class(&[crash], None, &w),
+            "process crash of consumer"
+        );
+    }
+
+    #[test]
+    fn a_random_nemesis_is_its_own_class_named_by_its_kinds() {
+        use crate::fault::random::Kind;
+        let w = Workload::default();
+        let nemesis = RandomNemesis {
+            kinds: vec![Kind::Crash, Kind::Partition],
+            interval: Duration::from_secs(1),
+            max_concurrent: 1,
+            targets: vec![Target::AnyBroker],
+            dest: "p0".into(),
+            min_duration: Duration::from_millis(200),
+            max_duration: Duration::from_secs(1),
+            start: Duration::ZERO,
+            stop: None,
+            rate: 0.5,
+            latency: Duration::from_millis(100),
+            cluster: Vec::new(),
+        };
+        assert_eq!(
+            schedule_class(&[], Some(&nemesis), &w),
+            "random nemesis (crash, partition)"
+        );
+        let crash = Fault {
+            at: Duration::from_secs(1),
+            trigger: None,
+            action: Action::Crash {
+                target: Selector {
+                    targets: vec![Target::Consumer],
+                    dest: "p0".into(),
+                },
+                restart_after: None,
+            },
+        };
+        assert_eq!(
+            schedule_class(&[crash], Some(&nemesis), &w),
+            "random nemesis (crash, partition) → process crash of consumer"
+        );
     }
 }

@@ -40,6 +40,21 @@ pub(crate) const KIND_NAMES: &[&str] = &[
     "hold",
 ];
 
+impl Kind {
+    /// The name scenario files give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Crash => "crash",
+            Kind::PowerLoss => "power_loss",
+            Kind::Partition => "partition",
+            Kind::Isolate => "isolate",
+            Kind::Drop => "drop",
+            Kind::Delay => "delay",
+            Kind::Hold => "hold",
+        }
+    }
+}
+
 impl std::str::FromStr for Kind {
     type Err = String;
 

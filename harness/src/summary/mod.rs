@@ -95,7 +95,11 @@ pub(crate) fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> Scenar
         config: scenario.config_lines(),
         configuration: scenario.configuration_label(),
         schedule: scenario.faults.iter().map(ToString::to_string).collect(),
-        fault_class: crate::fault::class::schedule_class(&scenario.faults, &scenario.workload),
+        fault_class: crate::fault::class::schedule_class(
+            &scenario.faults,
+            scenario.nemesis.as_ref(),
+            &scenario.workload,
+        ),
         hosts: runs
             .first()
             .map(|r| {

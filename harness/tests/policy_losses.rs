@@ -1,6 +1,7 @@
-//! Losses by policy in the queue model: what `overflow = reject-publish`
-//! tells a publisher, what `message-ttl` and `expires` drop, and where
-//! each lost message's trail ends.
+//! Losses by policy: what `overflow = reject-publish` tells a publisher,
+//! what `max-length`, `message-ttl` and `expires` drop in the queue model,
+//! what retention deletes and `auto.offset.reset` skips or refuses to skip
+//! in the log model, and where each lost message's trail ends.
 
 use broker_model::queue::PublishMode;
 use std::path::Path;
@@ -171,6 +172,181 @@ fn a_failover_does_not_resurrect_what_the_replicas_dropped() {
                     );
                 }
             }
+        }
+    }
+}
+
+/// With `auto.offset.reset = "none"`, a consumer without a valid position
+/// (here a new group, with no committed offset) stops with an error instead
+/// of skipping: the run cannot drain, so while the log still holds its
+/// messages it is inconclusive, never a silent loss.
+#[test]
+fn offset_reset_none_stops_the_consumer_instead_of_skipping() {
+    let mut s = scenario::load(&bundled("log-retention-longer-than-lag")).unwrap();
+    let scenario::System::Log(config) = &mut s.system else {
+        panic!("a log scenario")
+    };
+    config.auto_offset_reset = broker_model::log::OffsetReset::None;
+    s.drain = scenario::Drain::Fixed(std::time::Duration::from_secs(5));
+    let run = runner::run(&s, 1).unwrap();
+    let stopped = run
+        .events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::OffsetReset { to: None, .. }));
+    assert!(stopped, "the consumer reported that it has no valid offset");
+    assert!(run.analysis.lost.is_empty(), "{:?}", run.analysis.lost);
+    assert!(
+        matches!(
+            run.analysis.outcome,
+            reports::Outcome::Inconclusive { readable } if readable > 0
+        ),
+        "{:?}",
+        run.analysis.outcome
+    );
+}
+
+/// Every message `log-retention-slow-consumer` loses was deleted by
+/// retention on the leader before the consumer read it, and the consumer
+/// moved past it by resetting its offset.
+#[test]
+fn retention_loss_is_a_deleted_segment_the_consumer_skipped() {
+    let s = scenario::load(&bundled("log-retention-slow-consumer")).unwrap();
+    let run = runner::run(&s, 1).unwrap();
+    assert!(!run.analysis.lost.is_empty(), "the scenario loses messages");
+    assert!(run.events.iter().any(|e| matches!(
+        e.kind,
+        EventKind::OffsetReset {
+            from: Some(_),
+            to: Some(_),
+            ..
+        }
+    )));
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        let dropped = trail.iter().any(|e| {
+            matches!(
+                e.kind,
+                EventKind::Drop {
+                    reason: broker_model::DropReason::Retention,
+                    ..
+                }
+            )
+        });
+        assert!(dropped, "{id} was deleted by retention: {trail:#?}");
+        assert!(
+            !trail
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::Receive { .. })),
+            "{id} was never received"
+        );
+    }
+}
+
+/// With `auto.offset.reset = "none"` and the group's offsets set before it
+/// started (`group_offsets = "to-earliest"`), a consumer whose position
+/// retention deleted (`OffsetOutOfRangeException` in Kafka's client) stops
+/// reading the partition instead of jumping to the new log start: it
+/// receives nothing after the error, so no retained record is skipped
+/// silently: what it loses, retention deleted.
+#[test]
+fn offset_reset_none_stops_a_consumer_whose_position_was_deleted() {
+    let mut s = scenario::load(&bundled("log-retention-slow-consumer")).unwrap();
+    let scenario::System::Log(config) = &mut s.system else {
+        panic!("a log scenario")
+    };
+    config.auto_offset_reset = broker_model::log::OffsetReset::None;
+    config.group_offsets = broker_model::log::GroupOffsets::ToEarliest;
+    let run = runner::run(&s, 1).unwrap();
+    let stop = run
+        .events
+        .iter()
+        .position(|e| {
+            matches!(
+                e.kind,
+                EventKind::OffsetReset {
+                    from: Some(_),
+                    to: None,
+                    ..
+                }
+            )
+        })
+        .expect("the consumer's position went out of range and it stopped");
+    assert!(
+        !run.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::OffsetReset { to: Some(_), .. })),
+        "no reset moved the consumer on"
+    );
+    let after = &run.events[stop..];
+    assert!(
+        !after
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Receive { .. })),
+        "nothing is received after the error"
+    );
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        assert!(
+            trail.iter().any(|e| matches!(
+                e.kind,
+                EventKind::Drop {
+                    reason: broker_model::DropReason::Retention,
+                    ..
+                }
+            )),
+            "{id} was lost to retention, not skipped by the consumer: {trail:#?}"
+        );
+    }
+}
+
+/// Every message `queue-max-length-drop-head` loses, and the same
+/// scenario with a classic and a quorum queue, was dropped by the length
+/// limit before anyone received it, and by every node that held it: the
+/// mirror drops what its master dropped, a quorum member what the leader's
+/// committed drop command names.
+#[test]
+fn drop_head_loss_is_an_overflow_drop_on_every_node_holding_the_message() {
+    use broker_model::queue::QueueType;
+    for queue_type in [QueueType::Mirrored, QueueType::Classic, QueueType::Quorum] {
+        let mut s = scenario::load(&bundled("queue-max-length-drop-head")).unwrap();
+        let scenario::System::Queue(config) = &mut s.system else {
+            panic!("a queue scenario")
+        };
+        config.queue_type = queue_type;
+        let run = runner::run(&s, 1).unwrap();
+        assert!(
+            !run.analysis.lost.is_empty(),
+            "{queue_type:?} loses messages"
+        );
+        for id in &run.analysis.lost {
+            let trail = harness::checker::trail(&run.events, *id);
+            let overflow = |e: &&broker_model::Event| {
+                matches!(
+                    e.kind,
+                    EventKind::Drop {
+                        reason: broker_model::DropReason::Overflow,
+                        ..
+                    }
+                )
+            };
+            let holders: Vec<&str> = trail
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::Append { .. }))
+                .map(|e| e.host.as_str())
+                .collect();
+            assert!(!holders.is_empty(), "{id} was stored: {trail:#?}");
+            for host in holders {
+                assert!(
+                    trail.iter().filter(overflow).any(|e| e.host == host),
+                    "{queue_type:?}: {host} dropped {id}: {trail:#?}"
+                );
+            }
+            assert!(
+                !trail
+                    .iter()
+                    .any(|e| matches!(e.kind, EventKind::Receive { .. })),
+                "{queue_type:?}: {id} was never received"
+            );
         }
     }
 }

@@ -10,6 +10,7 @@ mod broker;
 mod client;
 mod config;
 mod consumer;
+mod consumer_settings;
 mod controller;
 mod elr;
 mod group;

@@ -164,8 +164,10 @@ pub enum EventKind {
         /// The messages dropped.
         msgs: Vec<MsgId>,
     },
-    /// A queue removed messages for `reason` and republished them to its
-    /// `dead-letter-exchange` `to`, without waiting for any confirm.
+    /// A queue removed messages for `reason` and dead-lettered them to its
+    /// `dead-letter-exchange` `to`: republished at once without waiting for
+    /// any confirm (at-most-once), or kept by the queue until its
+    /// dead-letter worker has every target's confirm (at-least-once).
     DeadLettered {
         /// The queue.
         dest: String,

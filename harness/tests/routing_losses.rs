@@ -3,6 +3,7 @@
 //! change, and where each lost message's trail ends.
 
 use broker_model::{DropReason, Event, EventKind, MsgId};
+use harness::checker::Outcome;
 use harness::{runner, scenario};
 
 mod common;
@@ -189,4 +190,124 @@ fn reject_publish_dlx_nacks_the_publisher_and_dead_letters_the_message() {
             )
     });
     assert!(refused_and_dead_lettered);
+}
+
+/// The bundled `queue-dead-letter-at-least-once`, its file text changed
+/// by `edit`.
+fn at_least_once(edit: impl FnOnce(String) -> String) -> scenario::Scenario {
+    let path = bundled("queue-dead-letter-at-least-once");
+    let text = std::fs::read_to_string(&path).unwrap();
+    scenario::parse(&path, &edit(text)).unwrap()
+}
+
+/// When the first event of `trail` that `kind` accepts happened, in µs.
+fn first_at(trail: &[Event], kind: impl Fn(&Event) -> bool) -> Option<u64> {
+    trail.iter().find(|e| kind(e)).map(|e| e.at_us)
+}
+
+fn appended_to(e: &Event, queue: &str) -> bool {
+    matches!(&e.kind, EventKind::Append { dest, .. } if dest == queue)
+}
+
+/// The cure of `queue-dead-letter-at-most-once-target-down`: what expires
+/// in q0 while q1's only node is down (0.5 s to 2 s) is kept in q0 and
+/// sent again until q1 confirms it; every dead letter is processed from
+/// q1, none fails.
+#[test]
+fn at_least_once_dead_lettering_gets_every_dead_letter_to_a_queue_that_was_down() {
+    let s = scenario::load(&bundled("queue-dead-letter-at-least-once")).unwrap();
+    let run = runner::run(&s, 1).unwrap();
+    assert!(run.analysis.lost.is_empty(), "{:?}", run.analysis.lost);
+    let mut while_down = 0;
+    for id in ids(&run) {
+        let trail = harness::checker::trail(&run.events, id);
+        if !dead_lettered(&trail, DropReason::Expired) {
+            continue;
+        }
+        assert!(run.analysis.dead_lettered.contains(&id), "{trail:#?}");
+        assert!(received_from(&trail, "q1"), "{trail:#?}");
+        assert!(dropped(&trail, DropReason::DeadLetterFailed).is_empty());
+        let lettered = first_at(&trail, |e| matches!(e.kind, EventKind::DeadLettered { .. }));
+        if lettered.is_some_and(|at| at < 2_000_000) {
+            while_down += 1;
+        }
+    }
+    assert!(
+        while_down > 20,
+        "{while_down} dead-lettered while q1 was down"
+    );
+}
+
+/// The dead letters live in q0's Raft state, not in its leader's memory:
+/// q0's leader (node-1) dead-letters while the dead-letter binding is gone,
+/// then crashes; the new leader's worker sends them once the binding is
+/// back, while node-1 is still down, and none is lost.
+#[test]
+fn a_new_leader_sends_the_dead_letters_the_old_one_kept() {
+    let s = at_least_once(|text| {
+        let text = text.replace("x-quorum-initial-group-size = 1\n", "");
+        let faults = text.find("[[faults]]").unwrap();
+        text[..faults].to_string()
+            + "[[faults]]\nat = \"0s\"\naction = \"unbind\"\nexchange = \"dlx\"\nqueue = \"q1\"\n\
+               duration = \"3s\"\n\n[[faults]]\nat = \"2200ms\"\naction = \"crash\"\n\
+               target = \"node-1\"\nrestart_after = \"2600ms\"\n"
+    });
+    let run = runner::run(&s, 1).unwrap();
+    assert!(run.analysis.lost.is_empty(), "{:?}", run.analysis.lost);
+    let mut resent = 0;
+    for id in ids(&run) {
+        let trail = harness::checker::trail(&run.events, id);
+        let by_old_leader = trail
+            .iter()
+            .any(|e| e.host == "node-1" && matches!(e.kind, EventKind::DeadLettered { .. }));
+        if !by_old_leader {
+            continue;
+        }
+        let appended = first_at(&trail, |e| appended_to(e, "q1")).expect("reached q1");
+        assert!(
+            (2_200_000..4_800_000).contains(&appended),
+            "appended to q1 at {appended} µs, node-1 is down from 2.2 s to 4.8 s"
+        );
+        resent += 1;
+    }
+    assert!(resent > 20, "{resent} dead letters sent by the new leader");
+}
+
+/// A dead letter that routes nowhere is never dropped: it stays in q0's
+/// discards, tried again and again. Nobody processes it, so the checker,
+/// which sees only what clients did, counts it lost once the run drained.
+#[test]
+fn an_at_least_once_dead_letter_that_never_routes_stays_in_its_queue_and_is_never_processed() {
+    let s = at_least_once(|text| text.replace("  { exchange = \"dlx\", queue = \"q1\" },\n", ""));
+    let run = runner::run(&s, 1).unwrap();
+    assert_eq!(run.analysis.outcome, Outcome::Conclusive);
+    assert!(!run.analysis.lost.is_empty(), "expired messages are lost");
+    for id in &run.analysis.lost {
+        let trail = harness::checker::trail(&run.events, *id);
+        assert!(dead_lettered(&trail, DropReason::Expired), "{trail:#?}");
+        assert!(
+            !has(&trail, |k| matches!(k, EventKind::Drop { .. })),
+            "{trail:#?}"
+        );
+        assert!(!received_from(&trail, "q1"));
+    }
+}
+
+/// The dead letters q0 keeps count toward its `max-length`, as rabbit_fifo
+/// counts them: with nothing bound to the dead-letter exchange and a
+/// 100 ms TTL, 20 expired messages fill q0, which refuses every later
+/// publish (a `basic.nack`) though it holds no ready message.
+#[test]
+fn dead_letters_kept_at_least_once_count_toward_the_length_limit() {
+    let s = at_least_once(|text| {
+        text.replace("  { exchange = \"dlx\", queue = \"q1\" },\n", "")
+            .replace("message-ttl = 1500", "message-ttl = 100")
+            .replace("max-length = 10000", "max-length = 20")
+    });
+    let run = runner::run(&s, 1).unwrap();
+    assert!(run.analysis.counts.failed > 0, "{:?}", run.analysis.counts);
+    let refused = run.events.iter().any(|e| {
+        matches!(&e.kind, EventKind::Drop { dest, reason: DropReason::Overflow, .. } if dest == "q0")
+    });
+    assert!(refused, "q0 refused publishes for its length limit");
 }

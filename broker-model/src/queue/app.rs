@@ -82,6 +82,13 @@ impl App {
         if let Some(letters) = io.open_dead_letters() {
             io.spawn(republish::run(Rc::clone(&io), queues.clone(), letters));
         }
+        if let Some(publishes) = io.open_confirmed_publishes() {
+            io.spawn(republish::serve_confirmed(
+                Rc::clone(&io),
+                queues.clone(),
+                publishes,
+            ));
+        }
         for replica in queues.values() {
             Rc::clone(replica).start(trusted.clone());
         }

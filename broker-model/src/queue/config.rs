@@ -6,7 +6,7 @@ use crate::deploy::HostContext;
 use crate::disk::Writeback;
 use crate::queue::dead_lettering::{DeadLetterStrategy, DeadLettering};
 use crate::queue::exchange::Topology;
-use crate::queue::limits::Limits;
+use crate::queue::limits::{Limits, Overflow};
 
 use serde::{Deserialize, Serialize};
 
@@ -279,10 +279,23 @@ impl QueueConfig {
             }
         }
         if self.dead_lettering.strategy == DeadLetterStrategy::AtLeastOnce {
-            return err(
-                "dead-letter-strategy",
-                "`dead-letter-strategy = \"at-least-once\"` is not modelled yet".into(),
-            );
+            if self.queue_type != QueueType::Quorum {
+                return err(
+                    "dead-letter-strategy",
+                    "`dead-letter-strategy = \"at-least-once\"` applies only with \
+                     `queue_type = \"quorum\"`: RabbitMQ supports it for quorum queues only"
+                        .into(),
+                );
+            }
+            if self.limits.overflow != Overflow::RejectPublish {
+                return err(
+                    "dead-letter-strategy",
+                    "`dead-letter-strategy = \"at-least-once\"` requires `overflow = \
+                     \"reject-publish\"`: with another overflow RabbitMQ falls back to \
+                     at-most-once"
+                        .into(),
+                );
+            }
         }
         if self.queue_type == QueueType::Quorum && self.limits.dead_letters_refused() {
             return err(
@@ -363,5 +376,24 @@ mod tests {
             ..QueueConfig::default()
         };
         assert_eq!(c.validate().unwrap_err().key, "ha-params");
+    }
+
+    #[test]
+    fn at_least_once_dead_lettering_is_taken_only_by_quorum_queues_with_reject_publish() {
+        let mut c = QueueConfig {
+            dead_lettering: DeadLettering {
+                exchange: Some(String::new()),
+                routing_key: None,
+                strategy: DeadLetterStrategy::AtLeastOnce,
+            },
+            ..QueueConfig::default()
+        };
+        assert_eq!(c.validate().unwrap_err().key, "dead-letter-strategy");
+        c.queue_type = QueueType::Quorum;
+        c.durable = true;
+        assert_eq!(c.validate().unwrap_err().key, "dead-letter-strategy");
+        c.limits.max_length = Some(10);
+        c.limits.overflow = Overflow::RejectPublish;
+        assert_eq!(c.validate(), Ok(()));
     }
 }

@@ -11,7 +11,11 @@
 //! at-most-once, the queue republishes them internally without publisher
 //! confirms: a message the dead-letter exchange routes nowhere, or that its
 //! target queue cannot take, is gone. A message dead-lettered again to a
-//! queue it was dead-lettered from is a cycle, which RabbitMQ drops.
+//! queue it was dead-lettered from is a cycle, which RabbitMQ drops. With
+//! at-least-once (quorum queues with `overflow = reject-publish`), the
+//! source queue keeps each message until every target queue confirmed it,
+//! and a message that routes nowhere (or only back into a cycle) waits
+//! there, tried again, instead of being dropped.
 //!
 //! Kept free of I/O so the rules can be tested on their own.
 
@@ -27,8 +31,8 @@ pub enum DeadLetterStrategy {
     /// Republished once, without confirms (RabbitMQ's default).
     #[default]
     AtMostOnce,
-    /// Redelivered until the target queues confirm (quorum queues with
-    /// `overflow = reject-publish` only); not modelled.
+    /// Kept by the source queue and redelivered until the target queues
+    /// confirm (quorum queues with `overflow = reject-publish` only).
     AtLeastOnce,
 }
 

@@ -242,6 +242,10 @@ pub(crate) enum Command {
     },
     /// A new leader's first entry, which commits the entries before it.
     Noop,
+    /// The dead-letter worker's `settle` (rabbit_fifo_dlx's `#settle{}`):
+    /// every target queue confirmed these dead letters, which leave the
+    /// queue's discards (`dead-letter-strategy = at-least-once`).
+    SettleDeadLetters(Vec<u64>),
 }
 
 /// One entry of a quorum queue's Raft log.

@@ -1,8 +1,14 @@
-//! The queue process's side of at-most-once dead-lettering: republishing
-//! what a queue removed to its dead-letter exchange, from the node where
-//! the queue's master or leader runs, without publisher confirms. Nothing
-//! waits for the outcome and nothing is tried again; a message that reaches
-//! no queue is a `drop` with reason `dead_letter_failed`.
+//! The node's side of dead-lettering: republishing what a queue removed to
+//! its dead-letter exchange, from the node where the queue's master or
+//! leader runs.
+//!
+//! At-most-once (the default), without publisher confirms: nothing waits
+//! for the outcome and nothing is tried again; a message that reaches no
+//! queue is a `drop` with reason `dead_letter_failed`. At-least-once
+//! (quorum queues), the queue's dead-letter worker decides where each
+//! message goes and asks the node to publish it with a confirm, as
+//! rabbit_fifo_dlx_worker publishes through `rabbit_queue_type:deliver`;
+//! the node only routes the publish and reports the confirm.
 
 use std::rc::Rc;
 
@@ -11,10 +17,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::history::{DropReason, EventKind};
 use crate::queue::config::queue_name;
 use crate::queue::dead_lettering::{destination, letter, DeadLetters, Destination};
-use crate::queue::protocol::{ClientOp, Message, QueueId};
+use crate::queue::protocol::{ClientOp, Message, QueueId, Reply};
 use crate::queue::replica::Queues;
 use crate::queue::routing;
-use crate::queue::runtime::Io;
+use crate::queue::runtime::{ConfirmedPublish, Io};
 
 /// Republishes every batch of dead letters this application run's queues
 /// hand over, in order, for as long as the run lasts.
@@ -23,6 +29,23 @@ pub(crate) async fn run(io: Rc<Io>, queues: Queues, mut letters: UnboundedReceiv
         for message in batch.messages {
             republish(&io, &queues, batch.from, batch.reason, message).await;
         }
+    }
+}
+
+/// Routes every publish the dead-letter workers of this application run's
+/// quorum queues ask for, each on its own, and tells the worker whether the
+/// target queue confirmed it.
+pub(crate) async fn serve_confirmed(
+    io: Rc<Io>,
+    queues: Queues,
+    mut publishes: UnboundedReceiver<ConfirmedPublish>,
+) {
+    while let Some(ConfirmedPublish { op, confirmed }) = publishes.recv().await {
+        let (node, queues) = (Rc::clone(&io), queues.clone());
+        io.spawn(async move {
+            let reply = routing::route(&node, &queues, op).await;
+            let _ = confirmed.send(matches!(reply, Some(Reply::Publish(Ok(())))));
+        });
     }
 }
 

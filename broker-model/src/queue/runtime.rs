@@ -15,7 +15,7 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinSet;
 
 use crate::deploy::HostContext;
@@ -23,12 +23,12 @@ use crate::history::{DropReason, EventKind};
 use crate::observe::ReplicaView;
 use crate::queue::cluster::Cluster;
 use crate::queue::config::{node_host, queue_name, QueueConfig};
-use crate::queue::dead_lettering::DeadLetters;
+use crate::queue::dead_lettering::{DeadLetterStrategy, DeadLetters};
 use crate::queue::exchange::Routed;
 use crate::queue::fifo::Dropped;
 use crate::queue::limits::Policy;
 use crate::queue::protocol::{
-    ClientError, Incarnation, Location, NodeId, QueueId, Reply, Request, Stored,
+    ClientError, ClientOp, Incarnation, Location, Message, NodeId, QueueId, Reply, Request, Stored,
 };
 use crate::queue::store::Store;
 use crate::wire::Endpoint;
@@ -38,6 +38,18 @@ pub(crate) const POLL_WAIT: Duration = Duration::from_millis(100);
 
 /// How long a master holds a mirror's request that finds no new change.
 pub(crate) const MIRROR_WAIT: Duration = Duration::from_millis(100);
+
+/// A publish with publisher confirms that a quorum queue's dead-letter
+/// worker asks of its node (`dead-letter-strategy = at-least-once`): the
+/// node routes it as a channel would, and says whether the target queue
+/// confirmed it.
+pub(crate) struct ConfirmedPublish {
+    /// The `basic.publish`, with `reply`.
+    pub(crate) op: ClientOp,
+    /// Told whether the target confirmed it (`basic.ack`) or not (a
+    /// `basic.nack`, a refusal, no leader, no answer in time).
+    pub(crate) confirmed: oneshot::Sender<bool>,
+}
 
 /// What lives as long as the node's process (the Erlang VM): its socket and
 /// its view of the cluster.
@@ -71,6 +83,9 @@ pub(crate) struct Io {
     /// Where queues hand what they dead-letter, when a dead-letter
     /// exchange is set.
     dead_letters: RefCell<Option<mpsc::UnboundedSender<DeadLetters>>>,
+    /// Where quorum queues' dead-letter workers hand the publishes they
+    /// want confirmed, with at-least-once dead-lettering.
+    confirmed_publishes: RefCell<Option<mpsc::UnboundedSender<ConfirmedPublish>>>,
 }
 
 impl Io {
@@ -83,27 +98,70 @@ impl Io {
             changed: Notify::new(),
             tasks: RefCell::new(Some(JoinSet::new())),
             dead_letters: RefCell::new(None),
+            confirmed_publishes: RefCell::new(None),
         }
     }
 
     /// Opens the way dead letters leave this run's queues, when the
     /// policy dead-letters anything; the receiver republishes them.
     pub(crate) fn open_dead_letters(&self) -> Option<mpsc::UnboundedReceiver<DeadLetters>> {
-        self.config().dead_lettering.exchange.as_ref()?;
+        let policy = &self.config().dead_lettering;
+        policy.exchange.as_ref()?;
+        if policy.strategy == DeadLetterStrategy::AtLeastOnce {
+            return None;
+        }
         let (tx, rx) = mpsc::unbounded_channel();
         *self.dead_letters.borrow_mut() = Some(tx);
         Some(rx)
     }
 
-    /// Disposes of messages queue `q` removed for `reason`: dead-letters
-    /// them if its policy says so, else records them dropped.
-    pub(crate) fn dispose(&self, q: QueueId, reason: DropReason, removed: &[(u64, Stored)]) {
+    /// Opens the way quorum queues' dead-letter workers publish with
+    /// confirms, under at-least-once dead-lettering; the receiver routes
+    /// the publishes.
+    pub(crate) fn open_confirmed_publishes(
+        &self,
+    ) -> Option<mpsc::UnboundedReceiver<ConfirmedPublish>> {
         let policy = &self.config().dead_lettering;
-        let sender = self.dead_letters.borrow();
-        let (Some(exchange), Some(sender), true) =
-            (&policy.exchange, sender.as_ref(), policy.takes(reason))
-        else {
-            return self.record_drop(q, reason, removed);
+        policy.exchange.as_ref()?;
+        if policy.strategy != DeadLetterStrategy::AtLeastOnce {
+            return None;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.confirmed_publishes.borrow_mut() = Some(tx);
+        Some(rx)
+    }
+
+    /// Publishes `message` to `queue` with a publisher confirm, through
+    /// this node; the answer says whether the queue confirmed it.
+    pub(crate) fn publish_confirmed(
+        &self,
+        queue: QueueId,
+        message: Message,
+    ) -> Option<oneshot::Receiver<bool>> {
+        let sender = self.confirmed_publishes.borrow();
+        let (tx, rx) = oneshot::channel();
+        let op = ClientOp::Publish {
+            queue,
+            message,
+            reply: true,
+        };
+        sender
+            .as_ref()?
+            .send(ConfirmedPublish { op, confirmed: tx })
+            .ok()?;
+        Some(rx)
+    }
+
+    /// Records that queue `q` dead-lettered `removed` for `reason` to its
+    /// dead-letter exchange.
+    pub(crate) fn record_dead_lettered(
+        &self,
+        q: QueueId,
+        reason: DropReason,
+        removed: &[(u64, Stored)],
+    ) {
+        let Some(exchange) = &self.config().dead_lettering.exchange else {
+            return;
         };
         if removed.is_empty() {
             return;
@@ -114,6 +172,20 @@ impl Io {
             reason,
             msgs: removed.iter().map(|(_, s)| s.msg).collect(),
         });
+    }
+
+    /// Disposes of messages queue `q` removed for `reason`: dead-letters
+    /// them if its policy says so, else records them dropped.
+    pub(crate) fn dispose(&self, q: QueueId, reason: DropReason, removed: &[(u64, Stored)]) {
+        let policy = &self.config().dead_lettering;
+        let sender = self.dead_letters.borrow();
+        let (Some(sender), true) = (sender.as_ref(), policy.takes(reason)) else {
+            return self.record_drop(q, reason, removed);
+        };
+        if removed.is_empty() {
+            return;
+        }
+        self.record_dead_lettered(q, reason, removed);
         let messages = removed.iter().map(|(_, s)| s.message()).collect();
         let _ = sender.send(DeadLetters {
             from: q,

@@ -21,8 +21,9 @@ use super::spanned::val;
 pub(crate) enum RawDeadLetterStrategy {
     /// Republish once, without confirms: lost if it reaches no queue.
     AtMostOnce,
-    /// Redeliver until the target queues confirm (quorum queues with
-    /// `overflow = "reject-publish"` only); not modelled yet, so refused.
+    /// Keep each dead letter in the source queue until every target queue
+    /// confirmed it, resending after a timeout (quorum queues with
+    /// `overflow = "reject-publish"` only).
     AtLeastOnce,
 }
 
@@ -75,15 +76,18 @@ pub(crate) fn dead_lettering(
                 "it requires `overflow = \"reject-publish\"` (with another overflow RabbitMQ \
                  falls back to at-most-once)"
             } else {
-                "redelivery until the target queues confirm is not modelled yet"
+                ""
             };
-            return refuse(
-                "dead-letter-strategy",
-                format!(
-                    "`dead-letter-strategy = \"at-least-once\"` is refused: {why}; allowed: \
-                     `at-most-once`"
-                ),
-            );
+            if !why.is_empty() {
+                return refuse(
+                    "dead-letter-strategy",
+                    format!(
+                        "`dead-letter-strategy = \"at-least-once\"` is refused: {why}; \
+                         allowed: `at-most-once`"
+                    ),
+                );
+            }
+            DeadLetterStrategy::AtLeastOnce
         }
     };
     Ok(DeadLettering {

@@ -3,6 +3,7 @@
 
 use super::queue_tests::{error, parse_str, queue_config, GOOD};
 use super::*;
+use broker_model::queue::DeadLetterStrategy;
 
 const ROUTED: &str = r#"
 name = "routed"
@@ -135,10 +136,12 @@ fn dead_lettering_is_checked_as_rabbitmq_checks_it() {
         "dead-letter-exchange = \"\"\ndead-letter-strategy = \"at-least-once\"",
     ));
     assert!(e.message.contains("reject-publish"), "{}", e.message);
-    let e = error(&quorum(
+    let at_least_once = quorum(
         "overflow = \"reject-publish\"\ndead-letter-exchange = \"\"\ndead-letter-strategy = \"at-least-once\"",
-    ));
-    assert!(e.message.contains("not modelled yet"), "{}", e.message);
+    );
+    let c = queue_config(&at_least_once);
+    assert_eq!(c.dead_lettering.strategy, DeadLetterStrategy::AtLeastOnce);
+    assert_eq!(c.dead_lettering.exchange.as_deref(), Some(""));
     let e = error(&quorum("overflow = \"reject-publish-dlx\""));
     assert_eq!((e.line, e.key.as_deref()), (12, Some("overflow")));
     let e = error(&dlx("dead-letter-exchange = \"dead\""));

@@ -130,7 +130,9 @@ ha-promote-on-failure = "when-synced"
 # expires = 600000          # ms the queue may go without a consumer before it is deleted
 # dead-letter-exchange = "dlx"   # expired and overflowing messages go there, not away
 # dead-letter-routing-key = "q1" # default: the key they were published with
-# dead-letter-strategy = "at-most-once"  # no confirms: lost if they reach no queue
+# dead-letter-strategy = "at-most-once"  # no confirms: lost if they reach no queue;
+                            # "at-least-once" (quorum, overflow = "reject-publish"):
+                            # kept in the queue until every target confirms
 # Exchanges and bindings (unset: publish through the default exchange to q0..):
 # exchanges = [{ name = "orders", type = "direct", alternate-exchange = "unrouted" },
 #              { name = "unrouted", type = "fanout" }]   # types: direct, fanout, topic

@@ -70,8 +70,8 @@ impl QuorumQueue {
     }
 
     /// Becomes leader: commits a no-op of its term (which commits what came
-    /// before), takes the committed queue as its delivery state, and tells
-    /// every node.
+    /// before), takes the committed queue as its delivery state, tells
+    /// every node, and starts its dead-letter worker (at-least-once).
     fn elected(self: &Rc<Self>, st: &mut QuorumState) {
         let q = self.q;
         let Some((_, term)) = self.propose(st, Command::Noop) else {
@@ -102,6 +102,7 @@ impl QuorumQueue {
         self.report_view(st);
         self.io.changed.notify_waiters();
         self.io.announce(q, location);
+        self.start_dead_letter_worker(term);
     }
 
     /// Starts an election when no leader has been heard from for the

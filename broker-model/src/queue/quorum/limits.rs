@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::clock::now;
 use crate::history::DropReason;
+use crate::queue::dead_lettering::DeadLetterStrategy;
 use crate::queue::limits::{Existence, Intake, Lease};
 use crate::queue::protocol::{Command, Message, Stored};
 use crate::queue::quorum::queue::QuorumQueue;
@@ -34,7 +35,12 @@ impl QuorumQueue {
     pub(super) fn refuse(&self, st: &QuorumState, message: Message) -> Option<Refusal> {
         let (reason, refusal) = if st.lease.existence == Existence::Deleted {
             (DropReason::QueueExpired, Refusal::Unroutable)
-        } else if st.intake == Intake::Blocked && message.dead_letter.is_some() {
+        } else if st.intake == Intake::Blocked
+            && message.dead_letter.is_some()
+            && self.io.config().dead_lettering.strategy == DeadLetterStrategy::AtMostOnce
+        {
+            // At-least-once, the source queue keeps the message and its
+            // worker sends it again: refused like any publish, not lost.
             (DropReason::DeadLetterFailed, Refusal::Rejected)
         } else if st.intake == Intake::Blocked {
             (DropReason::Overflow, Refusal::Rejected)
@@ -64,7 +70,9 @@ impl QuorumQueue {
         } else {
             (DropReason::Overflow, policy.make_room(fifo))
         };
-        st.intake = policy.intake(st.intake, fifo.ready());
+        // rabbit_fifo's `is_over_limit` counts the dead letters kept for
+        // at-least-once dead-lettering along with the ready messages.
+        st.intake = policy.intake(st.intake, fifo.ready() + st.discards.len());
         (!dropped.is_empty()).then(|| (reason, dropped.into_iter().map(|(s, _)| s).collect()))
     }
 
@@ -120,6 +128,13 @@ impl QuorumQueue {
         }
         let next = policy.next_deadline(fifo, &st.lease);
         let changed = self.propose_expiry(st, expired) || unused;
+        if unused && st.discards.len() > 0 {
+            // RabbitMQ deletes the queue with the dead letters it keeps for
+            // at-least-once dead-lettering.
+            let seqs = st.discards.seqs().collect();
+            let reason = DropReason::QueueExpired;
+            self.propose(st, Command::Drop { seqs, reason });
+        }
         if changed {
             self.after_raft(st);
             drop(guard);

@@ -9,7 +9,10 @@
 //! business (not replicated); a new leader delivers again whatever was not
 //! settled, marked redelivered.
 
+mod dead_letters;
 mod delivery_count;
+mod discards;
+mod dlx_worker;
 mod election;
 mod leader;
 mod limits;

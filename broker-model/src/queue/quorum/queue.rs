@@ -126,10 +126,18 @@ impl QuorumQueue {
             let Some(entry) = r.entry(st.last_applied) else {
                 return;
             };
-            if let Command::Return(seqs) = &entry.command {
-                let seqs = seqs.clone();
-                self.apply_return(st, &seqs);
-                continue;
+            match &entry.command {
+                Command::Return(seqs) => {
+                    let seqs = seqs.clone();
+                    self.apply_return(st, &seqs);
+                    continue;
+                }
+                Command::Drop { seqs, reason } => {
+                    let (seqs, reason) = (seqs.clone(), *reason);
+                    self.apply_drop(st, &seqs, reason);
+                    continue;
+                }
+                _ => {}
             }
             match &entry.command {
                 Command::Enqueue(m) => {
@@ -154,24 +162,12 @@ impl QuorumQueue {
                         f.remove(seqs);
                     }
                 }
-                Command::Drop { seqs, reason } => {
-                    st.delivery_counts.forget(seqs);
-                    let dropped: Vec<(u64, Stored)> = seqs
-                        .iter()
-                        .filter_map(|s| st.applied.remove(s).map(|m| (*s, m)))
-                        .collect();
-                    // The leader dead-letters what a committed drop
-                    // removed, as Ra runs a command's effects on the
-                    // leader only.
-                    if let Some(f) = &mut st.fifo {
-                        f.remove(seqs);
-                        self.io.dispose(st.q, *reason, &dropped);
-                    } else {
-                        self.io.record_drop(st.q, *reason, &dropped);
-                    }
+                Command::SettleDeadLetters(seqs) => {
+                    st.discards.settle(seqs);
                 }
-                // A return needs the whole state and is applied above.
-                Command::Return(_) | Command::Noop => {}
+                // A return and a drop need the whole state and are applied
+                // above.
+                Command::Return(_) | Command::Drop { .. } | Command::Noop => {}
             }
         }
     }

@@ -72,27 +72,4 @@ impl QuorumQueue {
         }
         self.dead_letter_or_drop(st, DropReason::DeliveryLimit, &over);
     }
-
-    /// Where a message over the delivery limit goes. RabbitMQ republishes
-    /// it to the queue's `dead-letter-exchange` when one is configured,
-    /// with `x-death` reason `delivery_limit`
-    /// ([`crate::queue::dead_letter::DeadLetter`]); without one it is gone.
-    /// As for a committed drop, only the leader dead-letters (Ra runs a
-    /// command's effects on the leader); the other members record the
-    /// removal.
-    pub(super) fn dead_letter_or_drop(
-        &self,
-        st: &QuorumState,
-        reason: DropReason,
-        messages: &[(u64, Stored)],
-    ) {
-        if messages.is_empty() {
-            return;
-        }
-        if st.fifo.is_some() {
-            self.io.dispose(st.q, reason, messages);
-        } else {
-            self.io.record_drop(st.q, reason, messages);
-        }
-    }
 }

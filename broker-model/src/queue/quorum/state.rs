@@ -11,6 +11,7 @@ use crate::queue::fifo::Fifo;
 use crate::queue::limits::{Intake, Lease};
 use crate::queue::protocol::{Location, LogEntry, NodeId, QueueId, Stored};
 use crate::queue::quorum::delivery_count::DeliveryCounts;
+use crate::queue::quorum::discards::Discards;
 use crate::queue::quorum::raft::Raft;
 
 /// One node's state of one quorum queue.
@@ -24,6 +25,9 @@ pub(crate) struct QuorumState {
     pub(crate) applied: BTreeMap<u64, Stored>,
     /// Every enqueued message's returns, as the committed log says.
     pub(crate) delivery_counts: DeliveryCounts,
+    /// The dead letters kept until their targets confirm them, as the
+    /// committed log says (`dead-letter-strategy = at-least-once`).
+    pub(crate) discards: Discards,
     /// As leader, returned deliveries held aside until their return is
     /// committed and counted.
     pub(crate) returning: BTreeMap<u64, Stored>,
@@ -64,6 +68,7 @@ impl QuorumState {
             raft,
             applied: BTreeMap::new(),
             delivery_counts: DeliveryCounts::default(),
+            discards: Discards::default(),
             returning: BTreeMap::new(),
             last_applied: 0,
             fifo: None,

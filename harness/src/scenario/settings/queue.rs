@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use broker_model::queue::{
-    queue_name, AckMode, ExchangeType, HaMode, Limits, Overflow, PartitionHandling, Promote,
-    PublishMode, QueueConfig, QueueType, SyncMode, Topology,
+    queue_name, AckMode, DeadLetterStrategy, ExchangeType, HaMode, Limits, Overflow,
+    PartitionHandling, Promote, PublishMode, QueueConfig, QueueType, SyncMode, Topology,
 };
 use toml::Value;
 
@@ -110,7 +110,11 @@ pub(super) fn queue_settings(c: &QueueConfig) -> Vec<Setting> {
         if let Some(k) = &c.dead_lettering.routing_key {
             lines.push(("dead-letter-routing-key", text(k)));
         }
-        lines.push(("dead-letter-strategy", text("at-most-once")));
+        let strategy = match c.dead_lettering.strategy {
+            DeadLetterStrategy::AtMostOnce => "at-most-once",
+            DeadLetterStrategy::AtLeastOnce => "at-least-once",
+        };
+        lines.push(("dead-letter-strategy", text(strategy)));
     }
     lines.extend(kernel::settings(&c.writeback).map(|(k, v)| (k, int(v))));
     lines

@@ -7,8 +7,8 @@ use broker_model::log::{
     Acks, CommitPolicy, EligibleLeaderReplicas, LogConfig, OffsetReset, Subscription,
 };
 use broker_model::queue::{
-    AckMode, Binding, Exchange, ExchangeType, HaMode, Overflow, Promote, PublishMode, QueueConfig,
-    QueueType, Topology,
+    AckMode, Binding, DeadLetterStrategy, Exchange, ExchangeType, HaMode, Overflow, Promote,
+    PublishMode, QueueConfig, QueueType, Topology,
 };
 
 use crate::guarantees::class::FaultClass;
@@ -261,6 +261,31 @@ pub fn matrix() -> Vec<Guarantee> {
                 c.dead_lettering.exchange = Some("dlx".into());
             }),
             survives: vec![PoisonMessage],
+            loses_under: vec![],
+        },
+        Guarantee {
+            name: "queue-quorum-dead-letter-at-least-once",
+            summary: "the same with dead-letter-strategy=at-least-once, overflow=reject-publish, max-length=10000: q0 keeps each dead letter until q1 confirms it",
+            system: exchange(false, |c| {
+                c.queue_type = QueueType::Quorum;
+                c.limits.delivery_limit = Some(3);
+                c.limits.max_length = Some(10_000);
+                c.limits.overflow = Overflow::RejectPublish;
+                c.queues = 2;
+                c.topology.exchanges.push(Exchange {
+                    name: "dlx".into(),
+                    kind: ExchangeType::Fanout,
+                    alternate_exchange: None,
+                });
+                c.topology.bindings.push(Binding {
+                    exchange: "dlx".into(),
+                    queue: 1,
+                    routing_key: String::new(),
+                });
+                c.dead_lettering.exchange = Some("dlx".into());
+                c.dead_lettering.strategy = DeadLetterStrategy::AtLeastOnce;
+            }),
+            survives: vec![PoisonMessage, BrokerCrash, ConsumerCrash],
             loses_under: vec![],
         },
         Guarantee {

@@ -17,6 +17,8 @@ mod cost;
 mod cure;
 mod deployment;
 mod engine;
+pub mod json;
+pub mod junit;
 mod origin;
 mod plan;
 mod probe;
@@ -29,3 +31,6 @@ pub use engine::{audit, AuditError, AuditOptions, Progress};
 pub use origin::Origin;
 pub use probe::{probes, Probe};
 pub use reports::audit::AuditReport;
+
+#[cfg(test)]
+mod outputs_tests;

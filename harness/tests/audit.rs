@@ -97,6 +97,11 @@ fn an_unsafe_producer_and_consumer_lose_and_acks_and_manual_commit_cure_them() {
     assert_eq!((cure.from.as_str(), cure.to.as_str()), ("1", "all"));
     assert!(cure.throughput_change.is_some() && cure.latency_change.is_some());
     assert!(finding.evidence.as_ref().is_some_and(|e| e.totals.lost > 0));
+    let page = reports::html::audit::render(&report);
+    assert!(
+        page.contains("Lifecycle of lost message"),
+        "no timeline drawn"
+    );
 }
 
 #[test]
@@ -178,4 +183,33 @@ fn the_report_is_the_same_whatever_the_number_of_threads() {
         .install(|| audit(&d, &o, &|_| {}).unwrap());
     let many = audit(&d, &o, &|_| {}).unwrap();
     assert_eq!(one, many);
+}
+
+#[test]
+fn files_that_cannot_be_read_exit_2() {
+    let dir = scratch("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mqsim"))
+        .args([
+            "audit",
+            "kafka",
+            "--broker",
+            "server.properties",
+            "--producer",
+            "producer.properties",
+            "--consumer",
+            "consumer.properties",
+            "--seeds",
+            "1",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+    assert!(
+        !dir.join("audit").exists(),
+        "nothing is written for bad input"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

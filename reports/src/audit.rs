@@ -174,10 +174,10 @@ impl Cost {
     }
 }
 
-/// A relative change as a signed percentage (`+12%`, `-3%`), or `n/a`.
+/// A relative change as a signed percentage (`+12.0%`, `-3.5%`), or `n/a`.
 pub fn percent(change: Option<f64>) -> String {
     match change {
-        Some(c) => format!("{:+.0}%", c * 100.0),
+        Some(c) => format!("{:+.1}%", c * 100.0),
         None => "n/a".into(),
     }
 }
@@ -198,8 +198,8 @@ mod tests {
             latency_p50_us: Some(3000),
             ..Cost::default()
         };
-        assert_eq!(percent(cured.throughput_change(&base)), "-10%");
-        assert_eq!(percent(cured.latency_change(&base)), "+50%");
+        assert_eq!(percent(cured.throughput_change(&base)), "-10.0%");
+        assert_eq!(percent(cured.latency_change(&base)), "+50.0%");
         assert_eq!(percent(cured.throughput_change(&Cost::default())), "n/a");
     }
 }

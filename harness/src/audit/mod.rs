@@ -22,6 +22,7 @@ pub mod junit;
 mod origin;
 mod plan;
 mod probe;
+pub mod read;
 mod reproducer;
 
 pub use applies::{applies, Applicability};

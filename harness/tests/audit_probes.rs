@@ -1,9 +1,9 @@
 //! The audit's fixed probes hold the guarantee matrix: every class a row
-//! does not survive loses a message under its probes, and no class it
-//! survives does.
+//! does not survive applies to it and loses a message under its probes,
+//! and no class it survives does.
 
 use broker_model::Workload;
-use harness::audit::probes;
+use harness::audit::{applies, probes, Applicability};
 use harness::guarantees::{self, FaultClass, Guarantee};
 use harness::runner;
 use rayon::prelude::*;
@@ -35,6 +35,9 @@ fn every_row_loses_under_its_probes_exactly_where_the_matrix_says() {
     let mut wrong = Vec::new();
     for g in guarantees::matrix() {
         for class in &g.loses_under {
+            if let Applicability::DoesNotApply(why) = applies(*class, &g.system) {
+                wrong.push(format!("{}: {} would not run: {why}", g.name, class.name()));
+            }
             let (n, _) = lost(&g, *class);
             if n == 0 {
                 wrong.push(format!("{}: {} lost nothing", g.name, class.name()));

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use harness::audit::read::{self, KafkaArgs, RabbitmqArgs};
 use harness::audit::{atomic, json, junit, AuditOptions, AuditReport, Deployment, Progress};
+use harness::scenario::System;
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::audit::percent;
 use reports::Verdict;
@@ -70,6 +71,16 @@ pub fn audit(command: &AuditCommand) -> ExitCode {
 }
 
 fn run(d: &Deployment, outputs: &AuditOutputs) -> ExitCode {
+    for t in &d.targets {
+        let checked = match &t.system {
+            System::Log(c) => c.validate(),
+            System::Queue(c) => c.validate(),
+        };
+        if let Err(e) = checked {
+            eprintln!("error: {}: key `{}`: {}", t.name, e.key, e.message);
+            return ExitCode::from(2);
+        }
+    }
     let options = AuditOptions {
         seeds: outputs.seeds,
         reproducers: Some(outputs.out.join("reproducers")),

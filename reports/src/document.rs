@@ -41,7 +41,7 @@ fn is_zero(n: &u64) -> bool {
 
 impl Counts {
     /// Adds another run's counts.
-    pub(crate) fn add(&mut self, other: &Counts) {
+    pub fn add(&mut self, other: &Counts) {
         self.sent += other.sent;
         self.acknowledged += other.acknowledged;
         self.failed += other.failed;

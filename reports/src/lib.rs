@@ -4,6 +4,7 @@
 //! made, only of what a person (or CI) needs to see of them. JSON is the
 //! exchange format; [`html`] renders the page a person reads.
 
+pub mod audit;
 pub mod describe;
 mod document;
 pub mod html;

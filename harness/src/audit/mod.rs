@@ -3,9 +3,35 @@
 //! one configuration per topic or queue, then runs every fault class of the
 //! guarantee matrix against each and verifies which single setting changes
 //! cure what loses.
+//!
+//! The engine, in the order it works: `applies` picks the fault classes a
+//! configuration could lose a message to, `probe` gives each its fixed
+//! fault schedules and workload, `plan` turns them into scenarios, `engine`
+//! runs them over the seeds, shrinks the first losing run (`reproducer`)
+//! and re-runs each known cure of `cure`, costed by `cost`. `json` and
+//! `junit` write the findings for machines; `atomic` writes files whole.
 
+mod applies;
+pub mod atomic;
+mod cost;
+mod cure;
 mod deployment;
+mod engine;
+pub mod json;
+pub mod junit;
 mod origin;
+mod plan;
+mod probe;
+pub mod read;
+mod reproducer;
 
+pub use applies::{applies, Applicability};
+pub use cure::{cures, Change};
 pub use deployment::{Deployment, NotModelled, Target, TargetSetting, TimeScale};
+pub use engine::{audit, AuditError, AuditOptions, Progress};
 pub use origin::Origin;
+pub use probe::{probes, Probe};
+pub use reports::audit::AuditReport;
+
+#[cfg(test)]
+mod outputs_tests;

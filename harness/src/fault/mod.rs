@@ -13,6 +13,7 @@ pub(crate) mod apply;
 pub(crate) mod class;
 pub mod random;
 mod resolve;
+pub mod schedules;
 pub(crate) mod trigger;
 
 use std::fmt;

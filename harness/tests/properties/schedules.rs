@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use broker_model::Workload;
-use harness::fault::{Action, Condition, Fault, Selector, Target, Trigger};
+use harness::fault::{schedules, Action, Condition, Fault, Selector, Target};
 use harness::guarantees::{self, FaultClass};
 use proptest::prelude::*;
 
@@ -33,56 +33,20 @@ fn sel(t: Target) -> Selector {
 }
 
 fn sel_many(targets: Vec<Target>) -> Selector {
-    Selector {
-        targets,
-        dest: DEST.into(),
-    }
+    schedules::select(DEST, targets)
 }
 
 fn timed(at: u64, action: Action) -> Fault {
-    Fault {
-        at: ms(at),
-        trigger: None,
-        action,
-    }
+    schedules::timed(ms(at), action)
 }
 
 fn triggered(at: u64, condition: Condition, after: u64, times: u32, action: Action) -> Fault {
-    Fault {
-        at: ms(at),
-        trigger: Some(Trigger {
-            condition,
-            dest: DEST.into(),
-            after: ms(after),
-            times,
-        }),
-        action,
-    }
+    schedules::triggered(ms(at), condition, DEST, ms(after), times, action)
 }
 
 /// Points a schedule's role targets and triggers at `dest`.
 pub(crate) fn for_dest(faults: Vec<Fault>, dest: &str) -> Vec<Fault> {
-    let point = |s: &mut Selector| s.dest = dest.to_string();
-    faults
-        .into_iter()
-        .map(|mut f| {
-            if let Some(t) = &mut f.trigger {
-                t.dest = dest.to_string();
-            }
-            match &mut f.action {
-                Action::Partition { target, peer, .. }
-                | Action::Drop { target, peer, .. }
-                | Action::Delay { target, peer, .. }
-                | Action::Hold { target, peer, .. } => {
-                    point(target);
-                    peer.iter_mut().for_each(point);
-                }
-                Action::Crash { target, .. } | Action::PowerLoss { target, .. } => point(target),
-                Action::Heal | Action::Unbind { .. } => {}
-            }
-            f
-        })
-        .collect()
+    schedules::for_dest(faults, dest)
 }
 
 /// Workloads for cases of `classes`. A leader only runs ahead of its

@@ -7,6 +7,7 @@
 //! so the page needs no script at all. The same report always renders to
 //! the same bytes.
 
+pub mod audit;
 mod faults;
 mod format;
 mod marks;

@@ -1,5 +1,6 @@
 //! `mqsim`: run message-queue fault scenarios and check for lost messages.
 
+mod audit;
 mod authoring;
 mod merge;
 mod output;
@@ -76,6 +77,12 @@ enum Command {
         #[arg(long, default_value_t = 64)]
         shrink_budget: usize,
     },
+    /// Audit a deployment's own configuration files: which fault classes
+    /// lose an acknowledged message, and which single setting changes cure
+    /// each, verified. Exit 0: nothing loses; 1: something does; 2: bad
+    /// input.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Check scenario files without running them.
     Check {
         /// Scenario files or folders of them.
@@ -107,6 +114,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { paths } => scenarios::check(&paths),
+        Command::Audit(command) => audit::audit(&command),
         Command::Run {
             paths,
             seed,

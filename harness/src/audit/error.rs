@@ -1,0 +1,71 @@
+//! Bad input to `mqsim audit`: a file that cannot be read or parsed, or a
+//! value the broker or client itself would refuse.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What is wrong with one of the deployment's files, and where: the CLI
+/// prints it and exits 2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditError {
+    /// The file.
+    pub path: PathBuf,
+    /// Its line, from 1; `None` when the whole file is at fault.
+    pub line: Option<u32>,
+    /// The key at fault, as the file spells it, when one is.
+    pub key: Option<String>,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl AuditError {
+    /// An error about the file as a whole (it cannot be read, say).
+    pub(crate) fn file(path: &Path, message: impl Into<String>) -> Self {
+        AuditError {
+            path: path.to_path_buf(),
+            line: None,
+            key: None,
+            message: message.into(),
+        }
+    }
+
+    /// An error at `line` of `path`, about `key`.
+    pub(crate) fn at(path: &Path, line: u32, key: &str, message: impl Into<String>) -> Self {
+        AuditError {
+            path: path.to_path_buf(),
+            line: Some(line),
+            key: Some(key.to_string()),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for AuditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        match &self.key {
+            Some(k) if !self.message.contains(&format!("`{k}`")) => {
+                write!(f, ": key `{k}`: {}", self.message)
+            }
+            _ => write!(f, ": {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for AuditError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_names_the_file_the_line_and_the_key() {
+        let e = AuditError::at(Path::new("server.properties"), 7, "acks", "bad value");
+        assert_eq!(e.to_string(), "server.properties:7: key `acks`: bad value");
+        let e = AuditError::file(Path::new("x.json"), "cannot read");
+        assert_eq!(e.to_string(), "x.json: cannot read");
+    }
+}

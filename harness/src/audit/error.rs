@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::scenario::error::ScenarioError;
+
 /// What is wrong with one of the deployment's files, and where: the CLI
 /// prints it and exits 2.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +38,19 @@ impl AuditError {
             line: Some(line),
             key: Some(key.to_string()),
             message: message.into(),
+        }
+    }
+}
+
+impl From<ScenarioError> for AuditError {
+    /// An error the scenario parser found in a file of the deployment
+    /// written in the scenario format (`client.toml`).
+    fn from(e: ScenarioError) -> Self {
+        AuditError {
+            path: e.file,
+            line: u32::try_from(e.line).ok().filter(|&l| l > 0),
+            key: e.key,
+            message: e.message,
         }
     }
 }

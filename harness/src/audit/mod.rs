@@ -10,9 +10,12 @@
 
 mod deployment;
 mod error;
+#[cfg(test)]
+mod examples_tests;
 mod kafka;
 mod origin;
 mod properties;
+mod rabbitmq;
 mod tags;
 mod time_scale;
 
@@ -20,3 +23,4 @@ pub use deployment::{Deployment, NotModelled, Target, TargetSetting, TimeScale};
 pub use error::AuditError;
 pub use kafka::{read_kafka, KafkaFiles};
 pub use origin::Origin;
+pub use rabbitmq::{read_rabbitmq, RabbitFiles};

@@ -237,7 +237,10 @@ mod tests {
 
     #[test]
     fn a_continuation_on_the_last_line_without_a_newline_keeps_the_entry() {
-        assert_eq!(read("a=1\nacks=all\\"), vec![kv("a", "1", 1), kv("acks", "all", 2)]);
+        assert_eq!(
+            read("a=1\nacks=all\\"),
+            vec![kv("a", "1", 1), kv("acks", "all", 2)]
+        );
     }
 
     #[test]
@@ -272,12 +275,18 @@ mod tests {
 
     #[test]
     fn crlf_and_cr_line_endings_count_as_one_line_each() {
-        assert_eq!(read("a=1\r\nb=2\rc=3"), vec![kv("a", "1", 1), kv("b", "2", 2), kv("c", "3", 3)]);
+        assert_eq!(
+            read("a=1\r\nb=2\rc=3"),
+            vec![kv("a", "1", 1), kv("b", "2", 2), kv("c", "3", 3)]
+        );
     }
 
     #[test]
     fn a_key_alone_has_an_empty_value_and_trailing_spaces_stay_in_values() {
-        assert_eq!(read("key\nv=x  \n"), vec![kv("key", "", 1), kv("v", "x  ", 2)]);
+        assert_eq!(
+            read("key\nv=x  \n"),
+            vec![kv("key", "", 1), kv("v", "x  ", 2)]
+        );
     }
 
     #[test]

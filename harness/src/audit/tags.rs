@@ -69,6 +69,17 @@ impl Tags {
         Spanned::new(tag..tag + 1, raw)
     }
 
+    /// `raw` tagged with `key` and `place` for errors, shown on no page
+    /// (an exchange's name, a binding).
+    pub(crate) fn mark<T>(&mut self, key: &str, place: Place, raw: T) -> Spanned<T> {
+        self.tagged.push(Tagged {
+            key: key.to_string(),
+            place,
+        });
+        let tag = self.tagged.len();
+        Spanned::new(tag..tag + 1, raw)
+    }
+
     /// `raw` standing for the configuration as a whole.
     pub(crate) fn whole<T>(&self, raw: T) -> Spanned<T> {
         Spanned::new(0..0, raw)

@@ -88,12 +88,18 @@ pub(crate) fn topic(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), Audi
         positive_u32,
     )?);
     raw.replication_factor = Some(r.value(
-        &[(Topic, "replication.factor"), (Broker, "default.replication.factor")],
+        &[
+            (Topic, "replication.factor"),
+            (Broker, "default.replication.factor"),
+        ],
         (Broker, "default.replication.factor", "1"),
         positive_u32,
     )?);
     raw.min_insync_replicas = Some(r.value(
-        &[(Topic, "min.insync.replicas"), (Broker, "min.insync.replicas")],
+        &[
+            (Topic, "min.insync.replicas"),
+            (Broker, "min.insync.replicas"),
+        ],
         (Broker, "min.insync.replicas", "1"),
         positive_u32,
     )?);
@@ -106,7 +112,10 @@ pub(crate) fn topic(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), Audi
         boolean,
     )?);
     let messages = r.value(
-        &[(Topic, "flush.messages"), (Broker, "log.flush.interval.messages")],
+        &[
+            (Topic, "flush.messages"),
+            (Broker, "log.flush.interval.messages"),
+        ],
         (Broker, "log.flush.interval.messages", LONG_MAX),
         |k, v| flush_interval(k, v, false),
     )?;
@@ -146,9 +155,10 @@ pub(crate) fn topic(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), Audi
         (Broker, "log.roll.hours", "168"),
         |k, v| {
             let n = time_or_unlimited(k, v)?;
-            u64::try_from(n).ok().filter(|&n| n > 0).ok_or_else(|| {
-                format!("`{k}` = {v} is refused by Kafka: it must be at least 1")
-            })
+            u64::try_from(n)
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("`{k}` = {v} is refused by Kafka: it must be at least 1"))
         },
     )?);
     Ok(())
@@ -186,16 +196,18 @@ pub(crate) fn brokers(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), Au
 /// (acks other than all, retries 0, more than 5 requests in flight) turn
 /// it off; explicitly enabled, they are a `ConfigException`.
 pub(crate) fn producer(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), AuditError> {
-    let acks = r.value(&[(Producer, "acks")], (Producer, "acks", "all"), |k, v| {
-        match v {
+    let acks = r.value(
+        &[(Producer, "acks")],
+        (Producer, "acks", "all"),
+        |k, v| match v {
             "all" | "-1" => Ok(RawAcks(Acks::All)),
             "1" => Ok(RawAcks(Acks::Leader)),
             "0" => Ok(RawAcks(Acks::None)),
             _ => Err(format!(
                 "`{k}` = `{v}` is refused by Kafka: it must be one of all, -1, 0, 1"
             )),
-        }
-    })?;
+        },
+    )?;
     let in_flight = r.value(
         &[(Producer, "max.in.flight.requests.per.connection")],
         (Producer, "max.in.flight.requests.per.connection", "5"),
@@ -217,18 +229,32 @@ pub(crate) fn producer(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), A
         |k, v| at_least(k, v, 0),
     )?;
     let backoff_ms = *backoff.get_ref();
-    raw.retry_backoff_ms = Some(clone_tag(&backoff, crate::audit::time_scale::scaled_ms(backoff_ms as u64)));
+    raw.retry_backoff_ms = Some(clone_tag(
+        &backoff,
+        crate::audit::time_scale::scaled_ms(backoff_ms as u64),
+    ));
     let retries = r.value(
         &[(Producer, "retries")],
         (Producer, "retries", "2147483647"),
         |k, v| at_least(k, v, 0).map(|n| n.min(i64::from(i32::MAX))),
     )?;
-    let delivery = delivery_timeout(r, request_ms, backoff_ms)?;
+    let delivery = delivery_timeout(r, request_ms)?;
     // Kafka retries until `delivery.timeout.ms` runs out: the attempts that
     // fit in it bound the retries.
     let fit = (delivery / (request_ms + backoff_ms).max(1) - 1).max(0);
     let retries_n = (*retries.get_ref()).min(fit) as u32;
     raw.retries = Some(clone_tag(&retries, retries_n));
+    if i64::from(retries_n) < *retries.get_ref() {
+        if let Some(s) = r
+            .tags
+            .settings
+            .iter_mut()
+            .rev()
+            .find(|s| s.key == "retries")
+        {
+            s.value = format!("{} ({retries_n} fit in delivery.timeout.ms)", s.value);
+        }
+    }
 
     let idempotence = r.sources.find(&[(Producer, "enable.idempotence")]);
     let conflict = if acks.get_ref().0 != Acks::All {
@@ -250,12 +276,12 @@ pub(crate) fn producer(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), A
                      0 and at most 5 requests in flight"
                 )));
             }
-            r.from_file(&f, on)
+            r.read_from(&f, on)
         }
         None => {
             let on = conflict.is_none();
             let text = if on { "true" } else { "false" };
-            r.from_default(Producer, "enable.idempotence", text, on)
+            r.defaulted(Producer, "enable.idempotence", text, on)
         }
     });
     raw.acks = Some(acks);
@@ -266,8 +292,7 @@ pub(crate) fn producer(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), A
 /// `delivery.timeout.ms` (real milliseconds): Kafka refuses one below
 /// `request.timeout.ms` (linger.ms, 0 here, added), and raises its default
 /// to it.
-fn delivery_timeout(r: &mut Resolver, request_ms: i64, backoff_ms: i64) -> Result<i64, AuditError> {
-    let _ = backoff_ms;
+fn delivery_timeout(r: &mut Resolver, request_ms: i64) -> Result<i64, AuditError> {
     match r.sources.find(&[(Producer, "delivery.timeout.ms")]) {
         Some(f) => {
             let ms = at_least(f.key, f.value, 0).map_err(|m| f.error(m))?;
@@ -277,12 +302,12 @@ fn delivery_timeout(r: &mut Resolver, request_ms: i64, backoff_ms: i64) -> Resul
                      linger.ms + request.timeout.ms ({request_ms})"
                 )));
             }
-            r.from_file(&f, ());
+            r.read_from(&f, ());
             Ok(ms)
         }
         None => {
             let ms = request_ms.max(120_000);
-            r.from_default(Producer, "delivery.timeout.ms", &ms.to_string(), ());
+            r.defaulted(Producer, "delivery.timeout.ms", &ms.to_string(), ());
             Ok(ms)
         }
     }
@@ -293,7 +318,10 @@ fn delivery_timeout(r: &mut Resolver, request_ms: i64, backoff_ms: i64) -> Resul
 /// `assign()`, and Kafka refuses `enable.auto.commit=true` (it has nowhere
 /// to commit) and turns the default off.
 pub(crate) fn consumer(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<bool, AuditError> {
-    let group = r.sources.find(&[(Consumer, "group.id")]).filter(|f| !f.value.is_empty());
+    let group = r
+        .sources
+        .find(&[(Consumer, "group.id")])
+        .filter(|f| !f.value.is_empty());
     let grouped = group.is_some();
     raw.subscription = Some(match &group {
         Some(f) => {
@@ -306,10 +334,15 @@ pub(crate) fn consumer(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<bool,
                 path: f.file.path.clone(),
                 line: f.line,
             };
-            r.tags
-                .tag("group.id", &value, origin, place, RawSubscription::Subscribe)
+            r.tags.tag(
+                "group.id",
+                &value,
+                origin,
+                place,
+                RawSubscription::Subscribe,
+            )
         }
-        None => r.from_default(Consumer, "group.id", "(none)", RawSubscription::Assign),
+        None => r.defaulted(Consumer, "group.id", "(none)", RawSubscription::Assign),
     });
     raw.enable_auto_commit = Some(match r.sources.find(&[(Consumer, "enable.auto.commit")]) {
         Some(f) => {
@@ -321,11 +354,11 @@ pub(crate) fn consumer(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<bool,
                         .into(),
                 ));
             }
-            r.from_file(&f, on)
+            r.read_from(&f, on)
         }
         None => {
             let text = if grouped { "true" } else { "false" };
-            r.from_default(Consumer, "enable.auto.commit", text, grouped)
+            r.defaulted(Consumer, "enable.auto.commit", text, grouped)
         }
     });
     raw.auto_commit_interval_ms = Some(r.value(

@@ -89,7 +89,11 @@ fn deployment(
         Some(n) => (n, Origin::Default("the --brokers option"), n.to_string()),
         None => {
             let n = rf.max(3);
-            (n, Origin::Default("mqsim: the replication factor, at least 3"), n.to_string())
+            (
+                n,
+                Origin::Default("mqsim: the replication factor, at least 3"),
+                n.to_string(),
+            )
         }
     };
     let place = Place {

@@ -95,18 +95,18 @@ impl Resolver<'_> {
         match self.sources.find(keys) {
             Some(found) => {
                 let raw = parse(found.key, found.value).map_err(|m| found.error(m))?;
-                Ok(self.from_file(&found, raw))
+                Ok(self.read_from(&found, raw))
             }
             None => {
                 let (role, key, value) = default;
                 let raw = parse(key, value).expect("Kafka's defaults parse");
-                Ok(self.from_default(role, key, value, raw))
+                Ok(self.defaulted(role, key, value, raw))
             }
         }
     }
 
     /// `raw`, read from `found`.
-    pub(crate) fn from_file<T>(&mut self, found: &Found, raw: T) -> Spanned<T> {
+    pub(crate) fn read_from<T>(&mut self, found: &Found, raw: T) -> Spanned<T> {
         let place = Place {
             path: found.file.path.clone(),
             line: Some(found.line),
@@ -119,7 +119,7 @@ impl Resolver<'_> {
     }
 
     /// `raw`, Kafka's default for `key` (`value` as text).
-    pub(crate) fn from_default<T>(
+    pub(crate) fn defaulted<T>(
         &mut self,
         role: Role,
         key: &str,
@@ -147,7 +147,9 @@ pub(crate) fn number<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, Stri
 pub(crate) fn at_least(key: &str, v: &str, min: i64) -> Result<i64, String> {
     let n: i64 = number(key, v)?;
     if n < min {
-        return Err(format!("`{key}` = {n} is refused by Kafka: it must be at least {min}"));
+        return Err(format!(
+            "`{key}` = {n} is refused by Kafka: it must be at least {min}"
+        ));
     }
     Ok(n)
 }

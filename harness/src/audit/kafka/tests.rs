@@ -95,7 +95,10 @@ fn explicit_acks_1_turns_default_idempotence_off_as_kafka_does() {
     assert_eq!(log(&d).acks, Acks::Leader);
     assert!(!log(&d).enable_idempotence);
     let e = read("", None, "acks=1\nenable.idempotence=true\n", "").unwrap_err();
-    assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("enable.idempotence")));
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(2), Some("enable.idempotence"))
+    );
 }
 
 #[test]
@@ -110,7 +113,10 @@ fn acks_2_is_refused_with_file_line_and_key() {
 #[test]
 fn a_word_where_a_number_goes_is_refused() {
     let e = read("min.insync.replicas=two\n", None, "", "").unwrap_err();
-    assert_eq!((e.line, e.key.as_deref()), (Some(1), Some("min.insync.replicas")));
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(1), Some("min.insync.replicas"))
+    );
 }
 
 #[test]
@@ -132,17 +138,31 @@ fn a_replication_factor_above_the_brokers_is_refused_at_its_line() {
 #[test]
 fn min_insync_replicas_above_the_replication_factor_is_refused() {
     let e = read("min.insync.replicas=2\n", None, "", "").unwrap_err();
-    assert_eq!((e.line, e.key.as_deref()), (Some(1), Some("min.insync.replicas")));
+    assert_eq!(
+        (e.line, e.key.as_deref()),
+        (Some(1), Some("min.insync.replicas"))
+    );
 }
 
 #[test]
 fn keys_the_model_does_not_use_are_listed_once_and_never_fail() {
     let broker = "listeners=PLAINTEXT://:9092\nnum.io.threads=8\nlisteners=SSL://:9093\n";
-    let d = read(broker, None, "key.serializer=x\n", "group.id=g\nfetch.min.bytes=1\n").unwrap();
+    let d = read(
+        broker,
+        None,
+        "key.serializer=x\n",
+        "group.id=g\nfetch.min.bytes=1\n",
+    )
+    .unwrap();
     let keys: Vec<&str> = d.not_modelled.iter().map(|n| n.key.as_str()).collect();
     assert_eq!(
         keys,
-        vec!["listeners", "num.io.threads", "key.serializer", "fetch.min.bytes"]
+        vec![
+            "listeners",
+            "num.io.threads",
+            "key.serializer",
+            "fetch.min.bytes"
+        ]
     );
     assert_eq!(d.not_modelled[0].line, 1);
 }

@@ -166,23 +166,15 @@ pub(crate) fn topic(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), Audi
 
 /// The brokers' replication and liveness settings.
 pub(crate) fn brokers(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), AuditError> {
-    let ms = |key: &'static str, default: &'static str| ([(Broker, key)], (Broker, key, default));
-    for (field, (keys, default)) in [
-        (0, ms("log.retention.check.interval.ms", "300000")),
-        (1, ms("replica.lag.time.max.ms", "30000")),
-        (2, ms("replica.fetch.wait.max.ms", "500")),
-        (3, ms("broker.heartbeat.interval.ms", "2000")),
-        (4, ms("broker.session.timeout.ms", "9000")),
-    ] {
-        let v = Some(r.value(&keys, default, millis)?);
-        match field {
-            0 => raw.retention_check_interval_ms = v,
-            1 => raw.replica_lag_time_max_ms = v,
-            2 => raw.replica_fetch_wait_max_ms = v,
-            3 => raw.heartbeat_interval_ms = v,
-            _ => raw.session_timeout_ms = v,
-        }
-    }
+    let mut ms = |key: &'static str, default: &'static str| {
+        r.value(&[(Broker, key)], (Broker, key, default), millis)
+            .map(Some)
+    };
+    raw.retention_check_interval_ms = ms("log.retention.check.interval.ms", "300000")?;
+    raw.replica_lag_time_max_ms = ms("replica.lag.time.max.ms", "30000")?;
+    raw.replica_fetch_wait_max_ms = ms("replica.fetch.wait.max.ms", "500")?;
+    raw.heartbeat_interval_ms = ms("broker.heartbeat.interval.ms", "2000")?;
+    raw.session_timeout_ms = ms("broker.session.timeout.ms", "9000")?;
     raw.eligible_leader_replicas_version = Some(r.value(
         &[(Broker, "eligible.leader.replicas.version")],
         (Broker, "eligible.leader.replicas.version", "0"),

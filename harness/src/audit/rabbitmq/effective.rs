@@ -263,6 +263,8 @@ fn check(key: &str, v: &Value) -> Result<(), String> {
     };
     match key {
         "max-length" | "max-length-bytes" | "message-ttl" => int(0),
+        // `ha-mode = nodes` takes a list of nodes, which the model has not.
+        "ha-params" if v.is_array() => Ok(()),
         "expires" | "x-quorum-initial-group-size" | "ha-params" => int(1),
         "delivery-limit" => int(i64::MIN),
         _ if v.is_string() => Ok(()),

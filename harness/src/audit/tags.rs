@@ -15,7 +15,7 @@ use crate::scenario::error::ScenarioError;
 use crate::scenario::spanned::Spanned;
 
 /// Where an error about a setting should point.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Place {
     pub(crate) path: PathBuf,
     pub(crate) line: Option<u32>,

@@ -10,7 +10,11 @@ use crate::audit::error::AuditError;
 /// (`cluster_formation.classic_config.nodes.1 = rabbit@a`).
 const NODES: &str = "cluster_formation.classic_config.nodes.";
 /// The keys the audit reads.
-const KNOWN: &[&str] = &["cluster_partition_handling", "heartbeat"];
+const KNOWN: &[&str] = &[
+    "cluster_partition_handling",
+    "heartbeat",
+    "default_queue_type",
+];
 
 /// One `key = value` line.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,6 +15,8 @@ use crate::audit::error::AuditError;
 #[derive(Deserialize)]
 pub(crate) struct Definitions {
     #[serde(default)]
+    pub(crate) vhosts: Vec<VhostDef>,
+    #[serde(default)]
     pub(crate) queues: Vec<QueueDef>,
     #[serde(default)]
     pub(crate) exchanges: Vec<ExchangeDef>,
@@ -26,6 +28,28 @@ pub(crate) struct Definitions {
     pub(crate) operator_policies: Vec<PolicyDef>,
     #[serde(flatten)]
     pub(crate) other: Map<String, Value>,
+}
+
+/// A virtual host, for its `default_queue_type` (in its `metadata` since
+/// RabbitMQ 3.11, beside it in older exports).
+#[derive(Deserialize, Clone)]
+pub(crate) struct VhostDef {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) default_queue_type: Option<String>,
+    #[serde(default)]
+    pub(crate) metadata: Map<String, Value>,
+}
+
+impl VhostDef {
+    /// Its `default_queue_type`, if it has one.
+    pub(crate) fn default_queue_type(&self) -> Option<&str> {
+        let from_metadata = self
+            .metadata
+            .get("default_queue_type")
+            .and_then(Value::as_str);
+        from_metadata.or(self.default_queue_type.as_deref())
+    }
 }
 
 /// A queue as `queue.declare` made it.

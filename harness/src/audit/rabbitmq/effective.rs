@@ -14,6 +14,7 @@ use crate::audit::error::AuditError;
 use crate::audit::origin::Origin;
 use crate::audit::rabbitmq::definitions::{DefinitionsFile, QueueDef};
 use crate::audit::rabbitmq::policy::{self, Entity, Kind, Policy, PolicyValue};
+use crate::audit::tags::Place;
 
 /// The version the queue defaults come from.
 pub(crate) const RABBITMQ: &str = "RabbitMQ 4.0";
@@ -73,7 +74,17 @@ pub(crate) struct Setting {
     pub(crate) shown: String,
     pub(crate) value: Value,
     pub(crate) origin: Origin,
-    pub(crate) line: u32,
+    pub(crate) place: Place,
+}
+
+/// The type of a queue declared without `x-queue-type`
+/// (`rabbit_amqqueue:declare/7`): its vhost's `default_queue_type`, else
+/// the node's (`default_queue_type` in `rabbitmq.conf`), else classic.
+#[derive(Clone, Debug)]
+pub(crate) struct DefaultType {
+    pub(crate) name: String,
+    pub(crate) origin: Origin,
+    pub(crate) place: Place,
 }
 
 /// A queue as it runs.
@@ -87,19 +98,38 @@ pub(crate) struct QueueView {
     pub(crate) settings: BTreeMap<String, Setting>,
 }
 
-/// The queue's type: `None` for a stream, which the model does not have.
-pub(crate) fn kind(file: &DefinitionsFile, q: &QueueDef) -> Result<Option<Kind>, AuditError> {
-    match q.arguments.get("x-queue-type").map(|v| v.as_str()) {
-        None | Some(Some("classic")) => Ok(Some(Kind::Classic)),
-        Some(Some("quorum")) => Ok(Some(Kind::Quorum)),
-        Some(Some("stream")) => Ok(None),
-        Some(other) => Err(file.error(
+/// The queue's type, its own `x-queue-type` or `default`: `None` for a
+/// stream, which the model does not have.
+pub(crate) fn kind(
+    file: &DefinitionsFile,
+    q: &QueueDef,
+    default: &DefaultType,
+) -> Result<Option<Kind>, AuditError> {
+    let given = q.arguments.get("x-queue-type");
+    let name = match given {
+        None => default.name.as_str(),
+        Some(v) => v.as_str().unwrap_or(""),
+    };
+    match name {
+        "classic" | "rabbit_classic_queue" => Ok(Some(Kind::Classic)),
+        "quorum" | "rabbit_quorum_queue" => Ok(Some(Kind::Quorum)),
+        "stream" | "rabbit_stream_queue" => Ok(None),
+        _ if given.is_none() => Err(AuditError {
+            path: default.place.path.clone(),
+            line: default.place.line,
+            key: Some("default_queue_type".into()),
+            message: format!(
+                "`default_queue_type` = `{name}` is refused by RabbitMQ: it must be classic, \
+                 quorum or stream"
+            ),
+        }),
+        _ => Err(file.error(
             "queues",
             &q.name,
             "x-queue-type",
             format!(
                 "`x-queue-type` = {} is refused by RabbitMQ: it must be classic, quorum or stream",
-                other.map_or_else(|| q.arguments["x-queue-type"].to_string(), str::to_string)
+                given.map_or_else(String::new, |v| v.to_string())
             ),
         )),
     }
@@ -111,6 +141,7 @@ pub(crate) fn queue(
     file: &DefinitionsFile,
     q: &QueueDef,
     kind: Kind,
+    default: &DefaultType,
     policies: &[Policy],
     operator: &[Policy],
     not_modelled: &mut Vec<NotModelled>,
@@ -123,10 +154,14 @@ pub(crate) fn queue(
         queue: q.name.clone(),
     };
     let arg_line = |key: &str| file.line_of("queues", Some(&q.name), Some(key));
+    let here = |line: u32| Place {
+        path: file.path.clone(),
+        line: Some(line),
+    };
     let mut settings = BTreeMap::new();
-    let (type_origin, type_line) = match q.arguments.get("x-queue-type") {
-        Some(_) => (arg_origin(), arg_line("x-queue-type")),
-        None => (Origin::Default(RABBITMQ), arg_line("name")),
+    let (type_origin, type_place) = match q.arguments.get("x-queue-type") {
+        Some(_) => (arg_origin(), here(arg_line("x-queue-type"))),
+        None => (default.origin.clone(), default.place.clone()),
     };
     let type_name = match kind {
         Kind::Classic => "classic",
@@ -134,15 +169,15 @@ pub(crate) fn queue(
     };
     settings.insert(
         "x-queue-type".to_string(),
-        setting("x-queue-type", type_name.into(), type_origin, type_line),
+        setting("x-queue-type", type_name.into(), type_origin, type_place),
     );
     let durable = match q.durable {
-        Some(d) => setting("durable", d.into(), arg_origin(), arg_line("durable")),
+        Some(d) => setting("durable", d.into(), arg_origin(), here(arg_line("durable"))),
         None => setting(
             "durable",
             false.into(),
             Origin::Default(AMQP),
-            arg_line("name"),
+            here(arg_line("name")),
         ),
     };
     settings.insert("durable".to_string(), durable);
@@ -151,7 +186,7 @@ pub(crate) fn queue(
         check(key, v).map_err(|m| file.error("queues", &q.name, key, m))?;
         settings.insert(
             key.to_string(),
-            setting(key, v.clone(), arg_origin(), arg_line(key)),
+            setting(key, v.clone(), arg_origin(), here(arg_line(key))),
         );
     }
 
@@ -184,12 +219,12 @@ pub(crate) fn queue(
             },
         };
         let s = match (arg_wins, from_arg, from_policy) {
-            (true, Some(v), _) => setting(arg, v.clone(), arg_origin(), arg_line(arg)),
+            (true, Some(v), _) => setting(arg, v.clone(), arg_origin(), here(arg_line(arg))),
             (_, _, Some(pv)) => setting(
                 key,
                 pv.value.clone(),
                 pv.from.clone(),
-                policy_line(file, pv, key),
+                here(policy_line(file, pv, key)),
             ),
             _ => continue,
         };
@@ -218,12 +253,12 @@ pub(crate) fn queue(
     })
 }
 
-fn setting(shown: &str, value: Value, origin: Origin, line: u32) -> Setting {
+fn setting(shown: &str, value: Value, origin: Origin, place: Place) -> Setting {
     Setting {
         shown: shown.to_string(),
         value,
         origin,
-        line,
+        place,
     }
 }
 

@@ -28,7 +28,7 @@ use client::ClientFile;
 use conf::Conf;
 use context::{Cluster, Context, Valued};
 use definitions::DefinitionsFile;
-use effective::{note, QueueView, RABBITMQ};
+use effective::{note, DefaultType, QueueView, RABBITMQ};
 
 /// The files of a RabbitMQ deployment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -95,7 +95,8 @@ fn deployment(
         if !selected.is_empty() && !selected.contains(&q.name) {
             continue;
         }
-        let Some(kind) = effective::kind(file, q)? else {
+        let default = default_type(file, conf, &q.vhost);
+        let Some(kind) = effective::kind(file, q, &default)? else {
             if selected.contains(&q.name) {
                 return Err(file.error(
                     "queues",
@@ -111,7 +112,15 @@ fn deployment(
             note(&mut not_modelled, file, &format!("stream {}", q.name), line);
             continue;
         };
-        let view = effective::queue(file, q, kind, &policies, &operator, &mut not_modelled)?;
+        let view = effective::queue(
+            file,
+            q,
+            kind,
+            &default,
+            &policies,
+            &operator,
+            &mut not_modelled,
+        )?;
         let values: Vec<(&String, &Value)> =
             view.settings.iter().map(|(k, s)| (k, &s.value)).collect();
         let key = format!("{}|{:?}|{values:?}", view.vhost, view.kind);
@@ -141,6 +150,51 @@ fn deployment(
         not_modelled,
         time_scale: SCALE,
     })
+}
+
+/// The type of the queues of `vhost` declared without `x-queue-type`.
+fn default_type(file: &DefinitionsFile, conf: Option<&Conf>, vhost: &str) -> DefaultType {
+    let of_vhost = file
+        .definitions
+        .vhosts
+        .iter()
+        .find(|v| v.name == vhost)
+        .and_then(|v| v.default_queue_type());
+    if let Some(name) = of_vhost {
+        let line = file.line_of("vhosts", Some(vhost), Some("default_queue_type"));
+        return DefaultType {
+            name: name.to_string(),
+            origin: Origin::File {
+                path: file.path.clone(),
+                line,
+            },
+            place: Place {
+                path: file.path.clone(),
+                line: Some(line),
+            },
+        };
+    }
+    if let Some((c, e)) = conf.and_then(|c| Some((c, c.get("default_queue_type")?))) {
+        return DefaultType {
+            name: e.value.clone(),
+            origin: Origin::File {
+                path: c.path.clone(),
+                line: e.line,
+            },
+            place: Place {
+                path: c.path.clone(),
+                line: Some(e.line),
+            },
+        };
+    }
+    DefaultType {
+        name: "classic".into(),
+        origin: Origin::Default(RABBITMQ),
+        place: Place {
+            path: file.path.clone(),
+            line: None,
+        },
+    }
 }
 
 /// The cluster's nodes, partition handling and heartbeat.

@@ -94,11 +94,7 @@ fn queue_settings(
     let file = cx.file;
     let put = |key: &str| -> Option<(&Setting, Place)> {
         let s = q.settings.get(key)?;
-        let place = Place {
-            path: file.path.clone(),
-            line: Some(s.line),
-        };
-        Some((s, place))
+        Some((s, s.place.clone()))
     };
     let mirrored = q.kind == Kind::Classic && q.settings.contains_key("ha-mode");
     if let Some((s, place)) = put("x-queue-type") {

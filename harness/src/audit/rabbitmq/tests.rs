@@ -226,3 +226,46 @@ fn prefetch_with_automatic_acknowledgements_is_refused_in_the_client_file() {
     assert_eq!(e.path, Path::new("client.toml"));
     assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("prefetch")));
 }
+
+#[test]
+fn a_vhosts_default_queue_type_makes_its_queues_quorum_queues() {
+    let json = r#"{
+"vhosts": [{"name":"/","metadata":{"default_queue_type":"quorum"}}],
+"queues": [{"name":"a","durable":true,"arguments":{}},
+           {"name":"b","durable":true,"arguments":{"x-queue-type":"classic"}}]
+}"#;
+    let d = read(json, None, "").unwrap();
+    assert_eq!(queue(&d, 0).queue_type, QueueType::Quorum);
+    assert_eq!(
+        origin_of(&d, "x-queue-type"),
+        Origin::File {
+            path: "definitions.json".into(),
+            line: 2
+        }
+    );
+    assert_eq!(queue(&d, 1).queue_type, QueueType::Classic);
+    let conf = "default_queue_type = quorum\n";
+    let d = read(
+        &defs(r#"[{"name":"a","durable":true,"arguments":{}}]"#, "[]"),
+        Some(conf),
+        "",
+    )
+    .unwrap();
+    assert_eq!(queue(&d, 0).queue_type, QueueType::Quorum);
+}
+
+#[test]
+fn queue_selects_the_queues_to_audit_and_an_unknown_one_is_refused() {
+    let json = defs(
+        r#"[{"name":"a","arguments":{}},{"name":"b","durable":true,"arguments":{}}]"#,
+        "[]",
+    );
+    let file = DefinitionsFile::parse(Path::new("definitions.json"), json).unwrap();
+    let client = ClientFile::absent(Path::new("client.toml"));
+    let d = deployment(&file, None, &client, Some(5), &["b".to_string()]).unwrap();
+    assert_eq!(d.targets.len(), 1);
+    assert_eq!(d.targets[0].name, "b");
+    assert_eq!(queue(&d, 0).nodes, 5);
+    let e = deployment(&file, None, &client, None, &["c".to_string()]).unwrap_err();
+    assert!(e.message.contains("no queue `c`"), "{e}");
+}

@@ -9,9 +9,11 @@ use crate::audit::kafka::resolve::{
 };
 use crate::audit::origin::Origin;
 use crate::audit::tags::Place;
+use crate::audit::time_scale::scaled_ms;
 use crate::scenario::log_config::{
     RawAcks, RawLogConfig, RawOffsetReset, RawStrategy, RawSubscription,
 };
+use crate::scenario::spanned::Spanned;
 use broker_model::log::Acks;
 
 use Role::{Broker, Consumer, Producer, Topic};
@@ -205,8 +207,7 @@ pub(crate) fn producer(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), A
         (Producer, "max.in.flight.requests.per.connection", "5"),
         positive_u32,
     )?;
-    let request = r.sources.find(&[(Producer, "request.timeout.ms")]);
-    let request_ms = match &request {
+    let request_ms = match r.sources.find(&[(Producer, "request.timeout.ms")]) {
         Some(f) => at_least(f.key, f.value, 0).map_err(|m| f.error(m))?,
         None => 30_000,
     };
@@ -221,10 +222,7 @@ pub(crate) fn producer(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<(), A
         |k, v| at_least(k, v, 0),
     )?;
     let backoff_ms = *backoff.get_ref();
-    raw.retry_backoff_ms = Some(clone_tag(
-        &backoff,
-        crate::audit::time_scale::scaled_ms(backoff_ms as u64),
-    ));
+    raw.retry_backoff_ms = Some(clone_tag(&backoff, scaled_ms(backoff_ms as u64)));
     let retries = r.value(
         &[(Producer, "retries")],
         (Producer, "retries", "2147483647"),
@@ -433,9 +431,6 @@ fn strategy(key: &str, v: &str) -> Result<RawStrategy, String> {
 }
 
 /// `value` under the tag of `like`.
-fn clone_tag<T, U>(
-    like: &crate::scenario::spanned::Spanned<T>,
-    value: U,
-) -> crate::scenario::spanned::Spanned<U> {
-    crate::scenario::spanned::Spanned::new(like.span(), value)
+fn clone_tag<T, U>(like: &Spanned<T>, value: U) -> Spanned<U> {
+    Spanned::new(like.span(), value)
 }

@@ -1,11 +1,12 @@
 //! Where `mqsim audit` gets its deployment: the command's file arguments,
-//! and the readers that turn those files into a [`Deployment`]. The
-//! readers are not built yet; each says so, and the command exits 2.
+//! handed to the readers that turn those files into a [`Deployment`].
 
-use std::fmt;
 use std::path::PathBuf;
 
 use crate::audit::deployment::Deployment;
+use crate::audit::error::ReadError;
+use crate::audit::kafka::{read_kafka, KafkaFiles};
+use crate::audit::rabbitmq::{read_rabbitmq, RabbitFiles};
 
 /// The files of a Kafka deployment.
 #[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
@@ -48,33 +49,24 @@ pub struct RabbitmqArgs {
     pub queues: Vec<String>,
 }
 
-/// Files that cannot be read into a deployment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReadError {
-    /// What is wrong, with file, line and key where there are.
-    pub message: String,
-}
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ReadError {}
-
-fn not_built(system: &str) -> ReadError {
-    ReadError {
-        message: format!("the {system} reader is not built yet"),
-    }
-}
-
 /// The deployment Kafka's files describe.
-pub fn kafka(_args: &KafkaArgs) -> Result<Deployment, ReadError> {
-    Err(not_built("Kafka"))
+pub fn kafka(args: &KafkaArgs) -> Result<Deployment, ReadError> {
+    read_kafka(&KafkaFiles {
+        broker: args.broker.clone(),
+        topic: args.topic.clone(),
+        producer: Some(args.producer.clone()),
+        consumer: Some(args.consumer.clone()),
+        brokers: args.brokers,
+    })
 }
 
 /// The deployment RabbitMQ's files describe.
-pub fn rabbitmq(_args: &RabbitmqArgs) -> Result<Deployment, ReadError> {
-    Err(not_built("RabbitMQ"))
+pub fn rabbitmq(args: &RabbitmqArgs) -> Result<Deployment, ReadError> {
+    read_rabbitmq(&RabbitFiles {
+        definitions: args.definitions.clone(),
+        conf: args.conf.clone(),
+        client: Some(args.client.clone()),
+        nodes: args.nodes,
+        queues: args.queues.clone(),
+    })
 }

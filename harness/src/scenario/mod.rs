@@ -13,24 +13,24 @@
 //! files and `starter` holds the files `mqsim new` writes.
 
 mod discover;
-mod error;
+pub(crate) mod error;
 mod kernel;
-mod log_config;
+pub(crate) mod log_config;
 mod model;
 mod one_or_many;
-mod parse;
-mod queue_config;
-mod queue_dead_lettering;
-mod queue_limits;
-mod queue_routing;
+pub(crate) mod parse;
+pub(crate) mod queue_config;
+pub(crate) mod queue_dead_lettering;
+pub(crate) mod queue_limits;
+pub(crate) mod queue_routing;
 mod raw;
 mod raw_nemesis;
 mod schema;
 mod settings;
-mod spanned;
+pub(crate) mod spanned;
 mod starter;
 mod validate;
-mod workload;
+pub(crate) mod workload;
 pub mod writer;
 
 pub use discover::discover;

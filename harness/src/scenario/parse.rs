@@ -205,7 +205,10 @@ fn finish<C>(
     })
 }
 
-fn workload(raw: Option<&Spanned<RawWorkload>>, err: &ErrAt) -> Result<Workload, ScenarioError> {
+pub(crate) fn workload(
+    raw: Option<&Spanned<RawWorkload>>,
+    err: &ErrAt,
+) -> Result<Workload, ScenarioError> {
     let mut w = Workload::default();
     let Some(raw) = raw else {
         return Ok(w);

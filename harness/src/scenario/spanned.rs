@@ -16,6 +16,12 @@ use serde::{Deserialize, Deserializer};
 pub(crate) struct Spanned<T>(toml::Spanned<T>);
 
 impl<T> Spanned<T> {
+    /// A value read from elsewhere than a scenario file, with `span`
+    /// standing for where it came from.
+    pub(crate) fn new(span: Range<usize>, value: T) -> Self {
+        Spanned(toml::Spanned::new(span, value))
+    }
+
     /// The byte range of the value in the file.
     pub(crate) fn span(&self) -> Range<usize> {
         self.0.span()

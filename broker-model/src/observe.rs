@@ -33,6 +33,10 @@ pub struct ReplicaView {
     /// delivered to any consumer, RabbitMQ's `messages_ready`. Log replicas
     /// report 0: what a log holds for its readers is their lag.
     pub ready: u64,
+    /// A quorum queue dead-lettering at least once: dead letters it keeps
+    /// until every queue they route to has confirmed them. They are on
+    /// their way to a dead-letter queue, not gone.
+    pub dead_letters: u64,
 }
 
 /// What a producer or consumer reports about itself.
@@ -202,15 +206,29 @@ impl Observations {
     /// consumer may read them yet), nor are a queue's deliveries held for a
     /// connection that no consumer holds any more (RabbitMQ requeues them
     /// once it closes the connection, and they are counted as ready then).
+    ///
+    /// Dead letters a queue keeps until their target confirms them count
+    /// too: they will be ready in the dead-letter queue.
     pub fn backlog(&self) -> u64 {
         let consumers: u64 = self.clients.values().map(|c| c.lag + c.holding).sum();
         let queued: u64 = self
             .replicas
             .keys()
             .filter_map(|dest| self.leader_view(dest))
-            .map(|(_, v)| v.ready)
+            .map(|(_, v)| v.ready + v.dead_letters)
             .sum();
         consumers + queued
+    }
+
+    /// Dead letters the queues' leaders keep until their targets confirm
+    /// them: while there are any, messages are still moving between
+    /// queues, so a drain is not over even if every client is idle.
+    pub fn dead_letters_in_flight(&self) -> u64 {
+        self.replicas
+            .keys()
+            .filter_map(|dest| self.leader_view(dest))
+            .map(|(_, v)| v.dead_letters)
+            .sum()
     }
 }
 

@@ -90,7 +90,8 @@ impl DrainClock {
     }
 
     /// Takes in the views after a step at `now`; true once `clients` have
-    /// all been done for [`QUIET`].
+    /// all been done, and no queue has kept a dead letter for its target,
+    /// for [`QUIET`].
     ///
     /// Progress is any change of the consumers' processed counters: they
     /// grow as messages are processed, and a restarted consumer counts from
@@ -103,7 +104,8 @@ impl DrainClock {
         }
         let all_done = clients
             .iter()
-            .all(|c| o.clients.get(c).is_some_and(|v| v.done));
+            .all(|c| o.clients.get(c).is_some_and(|v| v.done))
+            && o.dead_letters_in_flight() == 0;
         if !all_done {
             self.quiet_since = None;
             return false;
@@ -210,5 +212,26 @@ mod tests {
         assert!(!clock.drained(ms(8_700), &consumer(5, true), &clients));
         assert!(!clock.drained(ms(9_699), &consumer(5, true), &clients));
         assert!(clock.drained(ms(9_700), &consumer(5, true), &clients));
+    }
+
+    #[test]
+    fn a_drain_is_not_over_while_a_queue_keeps_dead_letters_for_their_target() {
+        let clients = ["consumer-1".to_string()];
+        let mut clock = DrainClock::new(Drain::FollowBacklog, ms(8_000), ms(8_000));
+        let mut o = consumer(5, true);
+        o.replicas.entry("q0".into()).or_default().insert(
+            "node-1".into(),
+            broker_model::ReplicaView {
+                leader: true,
+                dead_letters: 2,
+                ..Default::default()
+            },
+        );
+        assert!(!clock.drained(ms(8_000), &o, &clients));
+        assert!(!clock.drained(ms(9_500), &o, &clients));
+        assert_eq!(o.backlog(), 2, "kept dead letters are readable");
+        // Confirmed and settled: the quiet second starts only now.
+        assert!(!clock.drained(ms(9_600), &consumer(5, true), &clients));
+        assert!(clock.drained(ms(10_600), &consumer(5, true), &clients));
     }
 }

@@ -92,5 +92,6 @@ fn replica_view(state: &State, p: PartitionId, me: BrokerId) -> ReplicaView {
             .map_or(0, |l| r.log_end().saturating_sub(l.replicated_end)),
         in_sync,
         ready: 0,
+        dead_letters: 0,
     }
 }

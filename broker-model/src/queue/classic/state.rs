@@ -204,6 +204,7 @@ impl ClassicState {
                 },
                 in_sync: true,
                 ready: m.fifo.ready(),
+                dead_letters: 0,
             },
             other => ReplicaView {
                 leader: false,
@@ -225,6 +226,7 @@ impl ClassicState {
                     _ => true,
                 },
                 ready: 0,
+                dead_letters: 0,
             },
         })
     }

@@ -115,6 +115,7 @@ impl QuorumState {
             },
             in_sync: leader || r.last_index() >= r.commit,
             ready: self.fifo.as_ref().map_or(0, Fifo::ready),
+            dead_letters: self.discards.len(),
         })
     }
 

@@ -54,7 +54,9 @@ impl ScenarioReport {
 }
 
 /// Merges reports: scenarios with the same name and file are one scenario
-/// whose seeds are the union of theirs (and whose latencies add up).
+/// whose seeds are the union of theirs (and whose latencies add up: the
+/// reports of shards, which share no seed; a seed in two inputs counts once,
+/// its latencies twice).
 /// Scenarios keep the order in which they first appear, and keep in full
 /// the seeds one run of all their seeds would have kept. A merge of a partial
 /// report is partial, and says how far the first partial one got.

@@ -134,3 +134,88 @@ fn the_schema_is_json_with_every_fault_action() {
     assert!(actions.contains(&"power_loss"), "{action}");
     assert!(actions.contains(&"unbind"), "{action}");
 }
+
+#[test]
+fn streamed_shards_merge_into_the_report_of_a_whole_run_beyond_the_seeds_kept_in_full() {
+    let dir = scratch("streamed");
+    let file = bundled("log-acks1-leader-crash");
+    for k in ["1/2", "2/2"] {
+        let out = format!("shard{}", &k[..1]);
+        let args = ["run", &file, "--seeds", "8", "--no-shrink", "--shard", k];
+        let o = mqsim(&[&args[..], &["--out", &out]].concat(), &dir);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let o = mqsim(
+        &[
+            "merge",
+            "shard1/seeds.jsonl",
+            "shard2/seeds.jsonl",
+            "--out",
+            "merged",
+        ],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let args = [
+        "run",
+        &file,
+        "--seeds",
+        "8",
+        "--no-shrink",
+        "--out",
+        "whole",
+    ];
+    let o = mqsim(&args, &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let merged = reports::json::read(&dir.join("merged/report.json")).unwrap();
+    let whole = reports::json::read(&dir.join("whole/report.json")).unwrap();
+    assert_eq!(merged, whole);
+    let streamed = reports::stream::read(&dir.join("whole/seeds.jsonl")).unwrap();
+    assert_eq!(streamed, whole);
+    let s = &whole.scenarios[0];
+    assert_eq!(s.seeds.len(), 8);
+    assert_eq!(s.ack_latency_us.len(), s.totals.acknowledged);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn ctrl_c_stops_a_sweep_with_a_report_that_says_how_far_it_got() {
+    let dir = scratch("interrupt");
+    let file = bundled("log-acks1-leader-crash");
+    let child = Command::new(env!("CARGO_BIN_EXE_mqsim"))
+        .args(["run", &file, "--seeds", "2000", "--no-shrink", "--out", "o"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mqsim starts");
+    let streamed = dir.join("o/seeds.jsonl");
+    let lines = || {
+        std::fs::read_to_string(&streamed)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let started = std::time::Instant::now();
+    while lines() < 5 && started.elapsed().as_secs() < 300 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    let report = reports::json::read(&dir.join("o/report.json")).unwrap();
+    let ran = report.scenarios[0].seeds.len();
+    assert!((3..2000).contains(&ran), "{ran} seeds");
+    let said = format!(
+        "partial: {ran} of 2000 seeds of scenario log-acks1-leader-crash; 0 of 1 scenarios complete"
+    );
+    assert!(text(&o).contains(&said), "{}", text(&o));
+    let page = std::fs::read_to_string(dir.join("o/index.html")).unwrap();
+    assert!(page.contains(&said));
+    let o = mqsim(&["merge", "o/seeds.jsonl", "--out", "rebuilt"], &dir);
+    assert!(text(&o).contains(&said), "{}", text(&o));
+    let rebuilt = reports::json::read(&dir.join("rebuilt/report.json")).unwrap();
+    assert_eq!(rebuilt.scenarios, report.scenarios);
+    std::fs::remove_dir_all(dir).unwrap();
+}

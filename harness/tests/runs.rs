@@ -124,8 +124,8 @@ fn results_do_not_depend_on_the_number_of_threads() {
             .install(|| suite::run_seeds(&s, &[1, 2, 3, 4]))
             .unwrap();
         reports::json::to_string(&reports::Report {
-            generator: String::new(),
             scenarios: vec![report],
+            ..Default::default()
         })
     };
     assert!(report(1) == report(3));

@@ -3,6 +3,9 @@
 use broker_model::{Event, HostRole};
 use serde::{Deserialize, Serialize};
 
+use crate::latency::AckLatency;
+use crate::partial::Partial;
+
 /// How a run's messages fared, as the checker counts them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
@@ -118,6 +121,30 @@ pub struct LostMessage {
     pub trail: Vec<Event>,
 }
 
+/// How much of a seed's run its report keeps.
+///
+/// A sweep of thousands of seeds keeps every seed's counts, but the lists,
+/// trails and series only of its first seeds and its first losing ones: the
+/// rest tell the same story, and keeping them all would make memory and
+/// reports grow with the sweep. `mqsim run --seed N` replays any seed in
+/// full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Detail {
+    /// Everything below. Reports written before sweeps were bounded read
+    /// as this.
+    #[default]
+    Full,
+    /// The counts, times and outcome only; the lists are empty.
+    CountsOnly,
+}
+
+impl Detail {
+    fn is_full(&self) -> bool {
+        *self == Detail::Full
+    }
+}
+
 /// One seed's run of a scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeedReport {
@@ -132,6 +159,9 @@ pub struct SeedReport {
     /// Whether the checker could judge every acknowledged message.
     #[serde(default)]
     pub outcome: Outcome,
+    /// Whether the lists below were kept; absent when they were.
+    #[serde(default, skip_serializing_if = "Detail::is_full")]
+    pub detail: Detail,
     /// Acknowledged messages nobody processed, with their trails.
     pub lost: Vec<LostMessage>,
     /// In an inconclusive run, the acknowledged messages nobody processed
@@ -180,6 +210,25 @@ impl SeedReport {
         match self.outcome {
             Outcome::Inconclusive { readable } => readable,
             Outcome::Conclusive => 0,
+        }
+    }
+
+    /// This seed's row without its lists, trails and series: what a sweep
+    /// keeps of a seed beyond the first few.
+    pub fn counts_only(self) -> SeedReport {
+        SeedReport {
+            detail: Detail::CountsOnly,
+            lost: Vec::new(),
+            unconsumed: Vec::new(),
+            dead_lettered: Vec::new(),
+            duplicated: Vec::new(),
+            recovered: Vec::new(),
+            unexpected: Vec::new(),
+            faults: Vec::new(),
+            fault_spans: Vec::new(),
+            phases: Vec::new(),
+            series: Series::default(),
+            ..self
         }
     }
 }
@@ -310,6 +359,10 @@ pub struct ScenarioReport {
     pub seeds: Vec<SeedReport>,
     /// The command that replays one seed (the first lossy one, if any).
     pub replay: String,
+    /// The send-to-acknowledgement latencies of every seed's acknowledged
+    /// messages, pooled. Empty in reports written before it was recorded.
+    #[serde(default)]
+    pub ack_latency_us: AckLatency,
 }
 
 impl ScenarioReport {
@@ -327,6 +380,10 @@ pub struct Report {
     pub generator: String,
     /// The scenarios, in the order they ran.
     pub scenarios: Vec<ScenarioReport>,
+    /// How far an interrupted or unfinished run got; absent when it ran
+    /// everything it was asked to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Partial>,
 }
 
 impl Report {
@@ -335,6 +392,7 @@ impl Report {
         Report {
             generator: format!("mqsim {}", env!("CARGO_PKG_VERSION")),
             scenarios: Vec::new(),
+            partial: None,
         }
     }
 

@@ -10,12 +10,10 @@ pub fn to_string(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("reports always serialize")
 }
 
-/// Writes the report to `path` as JSON, creating parent folders.
+/// Writes the report to `path` as JSON, atomically, creating parent
+/// folders.
 pub fn write(report: &Report, path: &Path) -> io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, to_string(report))
+    crate::files::write_atomically(path, to_string(report).as_bytes())
 }
 
 /// Reads a report written by [`write()`].

@@ -7,11 +7,19 @@
 pub mod audit;
 pub mod describe;
 mod document;
+pub mod files;
 pub mod html;
 pub mod json;
+mod latency;
 pub mod merge;
+mod partial;
+mod retention;
+pub mod stream;
 
 pub use document::{
-    Bucket, Counts, FaultSpan, Host, LostMessage, Outcome, Phase, Report, ScenarioReport,
+    Bucket, Counts, Detail, FaultSpan, Host, LostMessage, Outcome, Phase, Report, ScenarioReport,
     SeedReport, Series, Verdict,
 };
+pub use latency::{AckLatency, SHOWN_QUANTILES};
+pub use partial::{CutScenario, Partial};
+pub use retention::{Retention, DETAILED_SEEDS};

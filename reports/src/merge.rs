@@ -5,11 +5,13 @@
 use std::collections::BTreeMap;
 
 use crate::document::{Counts, Report, ScenarioReport, Verdict};
+use crate::retention::Retention;
 
 impl ScenarioReport {
     /// Recomputes the totals, the losing and inconclusive seeds, the
-    /// verdict and whether it matches the expectation from `seeds` (kept in
-    /// seed order). A loss anywhere decides the verdict, since a lost
+    /// verdict, whether it matches the expectation and the replay command
+    /// (of the first losing seed, else the first inconclusive one, else the
+    /// first) from `seeds` (kept in seed order). A loss anywhere decides the verdict, since a lost
     /// message stays lost whatever another seed could not tell; an
     /// inconclusive verdict matches no expectation.
     pub fn recompute(&mut self) {
@@ -37,20 +39,40 @@ impl ScenarioReport {
             Verdict::NoLoss
         };
         self.matches = self.verdict != Verdict::Inconclusive && self.verdict == self.expect;
+        let replay_seed = self
+            .seeds_with_loss
+            .first()
+            .or(self.seeds_inconclusive.first())
+            .copied()
+            .or_else(|| self.seeds.first().map(|s| s.seed))
+            .unwrap_or(1);
+        self.replay = format!(
+            "cargo run --release --bin mqsim -- run {} --seed {replay_seed}",
+            self.file
+        );
     }
 }
 
 /// Merges reports: scenarios with the same name and file are one scenario
-/// whose seeds are the union of theirs. Scenarios keep the order in which
-/// they first appear.
+/// whose seeds are the union of theirs (and whose latencies add up: the
+/// reports of shards, which share no seed; a seed in two inputs counts once,
+/// its latencies twice).
+/// Scenarios keep the order in which they first appear, and keep in full
+/// the seeds one run of all their seeds would have kept. A merge of a partial
+/// report is partial, and says how far the first partial one got.
 pub fn merge(reports: Vec<Report>) -> Report {
     let mut out = Report::new();
     let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
     for report in reports {
+        out.partial = out.partial.or(report.partial);
         for scenario in report.scenarios {
             let key = (scenario.name.clone(), scenario.file.clone());
             match index.get(&key) {
-                Some(i) => out.scenarios[*i].seeds.extend(scenario.seeds),
+                Some(i) => {
+                    let into = &mut out.scenarios[*i];
+                    into.ack_latency_us.add(&scenario.ack_latency_us);
+                    into.seeds.extend(scenario.seeds);
+                }
                 None => {
                     index.insert(key, out.scenarios.len());
                     out.scenarios.push(scenario);
@@ -60,6 +82,7 @@ pub fn merge(reports: Vec<Report>) -> Report {
     }
     for s in &mut out.scenarios {
         s.recompute();
+        Retention::apply(&mut s.seeds);
     }
     out
 }
@@ -90,6 +113,7 @@ mod tests {
             fault_spans: vec![],
             phases: vec![],
             series: Default::default(),
+            detail: Default::default(),
         }
     }
 
@@ -113,6 +137,7 @@ mod tests {
             seeds_inconclusive: vec![],
             seeds,
             replay: String::new(),
+            ack_latency_us: Default::default(),
         };
         s.recompute();
         s

@@ -14,10 +14,11 @@
 //! fault schedules and workload, `plan` turns them into scenarios, `engine`
 //! runs them over the seeds, shrinks the first losing run (`reproducer`)
 //! and re-runs each known cure of `cure`, costed by `cost`. `json` and
-//! `junit` write the findings for machines; `atomic` writes files whole.
+//! `junit` write the findings for machines, written whole by
+//! `reports::files`.
 
 mod applies;
-pub mod atomic;
+
 mod cost;
 mod cure;
 mod deployment;

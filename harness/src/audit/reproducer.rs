@@ -6,10 +6,10 @@ use std::path::Path;
 
 use reports::audit::Reproducer;
 
-use crate::audit::atomic;
 use crate::audit::engine::AuditError;
 use crate::scenario::{writer, Scenario};
 use crate::shrink;
+use reports::files::write_atomically;
 
 /// Shrinks `scenario` with `seed` (which loses) in at most `budget` runs,
 /// and writes it into `dir` when there is one.
@@ -26,12 +26,12 @@ pub(crate) fn reproduce(
         Some(dir) => {
             let path = dir.join(format!("{}.toml", shrunk.scenario.name));
             shrunk.scenario.file = path.clone();
-            atomic::write(&path, writer::write(&shrunk.scenario).as_bytes()).map_err(|source| {
-                AuditError::Write {
+            write_atomically(&path, writer::write(&shrunk.scenario).as_bytes()).map_err(
+                |source| AuditError::Write {
                     path: path.clone(),
                     source,
-                }
-            })?;
+                },
+            )?;
             path.display().to_string()
         }
         None => format!("{}.toml", shrunk.scenario.name),

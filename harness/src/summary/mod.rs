@@ -3,12 +3,14 @@
 //! Everything here is computed from a run's history (plus the scenario it
 //! ran), so a report says nothing the history does not.
 
+mod fold;
+mod latency;
 mod lifecycle;
 mod series;
 mod spans;
 
 use broker_model::{Event, EventKind, MsgId};
-use reports::{Host, LostMessage, ScenarioReport, SeedReport, Verdict};
+use reports::{AckLatency, Detail, Host, LostMessage, ScenarioReport, SeedReport, Verdict};
 
 use lifecycle::lifecycle;
 use series::{bucket_ms_for, series};
@@ -16,6 +18,8 @@ use spans::{fault_spans, phases};
 
 use crate::runner::RunOutput;
 use crate::scenario::{Expect, Scenario};
+
+pub(crate) use fold::Fold;
 
 /// Lost messages per seed whose lifecycle a report keeps; beyond them only
 /// the ids are listed (the run's `--history` has everything). Trails of one
@@ -48,6 +52,7 @@ fn seed_report(run: &RunOutput) -> SeedReport {
         simulated_ms: run.simulated.as_millis() as u64,
         drained: run.drained,
         outcome: a.outcome,
+        detail: Detail::Full,
         lost: with_trails(&run.events, &a.lost),
         unconsumed: a.unconsumed.iter().map(ToString::to_string).collect(),
         dead_lettered: with_trails(&run.events, &a.dead_lettered),
@@ -73,21 +78,86 @@ fn seed_report(run: &RunOutput) -> SeedReport {
     }
 }
 
-/// The command that replays one seed of a scenario file.
-fn replay_command(scenario: &Scenario, seed: u64) -> String {
-    format!(
-        "cargo run --release --bin mqsim -- run {} --seed {seed}",
-        scenario.file.display()
-    )
+/// What a sweep keeps of one finished run, made on the thread that ran it
+/// so that the run's history can be dropped at once.
+pub(crate) struct Finished {
+    /// The seed's row: in full when `full` was asked for or the seed lost
+    /// or was inconclusive, else its counts only.
+    pub(crate) row: SeedReport,
+    /// Its acknowledged messages' latencies.
+    pub(crate) ack_latency: AckLatency,
+    /// The hosts of the cluster.
+    pub(crate) hosts: Vec<Host>,
 }
 
-/// The report of a scenario over all the seeds it ran.
-pub(crate) fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> ScenarioReport {
+/// Which seeds' runs a worker reduces in full: the fold would drop the
+/// lists of the others anyway, and a row's trails and series cost as much
+/// as reading the history again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wanted {
+    /// This seed in full, whatever its verdict (one of the first seeds).
+    Full,
+    /// In full if it lost or was inconclusive (the fold may still keep
+    /// such seeds).
+    IfNotable,
+    /// Its counts only.
+    CountsOnly,
+}
+
+impl Finished {
+    /// Reduces `run` as `wanted` says.
+    pub(crate) fn of(run: &RunOutput, wanted: Wanted) -> Finished {
+        let mut row = seed_report_counts(run);
+        let notable = row.verdict() != Verdict::NoLoss;
+        if wanted == Wanted::Full || (wanted == Wanted::IfNotable && notable) {
+            row = seed_report(run);
+        }
+        Finished {
+            row,
+            ack_latency: latency::ack_latency(&run.events),
+            hosts: run
+                .hosts
+                .iter()
+                .map(|(name, role)| Host {
+                    name: name.clone(),
+                    role: *role,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A seed's counts, times and outcome, without reading the history again.
+fn seed_report_counts(run: &RunOutput) -> SeedReport {
+    let a = &run.analysis;
+    SeedReport {
+        seed: run.seed,
+        counts: a.counts,
+        simulated_ms: run.simulated.as_millis() as u64,
+        drained: run.drained,
+        outcome: a.outcome,
+        detail: Detail::Full,
+        lost: Vec::new(),
+        unconsumed: Vec::new(),
+        dead_lettered: Vec::new(),
+        duplicated: Vec::new(),
+        recovered: Vec::new(),
+        unexpected: Vec::new(),
+        faults: Vec::new(),
+        fault_spans: Vec::new(),
+        phases: Vec::new(),
+        series: Default::default(),
+    }
+    .counts_only()
+}
+
+/// A scenario's report before any seed: what it is, what it expects.
+pub(crate) fn scenario_header(scenario: &Scenario) -> ScenarioReport {
     let expect = match scenario.expect {
         Expect::Loss => Verdict::Loss,
         Expect::NoLoss => Verdict::NoLoss,
     };
-    let mut report = ScenarioReport {
+    ScenarioReport {
         name: scenario.name.clone(),
         file: scenario.file.display().to_string(),
         description: scenario.description.clone(),
@@ -100,18 +170,7 @@ pub(crate) fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> Scenar
             scenario.nemesis.as_ref(),
             &scenario.workload,
         ),
-        hosts: runs
-            .first()
-            .map(|r| {
-                r.hosts
-                    .iter()
-                    .map(|(name, role)| Host {
-                        name: name.clone(),
-                        role: *role,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        hosts: Vec::new(),
         duration_ms: scenario.duration.as_millis() as u64,
         expect,
         verdict: Verdict::NoLoss,
@@ -119,17 +178,18 @@ pub(crate) fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> Scenar
         totals: reports::Counts::default(),
         seeds_with_loss: Vec::new(),
         seeds_inconclusive: Vec::new(),
-        seeds: runs.iter().map(seed_report).collect(),
+        seeds: Vec::new(),
         replay: String::new(),
-    };
-    report.recompute();
-    let replay_seed = report
-        .seeds_with_loss
-        .first()
-        .or(report.seeds_inconclusive.first())
-        .copied()
-        .or_else(|| report.seeds.first().map(|s| s.seed))
-        .unwrap_or(1);
-    report.replay = replay_command(scenario, replay_seed);
-    report
+        ack_latency_us: AckLatency::default(),
+    }
+}
+
+/// The report of a scenario over all the seeds it ran, kept as a sweep
+/// keeps it (see [`Fold`]).
+pub(crate) fn scenario_report(scenario: &Scenario, runs: &[RunOutput]) -> ScenarioReport {
+    let mut fold = Fold::new(scenario_header(scenario));
+    for (i, run) in runs.iter().enumerate() {
+        fold.add(Finished::of(run, fold.wanted(i)));
+    }
+    fold.finish()
 }

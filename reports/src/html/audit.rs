@@ -252,6 +252,7 @@ mod tests {
             seeds_inconclusive: Vec::new(),
             seeds: vec![seed],
             replay: String::new(),
+            ack_latency_us: Default::default(),
         };
         let counts = Counts {
             acknowledged: 800,

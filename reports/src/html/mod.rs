@@ -1,12 +1,15 @@
 //! The report as one self-contained HTML page: a guarantee matrix, then per
-//! scenario its configuration, faults, counts, a throughput and latency plot
-//! per run, and a lifecycle timeline per lost message.
+//! scenario its configuration, faults, counts, an aggregate over its seeds,
+//! a throughput and latency plot per run the report keeps in full, and a
+//! lifecycle timeline per lost message. Its size depends on the seeds kept
+//! in full, not on how many ran.
 //!
 //! Self-contained means no request leaves the page: the CSS is inline, the
 //! drawings are inline SVG, and expanding a section is plain `<details>`,
 //! so the page needs no script at all. The same report always renders to
 //! the same bytes.
 
+mod aggregate;
 pub mod audit;
 mod faults;
 mod format;
@@ -35,13 +38,13 @@ pub(crate) fn render(report: &Report) -> String {
         .expect("the page template renders every report")
 }
 
-/// Writes the page of `report` to `path`, creating parent folders.
+/// Writes the page of `report` to `path`, atomically, creating parent
+/// folders.
 pub fn write(report: &Report, path: &Path) -> io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, render(report))
+    crate::files::write_atomically(path, render(report).as_bytes())
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_at_scale;

@@ -7,17 +7,23 @@
 
 use askama::Template;
 
+use super::aggregate::{self, Aggregate};
 use super::format::{secs, slug};
 use super::marks::KeyItem;
 use super::matrix::{self, Matrix};
 use super::timeline::{self, Timeline};
 use super::{plot, TIMELINES_PER_SEED};
 use crate::describe::count;
-use crate::document::{Counts, LostMessage, Report, ScenarioReport, SeedReport, Verdict};
+use crate::document::{Counts, Detail, LostMessage, Report, ScenarioReport, SeedReport, Verdict};
 
 /// Unconsumed messages of an inconclusive seed listed by id on the page;
 /// `report.json` lists them all.
 const UNCONSUMED_LISTED: usize = 100;
+
+/// Seed rows a scenario's table lists. A scenario with more seeds lists its
+/// losing and inconclusive seeds first, up to this many, and leaves the
+/// rest to the aggregate panel: `report.json` has every row.
+pub(crate) const SEED_ROWS_LISTED: usize = 50;
 
 /// One `key = value` setting.
 pub(crate) struct Setting {
@@ -151,12 +157,21 @@ pub(crate) struct ScenarioView {
     pub(crate) matches: bool,
     /// Counts over seeds.
     pub(crate) totals: Counts,
-    /// Per-seed rows.
+    /// Seeds run.
+    pub(crate) seed_count: usize,
+    /// Per-seed rows: every seed, or in a long sweep the losing and
+    /// inconclusive ones first.
     pub(crate) seeds: Vec<SeedRow>,
+    /// Seeds run but not listed in the table.
+    pub(crate) rows_not_listed: usize,
+    /// The scenario over all its seeds.
+    pub(crate) aggregate: Aggregate,
     /// The replay command.
     pub(crate) replay: String,
-    /// Per-seed plots.
+    /// Per-seed plots, of the seeds the report keeps in full.
     pub(crate) plots: Vec<PlotView>,
+    /// Seeds kept by their counts only: no plot, no timelines.
+    pub(crate) counts_only: usize,
     /// Per-seed lost messages.
     pub(crate) lost: Vec<LostSeed>,
     /// Per-seed dead-lettered messages, drawn as the lost ones are.
@@ -175,6 +190,11 @@ impl ScenarioView {
             Verdict::NoLoss => "ok",
             Verdict::Inconclusive => "unknown",
         }
+    }
+
+    /// Seeds not listed in the table, as a grouped number.
+    pub(crate) fn rows_not_listed_text(&self) -> String {
+        count(self.rows_not_listed as u64)
     }
 
     /// The verdict in words.
@@ -216,6 +236,10 @@ pub(crate) struct Page {
     pub(crate) plot_key: Vec<KeyItem>,
     /// The bound on timelines per seed, for the page's notes.
     pub(crate) timelines_per_seed: usize,
+    /// How far a run that did not finish got.
+    pub(crate) partial: Option<String>,
+    /// Seeds a report keeps in full, first and losing, for the notes.
+    pub(crate) detailed_seeds: usize,
 }
 
 /// Text as scenario files write it, in paragraphs: a blank line separates
@@ -252,10 +276,11 @@ fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
                 .position(|seed| seed.verdict() == Verdict::Inconclusive)
         })
         .unwrap_or(0);
-    let plots = s
+    let plots: Vec<PlotView> = s
         .seeds
         .iter()
         .enumerate()
+        .filter(|(_, seed)| seed.detail == Detail::Full)
         .map(|(i, seed)| PlotView {
             seed: seed.seed,
             summary: match seed.verdict() {
@@ -336,19 +361,12 @@ fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
         expect: s.expect,
         matches: s.matches,
         totals: s.totals,
-        seeds: s
-            .seeds
-            .iter()
-            .map(|seed| SeedRow {
-                seed: seed.seed,
-                counts: seed.counts,
-                simulated: secs(seed.simulated_ms * 1000),
-                drained: seed.drained,
-                verdict: seed.verdict(),
-                readable: seed.readable(),
-            })
-            .collect(),
+        seed_count: s.seeds.len(),
+        seeds: listed_rows(s),
+        rows_not_listed: s.seeds.len().saturating_sub(SEED_ROWS_LISTED),
+        aggregate: aggregate::aggregate(s),
         replay: s.replay.clone(),
+        counts_only: s.seeds.len() - plots.len(),
         plots,
         lost,
         dead_lettered,
@@ -360,6 +378,37 @@ fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
             .collect(),
         readable: s.readable(),
     }
+}
+
+/// The seeds a scenario's table lists: all of them when they fit, else the
+/// losing and inconclusive ones first, up to [`SEED_ROWS_LISTED`] rows.
+fn listed(s: &ScenarioReport) -> Vec<&SeedReport> {
+    if s.seeds.len() <= SEED_ROWS_LISTED {
+        return s.seeds.iter().collect();
+    }
+    let (notable, rest): (Vec<&SeedReport>, Vec<&SeedReport>) = s
+        .seeds
+        .iter()
+        .partition(|seed| seed.verdict() != Verdict::NoLoss);
+    notable
+        .into_iter()
+        .chain(rest)
+        .take(SEED_ROWS_LISTED)
+        .collect()
+}
+
+fn listed_rows(s: &ScenarioReport) -> Vec<SeedRow> {
+    listed(s)
+        .into_iter()
+        .map(|seed| SeedRow {
+            seed: seed.seed,
+            counts: seed.counts,
+            simulated: secs(seed.simulated_ms * 1000),
+            drained: seed.drained,
+            verdict: seed.verdict(),
+            readable: seed.readable(),
+        })
+        .collect()
 }
 
 /// The page of `report`.
@@ -390,5 +439,7 @@ pub(crate) fn page(report: &Report) -> Page {
         timeline_key: timeline::key(),
         plot_key: plot::key(),
         timelines_per_seed: TIMELINES_PER_SEED,
+        partial: report.partial.as_ref().map(|p| p.describe()),
+        detailed_seeds: crate::retention::DETAILED_SEEDS,
     }
 }

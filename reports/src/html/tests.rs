@@ -5,7 +5,7 @@ use broker_model::{Event, EventKind, HostRole, MsgId};
 
 use super::render;
 use crate::document::{
-    Bucket, Counts, FaultSpan, Host, LostMessage, Outcome, Phase, Report, ScenarioReport,
+    Bucket, Counts, Detail, FaultSpan, Host, LostMessage, Outcome, Phase, Report, ScenarioReport,
     SeedReport, Series, Verdict,
 };
 
@@ -76,7 +76,7 @@ pub(super) fn lost(seq: u32, leader: &str) -> LostMessage {
     }
 }
 
-fn seed(seed: u64, lost_count: u32, leader: &str) -> SeedReport {
+pub(super) fn seed(seed: u64, lost_count: u32, leader: &str) -> SeedReport {
     let lost: Vec<LostMessage> = (0..lost_count).map(|i| lost(i, leader)).collect();
     SeedReport {
         seed,
@@ -90,6 +90,7 @@ fn seed(seed: u64, lost_count: u32, leader: &str) -> SeedReport {
         simulated_ms: 6000,
         drained: true,
         outcome: Outcome::Conclusive,
+        detail: Detail::Full,
         lost,
         unconsumed: Vec::new(),
         dead_lettered: Vec::new(),
@@ -175,6 +176,7 @@ pub(super) fn scenario(
         seeds_inconclusive: Vec::new(),
         seeds,
         replay: format!("cargo run --release --bin mqsim -- run scenarios/{name}.toml --seed 1"),
+        ack_latency_us: Default::default(),
     };
     s.recompute();
     s

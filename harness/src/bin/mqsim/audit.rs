@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use harness::audit::read::{self, KafkaArgs, RabbitmqArgs};
-use harness::audit::{atomic, json, junit, AuditOptions, AuditReport, Deployment, Progress};
+use harness::audit::{json, junit, AuditOptions, AuditReport, Deployment, Progress};
 use harness::scenario::System;
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::audit::percent;
@@ -176,7 +176,7 @@ fn print(report: &AuditReport) {
 
 fn write(report: &AuditReport, outputs: &AuditOutputs) -> Result<(), String> {
     let put = |path: &Path, text: String| {
-        atomic::write(path, text.as_bytes())
+        reports::files::write_atomically(path, text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
     let page = outputs.out.join("index.html");

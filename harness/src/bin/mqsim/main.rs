@@ -2,6 +2,7 @@
 
 mod audit;
 mod authoring;
+mod interrupt;
 mod merge;
 mod output;
 mod run;
@@ -31,7 +32,8 @@ struct Cli {
 #[derive(clap::Args)]
 struct ReportArgs {
     /// Write the report into this folder: `index.html`, the page to open,
-    /// and `report.json`, the full data.
+    /// `report.json`, the full data, and (`run`) `seeds.jsonl`, every seed's
+    /// row streamed as it finished.
     #[arg(long, default_value = "report")]
     out: PathBuf,
     /// Also write the full report as JSON to this file.
@@ -91,7 +93,8 @@ enum Command {
     },
     /// Merge the JSON reports of several runs (CI shards) into one report.
     Merge {
-        /// `report.json` files written by `mqsim run`.
+        /// `report.json` or `seeds.jsonl` files written by `mqsim run` (the
+        /// latter also rebuilds the report of a run that crashed).
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
         #[command(flatten)]

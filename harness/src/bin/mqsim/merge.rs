@@ -1,4 +1,5 @@
-//! `mqsim merge`: one report from the JSON reports of several shards.
+//! `mqsim merge`: one report from the JSON reports of several shards, or
+//! from the seeds they streamed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,11 +7,18 @@ use std::process::ExitCode;
 use crate::output::{out, print_header, print_line};
 use crate::run::{conclude, write_report, Outputs};
 
-/// Merges `inputs` and writes the result as `run` would.
+/// Merges `inputs` (`report.json` files, or `.jsonl` files of streamed
+/// seeds) and writes the result as `run` would.
 pub fn merge(inputs: &[PathBuf], outputs: &Outputs) -> ExitCode {
     let mut reports = Vec::new();
     for path in inputs {
-        match reports::json::read(path) {
+        let streamed = path.extension().is_some_and(|e| e == "jsonl");
+        let read = if streamed {
+            reports::stream::read(path)
+        } else {
+            reports::json::read(path)
+        };
+        match read {
             Ok(r) => reports.push(r),
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", path.display());
@@ -22,6 +30,9 @@ pub fn merge(inputs: &[PathBuf], outputs: &Outputs) -> ExitCode {
     print_header();
     for s in &merged.scenarios {
         print_line(s);
+    }
+    if let Some(partial) = &merged.partial {
+        out!("{}", partial.describe());
     }
     match write_report(&merged, outputs) {
         Ok(page) => out!("report: {}", page.display()),

@@ -5,8 +5,6 @@
 //! only ever *listed as verified* once re-running the fault class with it
 //! loses nothing (see `engine`).
 
-use std::time::Duration;
-
 use broker_model::log::{Acks, CommitPolicy, EligibleLeaderReplicas, OffsetReset, Subscription};
 use broker_model::queue::{
     AckMode, Binding, DeadLetterStrategy, Exchange, ExchangeType, Overflow, PartitionHandling,
@@ -37,8 +35,6 @@ struct Cure {
     /// something.
     change: fn(&System) -> Option<(String, String, System)>,
 }
-
-const WEEK_MS: u64 = 7 * 24 * 3600 * 1000;
 
 fn log(
     s: &System,
@@ -184,10 +180,8 @@ const CURES: &[Cure] = &[
         names: &["retention.ms", "log.retention.ms"],
         change: |s| {
             log(s, |c| {
-                let week = Duration::from_millis(WEEK_MS);
-                let from = c.retention.retention_ms.filter(|d| *d < week)?;
-                c.retention.retention_ms = Some(week);
-                pair(from.as_millis(), WEEK_MS)
+                let from = c.retention.retention_ms.take()?;
+                pair(from.as_millis(), -1)
             })
         },
     },

@@ -1,6 +1,8 @@
 //! The audit itself: every applicable fault class's probes over the seeds,
 //! then for each class that loses an acknowledged message its shrunk
-//! reproducer and every known cure re-run against the same probes.
+//! reproducer and every known cure re-run against the same probes; when no
+//! single change cures a class, the changes that lowered its losses are
+//! re-run together.
 //!
 //! Every run is one seed of one scenario on one thread, collected in plan
 //! order, so the report is the same whatever the number of threads.
@@ -15,6 +17,7 @@ use reports::audit::{
 };
 use reports::{Counts, Outcome, ScenarioReport, Verdict};
 
+use crate::audit::combine::combined;
 use crate::audit::cost::{cost, Sample};
 use crate::audit::cure::{cures, Change};
 use crate::audit::deployment::{Deployment, Target};
@@ -89,6 +92,23 @@ impl std::error::Error for AuditError {}
 impl From<RunError> for AuditError {
     fn from(e: RunError) -> Self {
         AuditError::Run(e)
+    }
+}
+
+/// Cure settings whose values are times: the model holds them scaled by
+/// the deployment's time scale, the user's files do not.
+const TIMES: &[&str] = &[
+    "retention.ms",
+    "log.retention.ms",
+    "x-message-ttl",
+    "message-ttl",
+];
+
+/// A time the model holds, in milliseconds, as the user's files write it.
+fn in_file_units(model_ms: &str, factor: f64) -> String {
+    match model_ms.parse::<f64>() {
+        Ok(ms) if factor > 0.0 => format!("{}", (ms / factor).round() as u64),
+        _ => model_ms.to_string(),
     }
 }
 
@@ -269,6 +289,8 @@ pub fn audit(
         for change in &mut changes {
             if let Some(s) = target.settings.iter().find(|s| s.key == change.setting) {
                 change.from = s.value.clone();
+            } else if TIMES.contains(&change.setting.as_str()) {
+                change.from = in_file_units(&change.from, d.time_scale.factor);
             }
             cure_plans.push(p.with_system(&change.system));
         }
@@ -281,13 +303,47 @@ pub fn audit(
     })?;
     let mut cure_runs = cure_runs.into_iter();
     let mut cure_plans = cure_plans.iter();
+    let mut audits = Vec::new();
+    let mut combined_plans = Vec::new();
+    let mut combined_of = Vec::new();
     for ((p, (mut audit, _)), changes) in plans.iter().zip(judged).zip(changes_of) {
         for change in &changes {
             let n = cure_plans.next().map_or(0, |c| c.jobs().count());
             let runs: Vec<CureRun> = cure_runs.by_ref().take(n).collect();
             audit.cures.push(cure_audit(change, &runs, &audit));
         }
-        targets[p.target].classes.push(audit);
+        let cured = audit.cures.iter().any(|c| c.verified);
+        let lowered: Vec<&Change> = changes
+            .iter()
+            .zip(&audit.cures)
+            .filter(|(_, c)| c.counts.lost < audit.counts.lost)
+            .map(|(change, _)| change)
+            .collect();
+        let target = &d.targets[p.target];
+        let names: Vec<&str> = target.settings.iter().map(|s| s.key.as_str()).collect();
+        let together = (!cured)
+            .then(|| combined(&target.system, &names, &lowered))
+            .flatten();
+        if let Some(change) = &together {
+            combined_plans.push(p.with_system(&change.system));
+        }
+        combined_of.push(together);
+        audits.push((p.target, audit));
+    }
+    let mut combined_runs = run_all(&combined_plans, progress, |r| CureRun {
+        conclusive: r.analysis.outcome == Outcome::Conclusive,
+        counts: r.analysis.counts,
+        sample: Sample::of(&r),
+    })?
+    .into_iter();
+    let mut combined_plans = combined_plans.iter();
+    for ((target, mut audit), together) in audits.into_iter().zip(combined_of) {
+        if let Some(change) = together {
+            let n = combined_plans.next().map_or(0, |c| c.jobs().count());
+            let runs: Vec<CureRun> = combined_runs.by_ref().take(n).collect();
+            audit.cures.push(cure_audit(&change, &runs, &audit));
+        }
+        targets[target].classes.push(audit);
     }
 
     Ok(AuditReport {

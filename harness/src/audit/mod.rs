@@ -19,6 +19,7 @@
 
 mod applies;
 
+mod combine;
 mod cost;
 mod cure;
 mod deployment;

@@ -213,3 +213,104 @@ fn files_that_cannot_be_read_exit_2() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+fn example(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(path)
+}
+
+/// Every verified cure's settings, a combined cure's split apart.
+fn verified_settings(report: &AuditReport) -> Vec<String> {
+    report
+        .targets
+        .iter()
+        .flat_map(|t| &t.classes)
+        .flat_map(|c| c.cures.iter().filter(|k| k.verified))
+        .flat_map(|k| k.setting.split(" + ").map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn the_unsafe_kafka_example_loses_and_acks_and_auto_commit_are_among_its_verified_cures() {
+    let d = harness::audit::read_kafka(&harness::audit::KafkaFiles {
+        broker: example("kafka/unsafe/server.properties"),
+        producer: Some(example("kafka/unsafe/producer.properties")),
+        consumer: Some(example("kafka/unsafe/consumer.properties")),
+        ..Default::default()
+    })
+    .unwrap();
+    let classes = [FaultClass::LeaderCrashBeforeSync, FaultClass::ConsumerCrash];
+    let report = audit(&d, &options(&classes, 2), &|_| {}).unwrap();
+    assert!(report.loses());
+    let cures = verified_settings(&report);
+    assert!(cures.iter().any(|s| s == "acks"), "{cures:?}");
+    assert!(cures.iter().any(|s| s == "enable.auto.commit"), "{cures:?}");
+}
+
+#[test]
+fn the_safe_examples_lose_nothing_under_any_class() {
+    let kafka = harness::audit::read_kafka(&harness::audit::KafkaFiles {
+        broker: example("kafka/safe/server.properties"),
+        topic: Some(example("kafka/safe/orders.properties")),
+        producer: Some(example("kafka/safe/producer.properties")),
+        consumer: Some(example("kafka/safe/consumer.properties")),
+        ..Default::default()
+    })
+    .unwrap();
+    let rabbitmq = harness::audit::read_rabbitmq(&harness::audit::RabbitFiles {
+        definitions: example("rabbitmq/safe/definitions.json"),
+        conf: Some(example("rabbitmq/safe/rabbitmq.conf")),
+        client: Some(example("rabbitmq/safe/client.toml")),
+        ..Default::default()
+    })
+    .unwrap();
+    for d in [kafka, rabbitmq] {
+        let report = audit(&d, &options(FaultClass::ALL.as_slice(), 1), &|_| {}).unwrap();
+        assert!(!report.loses(), "{}", report.targets[0].name);
+        assert!(report.targets[0].classes.len() >= 8, "the classes ran");
+    }
+}
+
+#[test]
+fn the_unsafe_rabbitmq_example_loses_to_a_consumer_crash_and_manual_acks_cure_it() {
+    let d = harness::audit::read_rabbitmq(&harness::audit::RabbitFiles {
+        definitions: example("rabbitmq/unsafe/definitions.json"),
+        conf: Some(example("rabbitmq/unsafe/rabbitmq.conf")),
+        client: Some(example("rabbitmq/unsafe/client.toml")),
+        ..Default::default()
+    })
+    .unwrap();
+    let report = audit(&d, &options(&[FaultClass::ConsumerCrash], 1), &|_| {}).unwrap();
+    assert!(report.loses());
+    assert_eq!(verified(&report, FaultClass::ConsumerCrash), ["ack"]);
+}
+
+#[test]
+fn a_value_kafka_refuses_exits_2_naming_the_file_line_and_key() {
+    let dir = scratch("refused");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["server.properties", "consumer.properties"] {
+        std::fs::copy(example(&format!("kafka/unsafe/{name}")), dir.join(name)).unwrap();
+    }
+    std::fs::write(dir.join("producer.properties"), "# producer\nacks=2\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mqsim"))
+        .args([
+            "audit",
+            "kafka",
+            "--broker",
+            "server.properties",
+            "--producer",
+            "producer.properties",
+            "--consumer",
+            "consumer.properties",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("producer.properties:2"), "{stderr}");
+    assert!(stderr.contains("acks"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -241,7 +241,7 @@ fn the_unsafe_kafka_example_loses_and_acks_and_auto_commit_are_among_its_verifie
     })
     .unwrap();
     let classes = [FaultClass::LeaderCrashBeforeSync, FaultClass::ConsumerCrash];
-    let report = audit(&d, &options(&classes, 2), &|_| {}).unwrap();
+    let report = audit(&d, &options(&classes, 1), &|_| {}).unwrap();
     assert!(report.loses());
     let cures = verified_settings(&report);
     assert!(cures.iter().any(|s| s == "acks"), "{cures:?}");

@@ -13,7 +13,7 @@ use crate::disk::{flusher, PageCache, Writeback};
 use crate::history::History;
 use crate::observe::Observer;
 use crate::process::ProcessTable;
-use crate::queue::Unbound;
+use crate::queue::exchange::Unbound;
 use crate::workload::pace::Source;
 use crate::workload::{consumer_host, producer_host, Workload};
 

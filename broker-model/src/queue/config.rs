@@ -325,15 +325,7 @@ impl QueueConfig {
 
 pub use crate::settings::ConfigError;
 
-/// Host name of node `id` (1-based).
-pub fn node_host(id: u32) -> String {
-    format!("node-{id}")
-}
-
-/// The name queue `q` goes by in histories and reports.
-pub fn queue_name(q: u32) -> String {
-    format!("q{q}")
-}
+pub use crate::queue::names::{node_host, queue_name};
 
 /// What every host of a queue cluster is given.
 pub(crate) type Context = HostContext<QueueConfig>;

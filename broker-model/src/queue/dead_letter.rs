@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::history::DropReason;
-use crate::queue::protocol::QueueId;
+use crate::queue::names::QueueId;
 
 /// Why and where a message was dead-lettered (the first `x-death` entry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -20,9 +20,9 @@
 //! Kept free of I/O so the rules can be tested on their own.
 
 use crate::history::{DropReason, MsgId};
-use crate::queue::config::queue_name;
 use crate::queue::dead_letter::DeadLetter;
 use crate::queue::exchange::{Routed, Topology};
+use crate::queue::names::queue_name;
 use crate::queue::protocol::{Message, QueueId};
 
 /// `dead-letter-strategy`.

@@ -21,7 +21,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use crate::queue::config::queue_name;
+use crate::queue::names::queue_name;
 use crate::queue::protocol::QueueId;
 
 /// How an exchange matches routing keys against its bindings (`type`).

@@ -20,10 +20,7 @@ mod mirroring;
 
 pub(crate) use mirroring::{MemberInfo, MirrorFetch, MirrorReply, NodeStatus, Op, QueueStatus};
 
-/// A node's 1-based id.
-pub(crate) type NodeId = u32;
-/// A queue's 0-based index (`q0`, `q1`, …).
-pub(crate) type QueueId = u32;
+pub(crate) use crate::queue::names::{NodeId, QueueId};
 
 /// A message as a publisher sends it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

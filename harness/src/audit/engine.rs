@@ -7,7 +7,6 @@
 //! Every run is one seed of one scenario on one thread, collected in plan
 //! order, so the report is the same whatever the number of threads.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,6 +20,7 @@ use crate::audit::combine::combined;
 use crate::audit::cost::{cost, Sample};
 use crate::audit::cure::{cures, Change};
 use crate::audit::deployment::{Deployment, Target};
+use crate::audit::failure::AuditError;
 use crate::audit::plan::{plan, ClassPlan};
 use crate::audit::reproducer::reproduce;
 use crate::duration::format_duration;
@@ -60,39 +60,6 @@ pub enum Progress {
     Planned(u64),
     /// This many runs are done.
     Ran(u64),
-}
-
-/// An audit that could not finish.
-#[derive(Debug)]
-pub enum AuditError {
-    /// A run failed (a bug in a model, never an outcome of a fault).
-    Run(RunError),
-    /// A reproducer could not be written.
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-}
-
-impl fmt::Display for AuditError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AuditError::Run(e) => write!(f, "{e}"),
-            AuditError::Write { path, source } => {
-                write!(f, "cannot write {}: {source}", path.display())
-            }
-        }
-    }
-}
-
-impl std::error::Error for AuditError {}
-
-impl From<RunError> for AuditError {
-    fn from(e: RunError) -> Self {
-        AuditError::Run(e)
-    }
 }
 
 /// Cure settings whose values are times: the model holds them scaled by

@@ -27,6 +27,7 @@ mod engine;
 mod error;
 #[cfg(test)]
 mod examples_tests;
+mod failure;
 pub mod json;
 pub mod junit;
 mod kafka;
@@ -43,8 +44,9 @@ mod time_scale;
 pub use applies::{applies, Applicability};
 pub use cure::{cures, Change};
 pub use deployment::{Deployment, NotModelled, Target, TargetSetting, TimeScale};
-pub use engine::{audit, AuditError, AuditOptions, Progress};
+pub use engine::{audit, AuditOptions, Progress};
 pub use error::ReadError;
+pub use failure::AuditError;
 pub use kafka::{read_kafka, KafkaFiles};
 pub use origin::Origin;
 pub use probe::{probes, Probe};

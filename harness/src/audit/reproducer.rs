@@ -6,7 +6,7 @@ use std::path::Path;
 
 use reports::audit::Reproducer;
 
-use crate::audit::engine::AuditError;
+use crate::audit::failure::AuditError;
 use crate::scenario::{writer, Scenario};
 use crate::shrink;
 use reports::files::write_atomically;

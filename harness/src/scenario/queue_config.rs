@@ -413,8 +413,28 @@ pub(crate) fn convert(
         }
     }
 
-    let topology = queue_routing::topology(r, queues.max(1), publish_mode, at, err)?;
-    let limits = queue_limits::limits(r, message_bytes, at, err)?;
+    let routing = queue_routing::RoutingKeys {
+        exchanges: &r.exchanges,
+        bindings: &r.bindings,
+        exchange: &r.exchange,
+        routing_keys: &r.routing_keys,
+        mandatory: &r.mandatory,
+    };
+    let topology = queue_routing::topology(&routing, queues.max(1), publish_mode, at, err)?;
+    let limit_keys = queue_limits::LimitKeys {
+        max_length: &r.max_length,
+        max_length_bytes: &r.max_length_bytes,
+        overflow: &r.overflow,
+        message_ttl: &r.message_ttl,
+        expires: &r.expires,
+        delivery_limit: &r.delivery_limit,
+    };
+    let limits = queue_limits::limits(&limit_keys, message_bytes, at, err)?;
+    let dead_letter_keys = queue_dead_lettering::DeadLetterKeys {
+        exchange: &r.dead_letter_exchange,
+        routing_key: &r.dead_letter_routing_key,
+        strategy: &r.dead_letter_strategy,
+    };
     let config = QueueConfig {
         nodes: val(&r.nodes).unwrap_or(d.nodes),
         queues,
@@ -449,7 +469,12 @@ pub(crate) fn convert(
             .map_or(d.ha_promote_on_shutdown, promote),
         quorum_group_size: val(&r.quorum_group_size),
         dead_lettering: queue_dead_lettering::dead_lettering(
-            r, queue_type, &limits, &topology, at, err,
+            &dead_letter_keys,
+            queue_type,
+            &limits,
+            &topology,
+            at,
+            err,
         )?,
         topology,
         limits,

@@ -12,8 +12,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::error::{ErrAt, ScenarioError};
-use super::queue_config::RawQueueConfig;
-use super::spanned::val;
+use super::spanned::{val, Spanned};
 
 /// `dead-letter-strategy`.
 #[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,10 +26,17 @@ pub(crate) enum RawDeadLetterStrategy {
     AtLeastOnce,
 }
 
+/// A `[config]`'s dead-lettering keys, as read.
+pub(crate) struct DeadLetterKeys<'a> {
+    pub(crate) exchange: &'a Option<Spanned<String>>,
+    pub(crate) routing_key: &'a Option<Spanned<String>>,
+    pub(crate) strategy: &'a Option<Spanned<RawDeadLetterStrategy>>,
+}
+
 /// The dead-lettering policy a file's `[config]` sets, for queues of
 /// `queue_type` with `limits`, among the exchanges of `topology`.
 pub(crate) fn dead_lettering(
-    r: &RawQueueConfig,
+    r: &DeadLetterKeys<'_>,
     queue_type: QueueType,
     limits: &Limits,
     topology: &Topology,
@@ -46,7 +52,7 @@ pub(crate) fn dead_lettering(
                 .into(),
         );
     }
-    let exchange = r.dead_letter_exchange.as_ref().map(|e| e.get_ref().clone());
+    let exchange = r.exchange.as_ref().map(|e| e.get_ref().clone());
     if let Some(name) = &exchange {
         if !name.is_empty() && topology.exchange(name).is_none() {
             return refuse(
@@ -59,15 +65,19 @@ pub(crate) fn dead_lettering(
             );
         }
     }
-    for key in ["dead-letter-routing-key", "dead-letter-strategy"] {
-        if exchange.is_none() && r.span_of(key).is_some() {
+    let set = [
+        ("dead-letter-routing-key", r.routing_key.is_some()),
+        ("dead-letter-strategy", r.strategy.is_some()),
+    ];
+    for (key, set) in set {
+        if exchange.is_none() && set {
             return refuse(
                 key,
                 format!("`{key}` applies only with `dead-letter-exchange`"),
             );
         }
     }
-    let strategy = match val(&r.dead_letter_strategy) {
+    let strategy = match val(r.strategy) {
         Some(RawDeadLetterStrategy::AtMostOnce) | None => DeadLetterStrategy::AtMostOnce,
         Some(RawDeadLetterStrategy::AtLeastOnce) => {
             let why = if queue_type != QueueType::Quorum {
@@ -92,10 +102,7 @@ pub(crate) fn dead_lettering(
     };
     Ok(DeadLettering {
         exchange,
-        routing_key: r
-            .dead_letter_routing_key
-            .as_ref()
-            .map(|k| k.get_ref().clone()),
+        routing_key: r.routing_key.as_ref().map(|k| k.get_ref().clone()),
         strategy,
     })
 }

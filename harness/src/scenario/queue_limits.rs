@@ -11,8 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::error::{ErrAt, ScenarioError};
-use super::queue_config::RawQueueConfig;
-use super::spanned::val;
+use super::spanned::{val, Spanned};
 
 /// `overflow`.
 #[derive(Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,26 +27,36 @@ pub(crate) enum RawOverflow {
     RejectPublishDlx,
 }
 
+/// A `[config]`'s length, TTL, expiry and delivery-limit keys, as read.
+pub(crate) struct LimitKeys<'a> {
+    pub(crate) max_length: &'a Option<Spanned<u64>>,
+    pub(crate) max_length_bytes: &'a Option<Spanned<u64>>,
+    pub(crate) overflow: &'a Option<Spanned<RawOverflow>>,
+    pub(crate) message_ttl: &'a Option<Spanned<u64>>,
+    pub(crate) expires: &'a Option<Spanned<u64>>,
+    pub(crate) delivery_limit: &'a Option<Spanned<u32>>,
+}
+
 /// The limits a file's `[config]` sets, checked against the workload's
 /// message size `message_bytes`.
 pub(crate) fn limits(
-    r: &RawQueueConfig,
+    r: &LimitKeys<'_>,
     message_bytes: u32,
     at: impl Fn(&str) -> Option<Range<usize>>,
     err: &ErrAt,
 ) -> Result<Limits, ScenarioError> {
-    let overflow = match val(&r.overflow) {
+    let overflow = match val(r.overflow) {
         Some(RawOverflow::DropHead) | None => Overflow::DropHead,
         Some(RawOverflow::RejectPublish) => Overflow::RejectPublish,
         Some(RawOverflow::RejectPublishDlx) => Overflow::RejectPublishDlx,
     };
     let limits = Limits {
-        max_length: val(&r.max_length),
-        max_length_bytes: val(&r.max_length_bytes),
+        max_length: val(r.max_length),
+        max_length_bytes: val(r.max_length_bytes),
         overflow,
-        message_ttl: val(&r.message_ttl).map(Duration::from_millis),
-        expires: val(&r.expires).map(Duration::from_millis),
-        delivery_limit: val(&r.delivery_limit),
+        message_ttl: val(r.message_ttl).map(Duration::from_millis),
+        expires: val(r.expires).map(Duration::from_millis),
+        delivery_limit: val(r.delivery_limit),
     };
     if r.overflow.is_some() && !limits.bounded() {
         return Err(err(

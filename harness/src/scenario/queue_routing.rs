@@ -11,7 +11,6 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::error::{ErrAt, ScenarioError};
-use super::queue_config::RawQueueConfig;
 use super::spanned::{val, Spanned};
 
 /// `[[config.exchanges]]`: an exchange declared with `exchange.declare`.
@@ -67,17 +66,26 @@ pub(crate) fn queue_index(name: &str, queues: u32) -> Result<u32, String> {
         })
 }
 
+/// A `[config]`'s exchange, binding and publishing keys, as read.
+pub(crate) struct RoutingKeys<'a> {
+    pub(crate) exchanges: &'a [Spanned<RawExchange>],
+    pub(crate) bindings: &'a [Spanned<RawBinding>],
+    pub(crate) exchange: &'a Option<Spanned<String>>,
+    pub(crate) routing_keys: &'a Option<Spanned<Vec<String>>>,
+    pub(crate) mandatory: &'a Option<Spanned<bool>>,
+}
+
 /// The topology a file's `[config]` describes, for `queues` queues and
 /// publishers in `publish_mode`.
 pub(crate) fn topology(
-    r: &RawQueueConfig,
+    r: &RoutingKeys<'_>,
     queues: u32,
     publish_mode: PublishMode,
     at: impl Fn(&str) -> Option<Range<usize>>,
     err: &ErrAt,
 ) -> Result<Topology, ScenarioError> {
     let mut exchanges: Vec<Exchange> = Vec::new();
-    for x in &r.exchanges {
+    for x in r.exchanges {
         let x = x.get_ref();
         let name = x.name.get_ref();
         let refuse = |m: String| Err(err(Some(x.name.span()), Some("name"), m));
@@ -115,7 +123,7 @@ pub(crate) fn topology(
             format!("declared: {}", all.join(", "))
         }
     };
-    for x in &r.exchanges {
+    for x in r.exchanges {
         if let Some(a) = &x.get_ref().alternate_exchange {
             if !declared(a.get_ref()) {
                 return Err(err(
@@ -132,7 +140,7 @@ pub(crate) fn topology(
         }
     }
     let mut bindings = Vec::new();
-    for b in &r.bindings {
+    for b in r.bindings {
         let b = b.get_ref();
         let exchange = b.exchange.get_ref();
         if !declared(exchange) {
@@ -192,7 +200,7 @@ pub(crate) fn topology(
         Some(keys) => keys.get_ref().clone(),
         None => Vec::new(),
     };
-    let mandatory = val(&r.mandatory).unwrap_or(false);
+    let mandatory = val(r.mandatory).unwrap_or(false);
     if r.mandatory.is_some() {
         let why = if exchange.is_none() {
             Some("applies only with `exchange`")

@@ -146,7 +146,7 @@ impl Detail {
 }
 
 /// One seed's run of a scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeedReport {
     /// The seed.
     pub seed: u64,
@@ -217,18 +217,13 @@ impl SeedReport {
     /// keeps of a seed beyond the first few.
     pub fn counts_only(self) -> SeedReport {
         SeedReport {
+            seed: self.seed,
+            counts: self.counts,
+            simulated_ms: self.simulated_ms,
+            drained: self.drained,
+            outcome: self.outcome,
             detail: Detail::CountsOnly,
-            lost: Vec::new(),
-            unconsumed: Vec::new(),
-            dead_lettered: Vec::new(),
-            duplicated: Vec::new(),
-            recovered: Vec::new(),
-            unexpected: Vec::new(),
-            faults: Vec::new(),
-            fault_spans: Vec::new(),
-            phases: Vec::new(),
-            series: Series::default(),
-            ..self
+            ..SeedReport::default()
         }
     }
 }

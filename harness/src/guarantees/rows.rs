@@ -101,6 +101,29 @@ fn exchange(alternate: bool, edit: impl FnOnce(&mut QueueConfig)) -> System {
     })
 }
 
+/// A quorum-queue row publishing to `q0` through the direct exchange
+/// `orders`, with `delivery-limit = 3` and the dead-letter exchange `dlx`,
+/// a fanout bound to `q1`, which consumers read too.
+fn dead_letter(edit: impl FnOnce(&mut QueueConfig)) -> System {
+    exchange(false, |c| {
+        c.queue_type = QueueType::Quorum;
+        c.limits.delivery_limit = Some(3);
+        c.queues = 2;
+        c.topology.exchanges.push(Exchange {
+            name: "dlx".into(),
+            kind: ExchangeType::Fanout,
+            alternate_exchange: None,
+        });
+        c.topology.bindings.push(Binding {
+            exchange: "dlx".into(),
+            queue: 1,
+            routing_key: String::new(),
+        });
+        c.dead_lettering.exchange = Some("dlx".into());
+        edit(c);
+    })
+}
+
 /// The matrix.
 pub fn matrix() -> Vec<Guarantee> {
     use FaultClass::*;
@@ -244,45 +267,16 @@ pub fn matrix() -> Vec<Guarantee> {
         Guarantee {
             name: "queue-quorum-delivery-limit-dead-letter",
             summary: "the same, published to a direct exchange, with a dead-letter-exchange bound to a consumed queue",
-            system: exchange(false, |c| {
-                c.queue_type = QueueType::Quorum;
-                c.limits.delivery_limit = Some(3);
-                c.queues = 2;
-                c.topology.exchanges.push(Exchange {
-                    name: "dlx".into(),
-                    kind: ExchangeType::Fanout,
-                    alternate_exchange: None,
-                });
-                c.topology.bindings.push(Binding {
-                    exchange: "dlx".into(),
-                    queue: 1,
-                    routing_key: String::new(),
-                });
-                c.dead_lettering.exchange = Some("dlx".into());
-            }),
+            system: dead_letter(|_| {}),
             survives: vec![PoisonMessage],
             loses_under: vec![],
         },
         Guarantee {
             name: "queue-quorum-dead-letter-at-least-once",
             summary: "the same with dead-letter-strategy=at-least-once, overflow=reject-publish, max-length=10000: q0 keeps each dead letter until q1 confirms it",
-            system: exchange(false, |c| {
-                c.queue_type = QueueType::Quorum;
-                c.limits.delivery_limit = Some(3);
+            system: dead_letter(|c| {
                 c.limits.max_length = Some(10_000);
                 c.limits.overflow = Overflow::RejectPublish;
-                c.queues = 2;
-                c.topology.exchanges.push(Exchange {
-                    name: "dlx".into(),
-                    kind: ExchangeType::Fanout,
-                    alternate_exchange: None,
-                });
-                c.topology.bindings.push(Binding {
-                    exchange: "dlx".into(),
-                    queue: 1,
-                    routing_key: String::new(),
-                });
-                c.dead_lettering.exchange = Some("dlx".into());
                 c.dead_lettering.strategy = DeadLetterStrategy::AtLeastOnce;
             }),
             survives: vec![PoisonMessage, BrokerCrash, ConsumerCrash],

@@ -10,7 +10,7 @@ use toml::Value;
 
 use super::model::{dest_names, Drain, Network, Scenario};
 use crate::duration::format_duration;
-use crate::fault::random::{Kind, RandomNemesis};
+use crate::fault::random::RandomNemesis;
 use crate::fault::{Action, Fault, Selector, Target};
 
 fn string(s: &str) -> String {
@@ -199,16 +199,7 @@ fn write_fault(w: &mut String, f: &Fault, dests: &[String]) {
 }
 
 fn write_nemesis(w: &mut String, n: &RandomNemesis, dests: &[String]) {
-    let kind = |k: &Kind| match k {
-        Kind::Crash => "crash",
-        Kind::PowerLoss => "power_loss",
-        Kind::Partition => "partition",
-        Kind::Isolate => "isolate",
-        Kind::Drop => "drop",
-        Kind::Delay => "delay",
-        Kind::Hold => "hold",
-    };
-    let kinds: Vec<String> = n.kinds.iter().map(|k| string(kind(k))).collect();
+    let kinds: Vec<String> = n.kinds.iter().map(|k| string(k.name())).collect();
     let _ = writeln!(w, "\n[nemesis]");
     let _ = writeln!(w, "kinds = [{}]", kinds.join(", "));
     let _ = writeln!(w, "interval = {}", duration(n.interval));

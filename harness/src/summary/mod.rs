@@ -136,19 +136,8 @@ fn seed_report_counts(run: &RunOutput) -> SeedReport {
         simulated_ms: run.simulated.as_millis() as u64,
         drained: run.drained,
         outcome: a.outcome,
-        detail: Detail::Full,
-        lost: Vec::new(),
-        unconsumed: Vec::new(),
-        dead_lettered: Vec::new(),
-        duplicated: Vec::new(),
-        recovered: Vec::new(),
-        unexpected: Vec::new(),
-        faults: Vec::new(),
-        fault_spans: Vec::new(),
-        phases: Vec::new(),
-        series: Default::default(),
+        ..SeedReport::default()
     }
-    .counts_only()
 }
 
 /// A scenario's report before any seed: what it is, what it expects.

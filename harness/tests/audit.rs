@@ -314,3 +314,40 @@ fn a_value_kafka_refuses_exits_2_naming_the_file_line_and_key() {
     assert!(stderr.contains("acks"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_command_exits_0_for_the_safe_kafka_example_and_writes_its_outputs() {
+    let dir = scratch("safe-cli");
+    let file = |name: &str| example(&format!("kafka/safe/{name}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_mqsim"))
+        .arg("audit")
+        .arg("kafka")
+        .arg("--broker")
+        .arg(file("server.properties"))
+        .arg("--topic")
+        .arg(file("orders.properties"))
+        .arg("--producer")
+        .arg(file("producer.properties"))
+        .arg("--consumer")
+        .arg(file("consumer.properties"))
+        .args(["--seeds", "1", "--out"])
+        .arg(dir.join("out"))
+        .arg("--json")
+        .arg(dir.join("findings.json"))
+        .arg("--junit")
+        .arg(dir.join("junit.xml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("no acknowledged message lost"), "{stdout}");
+    let findings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("findings.json")).unwrap()).unwrap();
+    assert_eq!(findings["findings"], serde_json::json!([]));
+    assert!(!findings["not_modelled"].as_array().unwrap().is_empty());
+    assert!(dir.join("out").join("index.html").exists());
+    assert!(std::fs::read_to_string(dir.join("junit.xml"))
+        .unwrap()
+        .contains("<testcase"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

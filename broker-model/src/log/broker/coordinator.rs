@@ -1,9 +1,11 @@
 //! The group coordinator, as Kafka runs it: on the broker that leads the
 //! group's `__consumer_offsets` partition. Its group lives in memory; a
 //! broker that takes over the partition starts from an empty group, which
-//! the members rebuild by joining again once their heartbeats are refused
-//! (Kafka also reloads the group's metadata from the partition; the
-//! members' rejoin gets them to the same place).
+//! the members rebuild by joining again once their heartbeats are refused.
+//! Kafka's new coordinator reloads the group's metadata from the partition
+//! instead, so its members keep their generation; here they lose their
+//! partitions and rejoin, which costs a consumer that committed past what
+//! it had not processed.
 
 use super::state::Broker;
 use crate::clock::now;

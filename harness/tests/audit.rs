@@ -351,3 +351,37 @@ fn the_command_exits_0_for_the_safe_kafka_example_and_writes_its_outputs() {
         .contains("<testcase"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_command_exits_1_when_a_chosen_class_loses_and_prints_the_cure() {
+    let dir = scratch("unsafe-cli");
+    let file = |name: &str| example(&format!("rabbitmq/unsafe/{name}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_mqsim"))
+        .arg("audit")
+        .arg("rabbitmq")
+        .arg("--definitions")
+        .arg(file("definitions.json"))
+        .arg("--conf")
+        .arg(file("rabbitmq.conf"))
+        .arg("--client")
+        .arg(file("client.toml"))
+        .args([
+            "--seeds",
+            "1",
+            "--class",
+            "consumer-crash-before-ack",
+            "--out",
+        ])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("LOSS"), "{stdout}");
+    assert!(stdout.contains("ack auto -> manual: cures"), "{stdout}");
+    assert!(
+        !stdout.contains("broker crash"),
+        "only the chosen class ran: {stdout}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

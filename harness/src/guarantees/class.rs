@@ -87,3 +87,38 @@ impl FaultClass {
         }
     }
 }
+
+impl std::str::FromStr for FaultClass {
+    type Err = String;
+
+    /// A class by its name, with spaces or dashes: `broker crash`,
+    /// `consumer-crash-before-ack`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let wanted = s.trim().replace('-', " ");
+        FaultClass::ALL
+            .into_iter()
+            .find(|c| c.name() == wanted)
+            .ok_or_else(|| {
+                let all: Vec<String> = FaultClass::ALL
+                    .iter()
+                    .map(|c| c.name().replace(' ', "-"))
+                    .collect();
+                format!("unknown fault class `{s}`; allowed: {}", all.join(", "))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FaultClass;
+
+    #[test]
+    fn a_class_is_found_by_its_name_with_spaces_or_dashes() {
+        for c in FaultClass::ALL {
+            assert_eq!(c.name().parse::<FaultClass>(), Ok(c));
+            assert_eq!(c.name().replace(' ', "-").parse::<FaultClass>(), Ok(c));
+        }
+        let e = "leader-crash".parse::<FaultClass>().unwrap_err();
+        assert!(e.contains("allowed: broker-crash"), "{e}");
+    }
+}

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use harness::audit::read::{self, KafkaArgs, RabbitmqArgs};
 use harness::audit::{json, junit, AuditOptions, AuditReport, Deployment, Progress};
+use harness::guarantees::FaultClass;
 use harness::scenario::System;
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::audit::percent;
@@ -32,6 +33,11 @@ pub struct AuditOutputs {
     /// fault class.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// Run only this fault class (repeat for several; default: every class
+    /// that applies), by its name with dashes: `broker-crash`,
+    /// `consumer-crash-before-ack`, ...
+    #[arg(long = "class")]
+    classes: Vec<FaultClass>,
 }
 
 /// The systems `mqsim audit` reads.
@@ -81,11 +87,14 @@ fn run(d: &Deployment, outputs: &AuditOutputs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let options = AuditOptions {
+    let mut options = AuditOptions {
         seeds: outputs.seeds,
         reproducers: Some(outputs.out.join("reproducers")),
         ..AuditOptions::default()
     };
+    if !outputs.classes.is_empty() {
+        options.classes = outputs.classes.clone();
+    }
     for n in &d.not_modelled {
         out!("not modelled: {}:{}: {}", n.path.display(), n.line, n.key);
     }

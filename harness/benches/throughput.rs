@@ -142,22 +142,31 @@ fn main() {
     let s = faulted();
     let seeds: Vec<u64> = (1..=8).collect();
     // Each run is followed by its floor, so that whatever else the machine
-    // does weighs on both alike.
+    // does weighs on both alike, and each is timed best of `REPEATS`: on a
+    // shared machine the best time is the one least disturbed.
+    const REPEATS: usize = 3;
     let mut runs = Vec::new();
     let mut one_thread = Duration::ZERO;
     let mut floor_time = Duration::ZERO;
     for seed in &seeds {
-        let (run, took) = timed(|| runner::run(&s, *seed).expect("runs"));
-        let hosts: Vec<String> = run.hosts.iter().map(|(h, _)| h.clone()).collect();
-        let ((), floor_took) = timed(|| floor(&s, *seed, &hosts, run.simulated));
-        one_thread += took;
-        floor_time += floor_took;
-        runs.push(run);
+        let (mut best_run, mut best_floor) = (Duration::MAX, Duration::MAX);
+        let mut last = None;
+        for _ in 0..REPEATS {
+            let (run, took) = timed(|| runner::run(&s, *seed).expect("runs"));
+            let hosts: Vec<String> = run.hosts.iter().map(|(h, _)| h.clone()).collect();
+            let ((), floor_took) = timed(|| floor(&s, *seed, &hosts, run.simulated));
+            best_run = best_run.min(took);
+            best_floor = best_floor.min(floor_took);
+            last = Some(run);
+        }
+        one_thread += best_run;
+        floor_time += best_floor;
+        runs.extend(last);
     }
     let simulated: Duration = runs.iter().map(|r| r.simulated).sum();
     let (_, all_cores) = timed(|| suite::run_seeds(&s, &seeds).expect("runs"));
     println!(
-        "faulted scenario (3 brokers, 1000 messages, 2 faults): {:.2} seeds/s on one thread, {:.2} seeds/s on {cores} cores",
+        "faulted scenario (3 brokers, 1000 messages, 2 faults): {:.2} seeds/s on one thread (best of {REPEATS}), {:.2} seeds/s on {cores} cores",
         seeds.len() as f64 / one_thread.as_secs_f64(),
         seeds.len() as f64 / all_cores.as_secs_f64()
     );

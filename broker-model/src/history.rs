@@ -470,6 +470,12 @@ impl History {
         self.events.borrow().clone()
     }
 
+    /// Takes the events recorded so far, leaving the history empty: how a
+    /// run hands its history over once every host is done, without a copy.
+    pub fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut self.events.borrow_mut())
+    }
+
     /// Calls `f` with the events recorded so far, without copying them.
     pub fn with<R>(&self, f: impl FnOnce(&[Event]) -> R) -> R {
         f(&self.events.borrow())

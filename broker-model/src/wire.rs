@@ -1,7 +1,9 @@
 //! Request/response messaging over turmoil's simulated UDP.
 //!
 //! Every model host binds one UDP socket on [`PORT`] and speaks in frames of
-//! JSON. UDP rather than TCP because a dropped datagram loses exactly one
+//! postcard, a compact binary encoding of the same serde types: every
+//! request and reply of a run is encoded and decoded once, and JSON's text
+//! cost more than any one model's logic. UDP rather than TCP because a dropped datagram loses exactly one
 //! request or reply, which is what a fault scenario means by "the network
 //! dropped the send"; retries, timeouts and ordering are the protocol's job,
 //! as they are for a real client library after a connection breaks.
@@ -119,7 +121,7 @@ where
                     continue;
                 }
             };
-            match serde_json::from_slice::<Frame<Q, R>>(&buf[..n]) {
+            match postcard::from_bytes::<Frame<Q, R>>(&buf[..n]) {
                 Ok(Frame::Reply { id, body }) => {
                     if let Some(slot) = self.pending.borrow_mut().remove(&id) {
                         let _ = slot.send(body);
@@ -145,7 +147,7 @@ where
     }
 
     async fn send_frame(&self, to: SocketAddr, frame: &Frame<Q, R>) -> Result<(), CallError> {
-        let bytes = serde_json::to_vec(frame).expect("protocol frames always serialize");
+        let bytes = postcard::to_stdvec(frame).expect("protocol frames always serialize");
         self.socket
             .send_to(&bytes, to)
             .await

@@ -187,7 +187,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunOutput, RunError> {
         EventKind::DrainEnded { drained, readable },
     );
 
-    let events = instruments.history.snapshot();
+    let events = instruments.history.take();
     let analysis = checker::check(&events);
     Ok(RunOutput {
         seed,

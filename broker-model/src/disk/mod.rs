@@ -1,7 +1,9 @@
 //! A machine's disk: turmoil's simulated file system, and the page cache
 //! that decides which of its writes a power loss takes.
 //!
-//! Each broker keeps one journal file of JSON lines. Writes land in the
+//! Each broker keeps one journal file of entries, each a little-endian
+//! `u32` length and the entry in postcard, Kafka's way of framing records
+//! in a segment (a length, then the bytes). Writes land in the
 //! page cache; an fsync ([`Journal::sync`]), or the kernel's flusher once
 //! they have been dirty long enough ([`writeback`]), makes them survive a
 //! power loss, which turmoil models by discarding unsynced writes when a host
@@ -79,16 +81,20 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         let mut end = 0u64;
         match existing {
             Some(bytes) => {
-                for line in bytes.split_inclusive(|b| *b == b'\n') {
-                    // A line without its newline is a write cut short: stop.
-                    if !line.ends_with(b"\n") {
+                let mut rest = bytes.as_slice();
+                // An entry shorter than its length says is a write cut
+                // short: stop there.
+                while let Some((len, body)) = rest.split_first_chunk::<4>() {
+                    let len = u32::from_le_bytes(*len) as usize;
+                    let Some(entry) = body.get(..len) else {
                         break;
-                    }
-                    match serde_json::from_slice(&line[..line.len() - 1]) {
+                    };
+                    match postcard::from_bytes(entry) {
                         Ok(e) => entries.push(e),
                         Err(_) => break,
                     }
-                    end += line.len() as u64;
+                    end += (4 + len) as u64;
+                    rest = &body[len..];
                 }
             }
             None => {
@@ -111,10 +117,13 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
 
     /// Appends an entry to the page cache.
     pub fn append(&mut self, entry: &T) -> io::Result<()> {
-        let mut line = serde_json::to_vec(entry).expect("journal entries always serialize");
-        line.push(b'\n');
-        self.file.write_all_at(&line, self.end)?;
-        self.end += line.len() as u64;
+        let body = postcard::to_stdvec(entry).expect("journal entries always serialize");
+        let len = u32::try_from(body.len()).expect("a journal entry fits a u32 length");
+        let mut framed = Vec::with_capacity(4 + body.len());
+        framed.extend_from_slice(&len.to_le_bytes());
+        framed.extend_from_slice(&body);
+        self.file.write_all_at(&framed, self.end)?;
+        self.end += framed.len() as u64;
         self.since_sync += 1;
         let Disk { host, page_cache } = &self.disk;
         page_cache.dirtied(host, &self.path, now(), 1);

@@ -112,3 +112,25 @@ fn a_power_loss_after_the_writeback_interval_keeps_what_was_written_back() {
     // wake-up at 3 s.
     assert_eq!(writebacks[0].at_us, 3_000_000);
 }
+
+#[test]
+fn an_entry_cut_short_ends_what_the_journal_reads_back() {
+    let mut sim = turmoil::Builder::new().build();
+    sim.client("node", async {
+        let disk = Disk::new("node", &PageCache::new());
+        let (mut journal, _) = Journal::<String>::open(&disk, "j")?;
+        journal.append(&"a".to_string())?;
+        journal.append(&"b".to_string())?;
+        // Each entry is a 4-byte length and 2 bytes of postcard: lose the
+        // last byte of the second.
+        let path = format!("{}/j", super::DATA_DIR);
+        let file = turmoil::fs::shim::std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)?;
+        file.set_len(11)?;
+        let (_, entries) = Journal::<String>::open(&disk, "j")?;
+        assert_eq!(entries, strings(&["a"]));
+        Ok(())
+    });
+    sim.run().unwrap();
+}

@@ -3,14 +3,17 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A message's identity: which producer sent it and its sequence number there.
 ///
 /// Identities are unique across a run, which is what lets the checker tell a
 /// duplicate from a new message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
+///
+/// It travels as its text, `p<producer>-<seq>`, written and read in place:
+/// every produced record, fetch reply and history event carries one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MsgId {
     /// 1-based index of the producer host that created the message.
     pub producer: u32,
@@ -56,5 +59,31 @@ impl TryFrom<String> for MsgId {
 
     fn try_from(s: String) -> Result<Self, Self::Error> {
         s.parse()
+    }
+}
+
+impl Serialize for MsgId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MsgId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(MsgIdVisitor)
+    }
+}
+
+struct MsgIdVisitor;
+
+impl Visitor<'_> for MsgIdVisitor {
+    type Value = MsgId;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a message id, p<producer>-<seq>")
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<MsgId, E> {
+        s.parse().map_err(E::custom)
     }
 }

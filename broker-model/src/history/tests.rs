@@ -97,3 +97,32 @@ fn the_harness_drain_events_mention_no_message_and_round_trip() {
     );
     assert_eq!(from_json_lines(&text).unwrap(), events);
 }
+
+#[test]
+fn taking_the_history_hands_over_every_event_and_leaves_it_empty() {
+    let h = History::new();
+    let clone = h.clone();
+    h.record_at(
+        Duration::from_millis(1),
+        "producer-1",
+        EventKind::Send {
+            msg: MsgId::new(1, 0),
+            dest: "p0".into(),
+        },
+    );
+    let taken = clone.take();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].host, "producer-1");
+    assert!(h.is_empty());
+}
+
+#[test]
+fn a_msg_id_is_written_as_its_text_and_a_bad_one_is_refused() {
+    let id = MsgId::new(3, 41);
+    assert_eq!(serde_json::to_string(&id).unwrap(), "\"p3-41\"");
+    assert_eq!(serde_json::from_str::<MsgId>("\"p3-41\"").unwrap(), id);
+    let escaped = serde_json::from_str::<MsgId>("\"p3\\u002d41\"").unwrap();
+    assert_eq!(escaped, id);
+    let err = serde_json::from_str::<MsgId>("\"3-41\"").unwrap_err();
+    assert!(err.to_string().contains("is not a message id"), "{err}");
+}

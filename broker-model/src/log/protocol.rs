@@ -30,11 +30,11 @@ pub(crate) struct PartitionState {
     /// KIP-966's eligible leader replicas: replicas that left the ISR while
     /// it was below `min.insync.replicas`, so they hold every committed
     /// record. Empty unless `eligible.leader.replicas.version` = 1.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub(crate) elr: Vec<BrokerId>,
     /// The leader when the ISR last emptied (Kafka's `lastKnownElr` holding
     /// the last known leader), elected when no ISR or ELR member can be.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub(crate) last_known_leader: Option<BrokerId>,
 }
 
@@ -168,7 +168,7 @@ pub(crate) enum Request {
         offset: u64,
         /// Set by a group member (`subscribe()`); `assign()` consumers
         /// commit without one.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         member: Option<MemberToken>,
     },
     /// Member to coordinator (the offsets leader): let me in; answered

@@ -31,7 +31,7 @@ pub(crate) struct Message {
     pub(crate) persistent: bool,
     /// RabbitMQ's `x-death`: set when a queue dead-lettered the message
     /// and a dead-letter exchange routed it here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub(crate) dead_letter: Option<DeadLetter>,
 }
 
@@ -51,7 +51,7 @@ pub(crate) struct Stored {
     pub(crate) enqueued_us: u64,
     /// RabbitMQ's `x-death`: set when a queue dead-lettered the message
     /// and a dead-letter exchange routed it here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub(crate) dead_letter: Option<DeadLetter>,
 }
 
@@ -102,7 +102,7 @@ pub(crate) struct Delivery {
     pub(crate) redelivered: bool,
     /// RabbitMQ's `x-death`: set when a queue dead-lettered the message
     /// and a dead-letter exchange routed it here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub(crate) dead_letter: Option<DeadLetter>,
 }
 
@@ -151,7 +151,7 @@ pub(crate) enum ClientOp {
         /// `requeue = true`, applied before the acknowledgement: AMQP
         /// orders a channel's methods, so a later `multiple` ack never
         /// takes a rejected delivery.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[serde(default)]
         rejected: Vec<u64>,
     },
     /// `basic.ack` with `multiple = true`, after the `basic.reject`s of
@@ -167,7 +167,7 @@ pub(crate) enum ClientOp {
         /// `requeue = true`, applied before the acknowledgement: AMQP
         /// orders a channel's methods, so a later `multiple` ack never
         /// takes a rejected delivery.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[serde(default)]
         rejected: Vec<u64>,
     },
 }

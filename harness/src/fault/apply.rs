@@ -368,6 +368,10 @@ impl Injector {
 
     /// Undoes the faults whose time is up.
     pub(crate) fn tick(&mut self, sim: &mut Sim<'_>, now: Duration) {
+        // Called every step: most steps have nothing due, and cost nothing.
+        if !self.undo.iter().any(|(at, _)| *at <= now) {
+            return;
+        }
         let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.undo)
             .into_iter()
             .partition(|(at, _)| *at <= now);

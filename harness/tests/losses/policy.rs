@@ -9,9 +9,7 @@ use std::path::Path;
 use broker_model::{DropReason, EventKind, MsgId};
 use harness::{runner, scenario};
 
-mod common;
-
-use common::{bundled, dropped, has, queue_scenario};
+use crate::common::{bundled, dropped, has, queue_scenario};
 
 /// Under `reject-publish` a confirming publisher is nacked at the limit
 /// and tries again: with enough tries every message gets in once the

@@ -1,5 +1,8 @@
 //! Properties of whole runs: determinism, and the shape of the losses the
-//! acks=1, unsynchronised-promotion and partition-handling scenarios show.
+//! acks=1, unsynchronised-promotion and partition-handling scenarios show;
+//! `sweeps`: a sweep in bounded memory reports what keeping every run would.
+
+mod sweeps;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,5 +1,9 @@
-//! `harness::audit::audit` on deployments built in Rust: what it finds,
-//! which cures it verifies, and the reproducers it writes.
+//! `harness::audit::audit` on deployments built in Rust and on the files
+//! of `examples/`: what it finds, which cures it verifies, the reproducers
+//! it writes, and the command's exit status; `probes` holds the audit's
+//! fixed probes to the guarantee matrix.
+
+mod probes;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -6,9 +6,7 @@ use broker_model::{DropReason, Event, EventKind, MsgId};
 use harness::checker::Outcome;
 use harness::{runner, scenario};
 
-mod common;
-
-use common::{bundled, dropped, has, queue_scenario};
+use crate::common::{bundled, dropped, has, queue_scenario};
 
 fn ids(run: &runner::RunOutput) -> impl Iterator<Item = MsgId> + '_ {
     let sent = run.analysis.counts.sent as u32;

@@ -1,0 +1,14 @@
+//! Whole runs that lose messages through the models' own logic, one
+//! mechanism per module, each with where its lost messages' trails end:
+//! eligible leader replicas (`elr`), consumer-group rebalances (`group`),
+//! poison messages and delivery limits (`poison`), length limits, TTL,
+//! expiry, retention and offset resets (`policy`), and exchanges, bindings
+//! and dead-lettering (`routing`). One test binary, so that `cargo test`
+//! links it once.
+
+mod common;
+mod elr;
+mod group;
+mod poison;
+mod policy;
+mod routing;

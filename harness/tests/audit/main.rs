@@ -319,29 +319,37 @@ fn a_value_kafka_refuses_exits_2_naming_the_file_line_and_key() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// `mqsim audit <system>` with each file given by its flag.
+fn audit_command(system: &str, files: &[(&str, PathBuf)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mqsim"));
+    command.args(["audit", system]);
+    for (flag, path) in files {
+        command.arg(flag).arg(path);
+    }
+    command
+}
+
 #[test]
 fn the_command_exits_0_for_the_safe_kafka_example_and_writes_its_outputs() {
     let dir = scratch("safe-cli");
     let file = |name: &str| example(&format!("kafka/safe/{name}"));
-    let out = Command::new(env!("CARGO_BIN_EXE_mqsim"))
-        .arg("audit")
-        .arg("kafka")
-        .arg("--broker")
-        .arg(file("server.properties"))
-        .arg("--topic")
-        .arg(file("orders.properties"))
-        .arg("--producer")
-        .arg(file("producer.properties"))
-        .arg("--consumer")
-        .arg(file("consumer.properties"))
-        .args(["--seeds", "1", "--out"])
-        .arg(dir.join("out"))
-        .arg("--json")
-        .arg(dir.join("findings.json"))
-        .arg("--junit")
-        .arg(dir.join("junit.xml"))
-        .output()
-        .unwrap();
+    let out = audit_command(
+        "kafka",
+        &[
+            ("--broker", file("server.properties")),
+            ("--topic", file("orders.properties")),
+            ("--producer", file("producer.properties")),
+            ("--consumer", file("consumer.properties")),
+        ],
+    )
+    .args(["--seeds", "1", "--out"])
+    .arg(dir.join("out"))
+    .arg("--json")
+    .arg(dir.join("findings.json"))
+    .arg("--junit")
+    .arg(dir.join("junit.xml"))
+    .output()
+    .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("no acknowledged message lost"), "{stdout}");
@@ -360,25 +368,24 @@ fn the_command_exits_0_for_the_safe_kafka_example_and_writes_its_outputs() {
 fn the_command_exits_1_when_a_chosen_class_loses_and_prints_the_cure() {
     let dir = scratch("unsafe-cli");
     let file = |name: &str| example(&format!("rabbitmq/unsafe/{name}"));
-    let out = Command::new(env!("CARGO_BIN_EXE_mqsim"))
-        .arg("audit")
-        .arg("rabbitmq")
-        .arg("--definitions")
-        .arg(file("definitions.json"))
-        .arg("--conf")
-        .arg(file("rabbitmq.conf"))
-        .arg("--client")
-        .arg(file("client.toml"))
-        .args([
-            "--seeds",
-            "1",
-            "--class",
-            "consumer-crash-before-ack",
-            "--out",
-        ])
-        .arg(dir.join("out"))
-        .output()
-        .unwrap();
+    let out = audit_command(
+        "rabbitmq",
+        &[
+            ("--definitions", file("definitions.json")),
+            ("--conf", file("rabbitmq.conf")),
+            ("--client", file("client.toml")),
+        ],
+    )
+    .args([
+        "--seeds",
+        "1",
+        "--class",
+        "consumer-crash-before-ack",
+        "--out",
+    ])
+    .arg(dir.join("out"))
+    .output()
+    .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("LOSS"), "{stdout}");

@@ -47,6 +47,27 @@ impl Tags {
     }
 
     /// Records setting `key` = `value` from `origin` (an error about it
+    /// `raw`, read at `line` of the user's file `path`: its origin and the
+    /// place its errors point at are that line.
+    pub(crate) fn tag_in_file<T>(
+        &mut self,
+        key: &str,
+        value: &str,
+        path: &std::path::Path,
+        line: u32,
+        raw: T,
+    ) -> Spanned<T> {
+        let origin = Origin::File {
+            path: path.to_path_buf(),
+            line,
+        };
+        let place = Place {
+            path: path.to_path_buf(),
+            line: Some(line),
+        };
+        self.tag(key, value, origin, place, raw)
+    }
+
     /// points at `place`) and returns `raw` tagged with it.
     pub(crate) fn tag<T>(
         &mut self,

@@ -7,8 +7,6 @@ use crate::audit::kafka::resolve::{
     at_least, boolean, flush_interval, millis, number, positive_u32, time_or_unlimited, Resolver,
     Role, LONG_MAX,
 };
-use crate::audit::origin::Origin;
-use crate::audit::tags::Place;
 use crate::audit::time_scale::scaled_ms;
 use crate::scenario::log_config::{
     RawAcks, RawLogConfig, RawOffsetReset, RawStrategy, RawSubscription,
@@ -316,19 +314,11 @@ pub(crate) fn consumer(r: &mut Resolver, raw: &mut RawLogConfig) -> Result<bool,
     raw.subscription = Some(match &group {
         Some(f) => {
             let value = f.value.to_string();
-            let place = Place {
-                path: f.file.path.clone(),
-                line: Some(f.line),
-            };
-            let origin = Origin::File {
-                path: f.file.path.clone(),
-                line: f.line,
-            };
-            r.tags.tag(
+            r.tags.tag_in_file(
                 "group.id",
                 &value,
-                origin,
-                place,
+                &f.file.path,
+                f.line,
                 RawSubscription::Subscribe,
             )
         }

@@ -107,15 +107,8 @@ impl Resolver<'_> {
 
     /// `raw`, read from `found`.
     pub(crate) fn read_from<T>(&mut self, found: &Found, raw: T) -> Spanned<T> {
-        let place = Place {
-            path: found.file.path.clone(),
-            line: Some(found.line),
-        };
-        let origin = Origin::File {
-            path: found.file.path.clone(),
-            line: found.line,
-        };
-        self.tags.tag(found.key, found.value, origin, place, raw)
+        self.tags
+            .tag_in_file(found.key, found.value, &found.file.path, found.line, raw)
     }
 
     /// `raw`, Kafka's default for `key` (`value` as text).

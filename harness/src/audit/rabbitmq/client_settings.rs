@@ -14,22 +14,12 @@ use crate::scenario::spanned::Spanned;
 /// Fills `raw` with the client's settings.
 pub(crate) fn client(c: &ClientFile, cluster: &Cluster, tags: &mut Tags, raw: &mut RawQueueConfig) {
     let r = &c.raw;
-    let from_file = |key: &str, text: String, line: u32| {
-        let place = Place {
-            path: c.path.clone(),
-            line: Some(line),
-        };
-        let origin = Origin::File {
-            path: c.path.clone(),
-            line,
-        };
-        (key.to_string(), text, origin, place)
-    };
     macro_rules! copy {
         ($field:ident, $key:literal, $text:expr, $map:expr) => {
             if let Some(v) = &r.$field {
-                let (key, text, origin, place) = from_file($key, $text(v.get_ref()), c.line(v));
-                raw.$field = Some(tags.tag(&key, &text, origin, place, $map(v.get_ref())));
+                let text = $text(v.get_ref());
+                let raw_value = $map(v.get_ref());
+                raw.$field = Some(tags.tag_in_file($key, &text, &c.path, c.line(v), raw_value));
             }
         };
     }
@@ -124,16 +114,8 @@ fn heartbeat(c: &ClientFile, cluster: &Cluster, tags: &mut Tags) -> Spanned<u64>
     let client_ms = client.map(|v| scaled_ms(*v.get_ref()));
     match (client, client_ms) {
         (Some(v), Some(ms)) if (ms < server.value && ms > 0) || server.value == 0 => {
-            let line = c.line(v);
-            let place = Place {
-                path: c.path.clone(),
-                line: Some(line),
-            };
-            let origin = Origin::File {
-                path: c.path.clone(),
-                line,
-            };
-            tags.tag("heartbeat_ms", &v.get_ref().to_string(), origin, place, ms)
+            let value = v.get_ref().to_string();
+            tags.tag_in_file("heartbeat_ms", &value, &c.path, c.line(v), ms)
         }
         _ => tags.tag(
             "heartbeat",

@@ -10,7 +10,7 @@ mod series;
 mod spans;
 
 use broker_model::{Event, EventKind, MsgId};
-use reports::{AckLatency, Detail, Host, LostMessage, ScenarioReport, SeedReport, Verdict};
+use reports::{AckLatency, Host, LostMessage, ScenarioReport, SeedReport, Verdict};
 
 use lifecycle::lifecycle;
 use series::{bucket_ms_for, series};
@@ -47,12 +47,6 @@ fn with_trails(events: &[Event], ids: &[MsgId]) -> Vec<LostMessage> {
 fn seed_report(run: &RunOutput) -> SeedReport {
     let a = &run.analysis;
     SeedReport {
-        seed: run.seed,
-        counts: a.counts,
-        simulated_ms: run.simulated.as_millis() as u64,
-        drained: run.drained,
-        outcome: a.outcome,
-        detail: Detail::Full,
         lost: with_trails(&run.events, &a.lost),
         unconsumed: a.unconsumed.iter().map(ToString::to_string).collect(),
         dead_lettered: with_trails(&run.events, &a.dead_lettered),
@@ -75,6 +69,7 @@ fn seed_report(run: &RunOutput) -> SeedReport {
             let end_us = run.simulated.as_micros() as u64;
             series(&run.events, end_us, bucket_ms_for(end_us))
         },
+        ..seed_report_counts(run)
     }
 }
 

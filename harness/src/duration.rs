@@ -47,9 +47,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Writes a duration the way scenario files do.
 pub(crate) fn format_duration(d: Duration) -> String {
     let us = d.as_micros();
-    if us % 1_000_000 == 0 {
+    if us.is_multiple_of(1_000_000) {
         format!("{}s", us / 1_000_000)
-    } else if us % 1_000 == 0 {
+    } else if us.is_multiple_of(1_000) {
         format!("{}ms", us / 1_000)
     } else {
         format!("{us}us")

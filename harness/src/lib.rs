@@ -17,6 +17,7 @@ pub mod guarantees;
 pub mod junit;
 pub mod logging;
 mod network;
+pub mod real;
 pub mod runner;
 pub mod scenario;
 pub mod shard;

@@ -358,6 +358,10 @@ pub struct ScenarioReport {
     /// messages, pooled. Empty in reports written before it was recorded.
     #[serde(default)]
     pub ack_latency_us: AckLatency,
+    /// The same scenario on a real broker (`mqsim real`), when it ran
+    /// there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real: Option<RealRun>,
 }
 
 impl ScenarioReport {
@@ -395,5 +399,34 @@ impl Report {
     /// inconclusive one never does).
     pub fn all_match(&self) -> bool {
         self.scenarios.iter().all(|s| s.matches)
+    }
+}
+
+/// What a real broker gave for a scenario (`mqsim real`): the same checker
+/// read the real history, so the real run is itself a scenario report of
+/// one run, with its counts, lost messages and lifecycle timelines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RealRun {
+    /// The broker and its version, as its own tools report it.
+    pub broker: String,
+    /// Why the scenario did not run on the real broker: a fault one
+    /// machine cannot inflict, never faked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// The real run, judged by the same checker: one run, seed 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Box<ScenarioReport>>,
+}
+
+impl RealRun {
+    /// The real verdict; `None` when the scenario was skipped.
+    pub fn verdict(&self) -> Option<Verdict> {
+        self.report.as_ref().map(|r| r.verdict)
+    }
+
+    /// Whether the real verdict equals the model's `model`; `None` when
+    /// the scenario was skipped.
+    pub fn agrees_with(&self, model: Verdict) -> Option<bool> {
+        self.verdict().map(|v| v == model)
     }
 }

@@ -17,8 +17,8 @@ mod retention;
 pub mod stream;
 
 pub use document::{
-    Bucket, Counts, Detail, FaultSpan, Host, LostMessage, Outcome, Phase, Report, ScenarioReport,
-    SeedReport, Series, Verdict,
+    Bucket, Counts, Detail, FaultSpan, Host, LostMessage, Outcome, Phase, RealRun, Report,
+    ScenarioReport, SeedReport, Series, Verdict,
 };
 pub use latency::{AckLatency, SHOWN_QUANTILES};
 pub use partial::{CutScenario, Partial};

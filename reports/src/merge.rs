@@ -138,6 +138,7 @@ mod tests {
             seeds,
             replay: String::new(),
             ack_latency_us: Default::default(),
+            real: None,
         };
         s.recompute();
         s

@@ -94,7 +94,7 @@ impl Topology {
 
     /// The routing key of the `n`th message (0-based) a publisher sends to
     /// a named exchange, with `queues` queues in the cluster.
-    pub(crate) fn routing_key(&self, n: u64, queues: u32) -> String {
+    pub fn routing_key(&self, n: u64, queues: u32) -> String {
         if self.routing_keys.is_empty() {
             queue_name((n % u64::from(queues)) as u32)
         } else {

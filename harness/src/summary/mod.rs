@@ -165,6 +165,7 @@ pub(crate) fn scenario_header(scenario: &Scenario) -> ScenarioReport {
         seeds: Vec::new(),
         replay: String::new(),
         ack_latency_us: AckLatency::default(),
+        real: None,
     }
 }
 

@@ -253,6 +253,7 @@ mod tests {
             seeds: vec![seed],
             replay: String::new(),
             ack_latency_us: Default::default(),
+            real: None,
         };
         let counts = Counts {
             acknowledged: 800,

@@ -177,6 +177,7 @@ pub(super) fn scenario(
         seeds,
         replay: format!("cargo run --release --bin mqsim -- run scenarios/{name}.toml --seed 1"),
         ack_latency_us: Default::default(),
+        real: None,
     };
     s.recompute();
     s

@@ -5,6 +5,7 @@ mod authoring;
 mod interrupt;
 mod merge;
 mod output;
+mod real;
 mod run;
 mod scenarios;
 
@@ -85,6 +86,13 @@ enum Command {
     /// input.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Run queue scenarios on real broker nodes and hold each verdict to
+    /// the model's: `real vs model: N of M scenarios agree`.
+    #[command(subcommand)]
+    Real(real::RealCommand),
+    /// One client process of a run on real nodes (started by `mqsim real`).
+    #[command(hide = true)]
+    RealClient(real::ClientCommand),
     /// Check scenario files without running them.
     Check {
         /// Scenario files or folders of them.
@@ -118,6 +126,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { paths } => scenarios::check(&paths),
         Command::Audit(command) => audit::audit(&command),
+        Command::Real(command) => real::real(&command),
+        Command::RealClient(command) => real::client(&command),
         Command::Run {
             paths,
             seed,

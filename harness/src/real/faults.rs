@@ -1,0 +1,456 @@
+//! The scenario's faults on real nodes: fired by the clock or by a
+//! trigger read from the clients' events or from the broker itself, and
+//! undone when their time is up or at the heal.
+//!
+//! - `crash` of a node: `kill -9` of its Erlang VM; `restart_after` is when
+//!   the harness starts it again (a real node then takes seconds to boot,
+//!   where the model's restarts are immediate).
+//! - `crash` of a client: `kill -9` of its process; a producer starts again
+//!   where its upstream had got.
+//! - `unbind`: `queue.unbind` over AMQP, and `queue.bind` again.
+//!
+//! Triggers: `after_producer_ack` and `consumer_received_unacked` read the
+//! clients' events; `mirror_unsynced` asks `rabbitmqctl list_queues` for
+//! the queue's mirrors and which are synchronised. A real node does not
+//! show which entries its followers hold, so `leader_ahead_of_followers`
+//! fires at the first producer acknowledgement after `at`, while publishes
+//! are still being replicated.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use broker_model::queue::{node_host, queue_name, Binding, QueueConfig};
+use broker_model::{Event, EventKind};
+use lapin::types::FieldTable;
+use tokio::runtime::Runtime;
+
+use super::client::{since, Role};
+use super::clients::{host, Clients, Shared};
+use super::nodes::Cluster;
+use super::queues::{self, QueueInfo};
+use super::RealError;
+use crate::fault::apply::NEMESIS;
+use crate::fault::{Action, Condition, Fault, Selector, Target};
+
+/// What undoes a fault.
+#[derive(Clone, Debug)]
+enum Undo {
+    StartNode(u32),
+    StartClient(Role),
+    Bind(Binding),
+}
+
+/// How often `mirror_unsynced` asks the broker.
+const MIRROR_POLL: Duration = Duration::from_millis(500);
+
+/// The fault injector of a real run.
+pub(crate) struct Nemesis<'a> {
+    config: &'a QueueConfig,
+    waiting: Vec<&'a Fault>,
+    undo_at: Vec<(Duration, Undo)>,
+    undo_at_heal: Vec<Undo>,
+    history: &'a Shared,
+    epoch: SystemTime,
+    /// Events of the history already read.
+    cursor: usize,
+    /// The time of the last producer acknowledgement read.
+    last_ack_us: Option<u64>,
+    /// Deliveries each consumer process holds unprocessed.
+    held: BTreeMap<String, u64>,
+    last_mirror_poll: Option<Instant>,
+}
+
+impl<'a> Nemesis<'a> {
+    /// The injector of `faults`.
+    pub(crate) fn new(
+        config: &'a QueueConfig,
+        faults: &'a [Fault],
+        history: &'a Shared,
+        epoch: SystemTime,
+    ) -> Self {
+        Nemesis {
+            config,
+            waiting: faults.iter().collect(),
+            undo_at: Vec::new(),
+            undo_at_heal: Vec::new(),
+            history,
+            epoch,
+            cursor: 0,
+            last_ack_us: None,
+            held: BTreeMap::new(),
+            last_mirror_poll: None,
+        }
+    }
+
+    fn record(&self, kind: EventKind) {
+        self.history.lock().expect("history lock").push(Event {
+            at_us: since(self.epoch),
+            host: NEMESIS.to_string(),
+            kind,
+        });
+    }
+
+    /// Reads the clients' new events.
+    fn read(&mut self) {
+        let history = self.history.lock().expect("history lock");
+        for e in &history[self.cursor..] {
+            match &e.kind {
+                EventKind::SendOk { .. } => self.last_ack_us = Some(e.at_us),
+                EventKind::Receive { .. } => *self.held.entry(e.host.clone()).or_default() += 1,
+                EventKind::Processed { .. } => {
+                    let h = self.held.entry(e.host.clone()).or_default();
+                    *h = h.saturating_sub(1);
+                }
+                _ => {}
+            }
+        }
+        self.cursor = history.len();
+    }
+
+    /// Fires the faults that are due, and undoes those whose time is up.
+    pub(crate) fn tick(
+        &mut self,
+        now: Duration,
+        cluster: &mut Cluster,
+        clients: &mut Clients,
+        runtime: &Runtime,
+    ) -> Result<(), RealError> {
+        self.read();
+        let mut due = Vec::new();
+        let mut i = 0;
+        while i < self.waiting.len() {
+            let fault = self.waiting[i];
+            if fault.at <= now && self.fires(fault, cluster)? {
+                due.push(self.waiting.remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        for fault in due {
+            self.apply(fault, now, cluster, clients, runtime)?;
+        }
+        let (ready, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.undo_at)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
+        self.undo_at = later;
+        for (_, undo) in ready {
+            self.undo(undo, cluster, clients, runtime)?;
+        }
+        Ok(())
+    }
+
+    /// Ends every fault.
+    pub(crate) fn heal(
+        &mut self,
+        cluster: &mut Cluster,
+        clients: &mut Clients,
+        runtime: &Runtime,
+    ) -> Result<(), RealError> {
+        let mut all: Vec<Undo> = std::mem::take(&mut self.undo_at)
+            .into_iter()
+            .map(|(_, u)| u)
+            .collect();
+        all.append(&mut self.undo_at_heal);
+        for undo in all {
+            self.undo(undo, cluster, clients, runtime)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `fault`'s trigger holds now (a timed fault: always).
+    fn fires(&mut self, fault: &Fault, cluster: &mut Cluster) -> Result<bool, RealError> {
+        let Some(trigger) = &fault.trigger else {
+            return Ok(true);
+        };
+        let from_us = fault.at.as_micros() as u64;
+        Ok(match trigger.condition {
+            Condition::AfterProducerAck | Condition::LeaderAheadOfFollowers => {
+                self.last_ack_us.is_some_and(|t| t >= from_us)
+            }
+            Condition::ConsumerReceivedUnacked => self.held.values().any(|n| *n > 0),
+            Condition::MirrorUnsynced => {
+                if self
+                    .last_mirror_poll
+                    .is_some_and(|t| t.elapsed() < MIRROR_POLL)
+                {
+                    return Ok(false);
+                }
+                self.last_mirror_poll = Some(Instant::now());
+                let dest = target_queue(fault);
+                let Some(node) = cluster.any_running() else {
+                    return Ok(false);
+                };
+                queues::list(&node)?
+                    .iter()
+                    .any(|q| q.name == dest && q.mirrors.iter().any(|m| !q.synced.contains(m)))
+            }
+            Condition::BeforeFsync => false,
+        })
+    }
+
+    fn apply(
+        &mut self,
+        fault: &Fault,
+        now: Duration,
+        cluster: &mut Cluster,
+        clients: &mut Clients,
+        runtime: &Runtime,
+    ) -> Result<(), RealError> {
+        let detail = fault.to_string();
+        let (undos, hosts) = match &fault.action {
+            Action::Crash { target, .. } => {
+                let (nodes, roles) = self.resolve(target, cluster)?;
+                let mut hosts = Vec::new();
+                let mut undos = Vec::new();
+                for n in nodes {
+                    if let Some(node) = cluster.node(n) {
+                        if node.running() {
+                            node.kill();
+                            hosts.push(node_host(n));
+                            undos.push(Undo::StartNode(n));
+                        }
+                    }
+                }
+                for role in roles {
+                    if clients.kill(&host(role)).is_some() {
+                        hosts.push(host(role));
+                        undos.push(Undo::StartClient(role));
+                        self.held.remove(&host(role));
+                    }
+                }
+                (undos, hosts)
+            }
+            Action::Unbind { binding, .. } => {
+                runtime.block_on(rebind(cluster, binding, Rebind::Unbind))?;
+                (vec![Undo::Bind(binding.clone())], Vec::new())
+            }
+            Action::Heal => {
+                self.record(EventKind::Fault {
+                    action: "heal".into(),
+                    hosts: Vec::new(),
+                    detail,
+                });
+                return self.heal(cluster, clients, runtime);
+            }
+            other => {
+                return Err(RealError::Command(format!(
+                    "`{}` cannot run on real nodes",
+                    other.name()
+                )))
+            }
+        };
+        self.record(EventKind::Fault {
+            action: fault.action.name().into(),
+            hosts,
+            detail,
+        });
+        for undo in undos {
+            match fault.action.duration() {
+                Some(d) => self.undo_at.push((now + d, undo)),
+                None => self.undo_at_heal.push(undo),
+            }
+        }
+        Ok(())
+    }
+
+    fn undo(
+        &mut self,
+        undo: Undo,
+        cluster: &mut Cluster,
+        clients: &mut Clients,
+        runtime: &Runtime,
+    ) -> Result<(), RealError> {
+        match undo {
+            Undo::StartNode(n) => {
+                if let Some(node) = cluster.node(n) {
+                    if !node.running() {
+                        node.restart()?;
+                        self.record(EventKind::Heal {
+                            detail: format!("{} started again", node_host(n)),
+                            hosts: vec![node_host(n)],
+                        });
+                    }
+                }
+            }
+            Undo::StartClient(role) => {
+                if !clients.is_up(&host(role)) {
+                    clients.start(role)?;
+                    self.record(EventKind::Heal {
+                        detail: format!("{} started again", host(role)),
+                        hosts: vec![host(role)],
+                    });
+                }
+            }
+            Undo::Bind(binding) => {
+                runtime.block_on(rebind(cluster, &binding, Rebind::Bind))?;
+                self.record(EventKind::Heal {
+                    detail: format!(
+                        "{} -> {} bound again",
+                        binding.exchange,
+                        queue_name(binding.queue)
+                    ),
+                    hosts: Vec::new(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The nodes and clients `selector` means now.
+    fn resolve(
+        &self,
+        selector: &Selector,
+        cluster: &mut Cluster,
+    ) -> Result<(Vec<u32>, Vec<Role>), RealError> {
+        let all_nodes: Vec<u32> = (1..=self.config.nodes).collect();
+        let info = match cluster.any_running() {
+            Some(node) => queues::list(&node)?
+                .into_iter()
+                .find(|q| q.name == selector.dest),
+            None => None,
+        };
+        let (leader, members) = placement(self.config, &selector.dest, info.as_ref());
+        let followers: Vec<u32> = members
+            .iter()
+            .copied()
+            .filter(|m| Some(*m) != leader)
+            .collect();
+        let mut nodes = Vec::new();
+        let mut roles = Vec::new();
+        for t in &selector.targets {
+            match t {
+                Target::Leader => nodes.extend(leader),
+                Target::Follower => nodes.extend(followers.first()),
+                Target::Followers => nodes.extend(&followers),
+                Target::Replicas => nodes.extend(&members),
+                Target::AnyBroker => nodes.extend(all_nodes.first()),
+                Target::Brokers => nodes.extend(&all_nodes),
+                Target::Controller => {}
+                Target::Producer => roles.push(Role::Producer(1)),
+                Target::Consumer => roles.push(Role::Consumer(1)),
+                Target::Producers => roles.extend((1..=self.producers()).map(Role::Producer)),
+                Target::Consumers => roles.extend((1..=self.consumers()).map(Role::Consumer)),
+                Target::Host(h) => {
+                    if let Some(role) = client_role(h) {
+                        roles.push(role);
+                    } else if let Some(n) = h.strip_prefix("node-").and_then(|n| n.parse().ok()) {
+                        nodes.push(n);
+                    }
+                }
+            }
+        }
+        nodes.sort_unstable();
+        nodes.dedup();
+        Ok((nodes, roles))
+    }
+
+    fn producers(&self) -> u32 {
+        self.count("producer-")
+    }
+
+    fn consumers(&self) -> u32 {
+        self.count("consumer-")
+    }
+
+    /// How many clients of a kind the history has seen, at least one.
+    fn count(&self, prefix: &str) -> u32 {
+        let history = self.history.lock().expect("history lock");
+        let mut hosts: Vec<&str> = history
+            .iter()
+            .map(|e| e.host.as_str())
+            .filter(|h| h.starts_with(prefix))
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        hosts.len().max(1) as u32
+    }
+}
+
+/// The queue a fault's roles refer to.
+fn target_queue(fault: &Fault) -> String {
+    match &fault.action {
+        Action::Crash { target, .. } => target.dest.clone(),
+        _ => queue_name(0),
+    }
+}
+
+/// A client's role from its host name.
+fn client_role(host: &str) -> Option<Role> {
+    if let Some(n) = host.strip_prefix("producer-") {
+        return n.parse().ok().map(Role::Producer);
+    }
+    host.strip_prefix("consumer-")
+        .and_then(|n| n.parse().ok())
+        .map(Role::Consumer)
+}
+
+/// Where queue `dest` lives: its master or leader and every member, as
+/// the broker reports them, or as it was declared if it does not answer.
+fn placement(
+    config: &QueueConfig,
+    dest: &str,
+    info: Option<&QueueInfo>,
+) -> (Option<u32>, Vec<u32>) {
+    if let Some(q) = info {
+        if q.leader.is_some() {
+            let mut members = q.members.clone();
+            if members.is_empty() {
+                members.extend(q.leader);
+                members.extend(&q.mirrors);
+            }
+            return (q.leader, members);
+        }
+    }
+    let q: u32 = dest
+        .strip_prefix('q')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let members = config.members(q);
+    (members.first().copied(), members)
+}
+
+#[derive(Clone, Copy)]
+enum Rebind {
+    Unbind,
+    Bind,
+}
+
+/// `queue.unbind` or `queue.bind` of `binding`, on any running node.
+async fn rebind(cluster: &mut Cluster, binding: &Binding, how: Rebind) -> Result<(), RealError> {
+    let port = cluster
+        .nodes
+        .iter_mut()
+        .find_map(|n| n.running().then(|| n.port()))
+        .ok_or_else(|| RealError::Command("no node runs to change a binding".into()))?;
+    let conn = super::declare::connect(port).await?;
+    let amqp = |e: lapin::Error| RealError::Amqp(e.to_string());
+    let ch = conn.create_channel().await.map_err(amqp)?;
+    let (queue, exchange, key) = (
+        queue_name(binding.queue),
+        binding.exchange.as_str(),
+        binding.routing_key.as_str(),
+    );
+    match how {
+        Rebind::Unbind => ch
+            .queue_unbind(
+                queue.into(),
+                exchange.into(),
+                key.into(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(amqp)?,
+        Rebind::Bind => ch
+            .queue_bind(
+                queue.into(),
+                exchange.into(),
+                key.into(),
+                Default::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(amqp)?,
+    }
+    let _ = conn.close(200, "done".into()).await;
+    Ok(())
+}

@@ -27,4 +27,4 @@ pub use history::{to_json_lines, DropReason, Event, EventKind, History, LeaderSo
 pub use observe::{ClientView, DiskView, Observations, Observer, ReplicaView};
 pub use process::ProcessTable;
 pub use settings::ConfigError;
-pub use workload::{consumer_host, producer_host, PoisonAction, Workload};
+pub use workload::{consumer_host, is_poison, producer_host, PoisonAction, Workload};

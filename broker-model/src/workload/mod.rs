@@ -17,7 +17,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::process::ProcessTable;
 use crate::wire::{Endpoint, Incoming};
-pub use poison::PoisonAction;
+pub use poison::{is_poison, PoisonAction};
 
 /// The client workload of a run, shared by every system model.
 #[derive(Clone, Debug, PartialEq)]

@@ -24,7 +24,7 @@ const MILLION: u64 = 1_000_000;
 
 /// Whether `msg` is poison when a share `fraction` (0 to 1) of the
 /// messages is.
-pub(crate) fn is_poison(fraction: f64, msg: MsgId) -> bool {
+pub fn is_poison(fraction: f64, msg: MsgId) -> bool {
     if fraction <= 0.0 {
         return false;
     }

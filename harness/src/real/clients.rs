@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use broker_model::{consumer_host, producer_host, Event, EventKind};
 
-use super::client::Role;
+use super::client::{Role, CRASHED};
 use super::RealError;
 
 /// The history being recorded, shared with the threads that read the
@@ -149,6 +149,24 @@ impl Clients {
             .running
             .values()
             .any(|(role, _)| matches!(role, Role::Producer(_)))
+    }
+
+    /// Starts again at once every consumer whose application crashed on a
+    /// poison message, as a supervisor restarts it.
+    pub(crate) fn restart_crashed(&mut self) -> Result<(), RealError> {
+        let mut crashed = Vec::new();
+        for (role, child) in self.running.values_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                if matches!(role, Role::Consumer(_)) && status.code() == Some(CRASHED) {
+                    crashed.push(*role);
+                }
+            }
+        }
+        for role in crashed {
+            self.running.remove(&host(role));
+            self.start(role)?;
+        }
+        Ok(())
     }
 
     /// Whether client `host` was started and has not been killed.

@@ -16,7 +16,6 @@
 //! fires at the first producer acknowledgement after `at`, while publishes
 //! are still being replicated.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use broker_model::queue::{node_host, queue_name, Binding, QueueConfig};
@@ -26,6 +25,7 @@ use tokio::runtime::Runtime;
 
 use super::client::{since, Role};
 use super::clients::{host, Clients, Shared};
+use super::held::Held;
 use super::nodes::Cluster;
 use super::queues::{self, QueueInfo};
 use super::RealError;
@@ -56,7 +56,7 @@ pub(crate) struct Nemesis<'a> {
     /// The time of the last producer acknowledgement read.
     last_ack_us: Option<u64>,
     /// Deliveries each consumer process holds unprocessed.
-    held: BTreeMap<String, u64>,
+    held: Held,
     last_mirror_poll: Option<Instant>,
 }
 
@@ -77,7 +77,7 @@ impl<'a> Nemesis<'a> {
             epoch,
             cursor: 0,
             last_ack_us: None,
-            held: BTreeMap::new(),
+            held: Held::default(),
             last_mirror_poll: None,
         }
     }
@@ -94,15 +94,10 @@ impl<'a> Nemesis<'a> {
     fn read(&mut self) {
         let history = self.history.lock().expect("history lock");
         for e in &history[self.cursor..] {
-            match &e.kind {
-                EventKind::SendOk { .. } => self.last_ack_us = Some(e.at_us),
-                EventKind::Receive { .. } => *self.held.entry(e.host.clone()).or_default() += 1,
-                EventKind::Processed { .. } => {
-                    let h = self.held.entry(e.host.clone()).or_default();
-                    *h = h.saturating_sub(1);
-                }
-                _ => {}
+            if let EventKind::SendOk { .. } = e.kind {
+                self.last_ack_us = Some(e.at_us);
             }
+            self.held.read(e);
         }
         self.cursor = history.len();
     }
@@ -167,7 +162,7 @@ impl<'a> Nemesis<'a> {
             Condition::AfterProducerAck | Condition::LeaderAheadOfFollowers => {
                 self.last_ack_us.is_some_and(|t| t >= from_us)
             }
-            Condition::ConsumerReceivedUnacked => self.held.values().any(|n| *n > 0),
+            Condition::ConsumerReceivedUnacked => self.held.total() > 0,
             Condition::MirrorUnsynced => {
                 if self
                     .last_mirror_poll
@@ -215,7 +210,6 @@ impl<'a> Nemesis<'a> {
                     if clients.kill(&host(role)).is_some() {
                         hosts.push(host(role));
                         undos.push(Undo::StartClient(role));
-                        self.held.remove(&host(role));
                     }
                 }
                 (undos, hosts)

@@ -16,6 +16,7 @@ mod clients;
 pub mod compare;
 mod declare;
 mod faults;
+mod held;
 mod nodes;
 pub mod plan;
 mod queues;

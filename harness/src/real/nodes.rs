@@ -215,6 +215,9 @@ impl Cluster {
     /// Starts `count` fresh nodes under `base` and joins the others to the
     /// first.
     pub(crate) fn start(base: &Path, count: u32) -> Result<Cluster, RealError> {
+        for index in 1..=count {
+            stop_leftover(index);
+        }
         let _ = std::fs::remove_dir_all(base);
         let mut cluster = Cluster {
             nodes: Vec::new(),
@@ -281,8 +284,27 @@ impl Drop for Cluster {
     }
 }
 
-/// Hands `dir` (and the directories above it, for traversal) to the
-/// `rabbitmq` user, which the wrappers switch to.
+/// Stops a node `index` left running by an earlier run that was killed
+/// before it could stop its nodes: its ports would be taken.
+fn stop_leftover(index: u32) {
+    let port = AMQP_BASE + index as u16;
+    let listening = |timeout| {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        std::net::TcpStream::connect_timeout(&addr, timeout).is_ok()
+    };
+    if !listening(Duration::from_millis(200)) {
+        return;
+    }
+    let name = format!("mqsim{index}@localhost");
+    let _ = ctl_timeout(&name, &["stop"], Duration::from_secs(30));
+    let started = Instant::now();
+    while listening(Duration::from_millis(200)) && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Hands `dir` to the `rabbitmq` user, which the wrappers switch to (the
+/// folders above it must let that user through, as `/tmp` does).
 fn own_by_rabbitmq(dir: &Path) -> Result<(), RealError> {
     let status = Command::new("chown")
         .args(["-R", "rabbitmq:rabbitmq"])

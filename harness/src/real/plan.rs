@@ -25,9 +25,6 @@ pub fn check(scenario: &Scenario) -> Result<(), Skipped> {
     if scenario.nemesis.is_some() {
         return skip("a random nemesis draws partitions and power cuts: not run for real".into());
     }
-    if scenario.workload.poison > 0.0 {
-        return skip("poison messages are not run for real yet".into());
-    }
     if config.topology.mandatory
         && config.publish_mode == broker_model::queue::PublishMode::Transaction
     {

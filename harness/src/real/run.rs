@@ -15,6 +15,7 @@ use broker_model::{consumer_host, producer_host, Event, EventKind, HostRole};
 use super::client::{since, Role};
 use super::clients::{Clients, Shared};
 use super::faults::Nemesis;
+use super::held::Held;
 use super::nodes::Cluster;
 use super::plan::{self, Skipped};
 use super::queues;
@@ -78,6 +79,7 @@ pub fn run_real(scenario: &Scenario, options: &RealOptions) -> Result<RealOutcom
         })
     };
     let logs = options.work_dir.join("clients");
+    let _ = std::fs::remove_dir_all(&logs);
     std::fs::create_dir_all(&logs).map_err(|e| RealError::io(&logs, e))?;
     let mut clients = Clients::new(
         &options.client_exe,
@@ -104,6 +106,7 @@ pub fn run_real(scenario: &Scenario, options: &RealOptions) -> Result<RealOutcom
             consumers_started = true;
         }
         nemesis.tick(started.elapsed(), &mut cluster, &mut clients, &runtime)?;
+        clients.restart_crashed()?;
         std::thread::sleep(TICK);
     }
     record(EventKind::Phase {
@@ -158,8 +161,9 @@ fn drain(
     let mut quiet_since: Option<Instant> = None;
     let mut last_progress = (0usize, Instant::now());
     loop {
+        clients.restart_crashed()?;
         let producers_done = clients.producers_done();
-        let buffered = buffered(&history.lock().expect("history lock"));
+        let buffered = Held::of(&history.lock().expect("history lock")).total();
         let stored = match cluster.any_running() {
             Some(node) => queues::list(&node)?.iter().map(|q| q.messages).sum(),
             None => 0,
@@ -186,28 +190,6 @@ fn drain(
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-}
-
-/// Messages the consumers' current processes received and have not
-/// processed yet: a crash empties a consumer's buffer.
-fn buffered(events: &[Event]) -> u64 {
-    let mut held: std::collections::BTreeMap<&str, u64> = Default::default();
-    for e in events {
-        match &e.kind {
-            EventKind::Receive { .. } => *held.entry(e.host.as_str()).or_default() += 1,
-            EventKind::Processed { .. } => {
-                let h = held.entry(e.host.as_str()).or_default();
-                *h = h.saturating_sub(1);
-            }
-            EventKind::Fault { action, hosts, .. } if action == "crash" => {
-                for host in hosts {
-                    held.remove(host.as_str());
-                }
-            }
-            _ => {}
-        }
-    }
-    held.values().sum()
 }
 
 /// Messages processed so far.

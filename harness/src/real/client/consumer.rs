@@ -13,9 +13,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use broker_model::queue::{queue_name, AckMode, QueueConfig};
-use broker_model::{EventKind, MsgId, Workload};
+use broker_model::{is_poison, EventKind, MsgId, PoisonAction, Workload};
 use futures_lite::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
 use lapin::types::FieldTable;
 use lapin::Channel;
 use tokio::sync::{Mutex, Notify};
@@ -150,6 +150,10 @@ impl Subscriber {
                 continue;
             };
             tokio::time::sleep(self.workload.processing_time).await;
+            if is_poison(self.workload.poison, item.msg) && !item.dead_lettered {
+                self.poisoned(&item).await;
+                continue;
+            }
             self.out.record(EventKind::Processed {
                 msg: item.msg,
                 dead_lettered: item.dead_lettered,
@@ -165,4 +169,31 @@ impl Subscriber {
             }
         }
     }
+
+    /// The application fails on a poison message: it hands it back with
+    /// `basic.reject` and `requeue` (manual acks), or crashes
+    /// (`poison_action = "crash"`): the process exits holding it and
+    /// whatever else it had not acknowledged, and the harness starts it
+    /// again at once, as a supervisor would. With `no-ack` the broker
+    /// forgot the message when it sent it.
+    async fn poisoned(&self, item: &Item) {
+        if self.workload.poison_action == PoisonAction::Crash {
+            self.out.record(EventKind::Crash { msg: item.msg });
+            std::process::exit(CRASHED);
+        }
+        if self.config.ack == AckMode::Manual && item.channel.status().connected() {
+            self.out.record(EventKind::Reject {
+                msg: item.msg,
+                requeue: true,
+            });
+            let _ = item
+                .channel
+                .basic_reject(item.tag, BasicRejectOptions { requeue: true })
+                .await;
+        }
+    }
 }
+
+/// The exit code of a consumer whose application crashed on a poison
+/// message.
+pub const CRASHED: i32 = 3;

@@ -20,6 +20,7 @@ use emit::Emitter;
 use link::Link;
 use producer::Publisher;
 
+pub use consumer::CRASHED;
 pub(crate) use emit::since;
 
 /// Which client a process is.

@@ -8,7 +8,7 @@ use askama::Template;
 
 use super::format::{latency, slug};
 use super::marks::KeyItem;
-use super::page::TimelineView;
+use super::runs::TimelineView;
 use super::{plot, timeline, TIMELINES_PER_SEED};
 use crate::audit::{percent, AuditReport, ClassAudit, CureAudit, NotModelledKey, OriginSetting};
 use crate::document::Verdict;

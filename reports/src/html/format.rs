@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+use crate::document::Verdict;
+
 /// `text` with the five characters that mean something in HTML and SVG
 /// (`& < > " '`) replaced by entities: safe in element content and in quoted
 /// attribute values alike.
@@ -23,6 +25,15 @@ pub(crate) fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// `loss`, `ok` or `unknown`: the CSS class of a verdict's colours.
+pub(crate) fn verdict_class(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Loss => "loss",
+        Verdict::NoLoss => "ok",
+        Verdict::Inconclusive => "unknown",
+    }
 }
 
 /// A simulated time in microseconds as seconds with millisecond precision:

@@ -6,7 +6,7 @@
 //! scenario that shares its row and column (usually one).
 
 use crate::describe::count;
-use crate::document::{Report, Verdict};
+use crate::document::{RealRun, Report, Verdict};
 
 /// One scenario in a cell, with the anchor of its section.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +43,76 @@ pub(crate) struct Cell {
     pub(crate) expected: Option<Verdict>,
     /// The scenarios pooled here.
     pub(crate) scenarios: Vec<CellScenario>,
+    /// What a real broker gave for them, when `mqsim real` ran any of
+    /// them.
+    pub(crate) real: Option<RealMark>,
+}
+
+/// What a real broker gave for the scenarios of a cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RealMark {
+    /// The real verdicts pooled as the model's are; `None` when every
+    /// scenario here was skipped.
+    pub(crate) verdict: Option<Verdict>,
+    /// Whether some scenario's real verdict is not its model verdict.
+    pub(crate) differs: bool,
+    /// Why scenarios here were skipped on real nodes.
+    pub(crate) skipped: Vec<String>,
+}
+
+impl RealMark {
+    fn add(&mut self, real: &RealRun, model: Verdict) {
+        if let Some(v) = real.verdict() {
+            self.verdict = Some(self.verdict.map_or(v, |pooled| pool(pooled, v)));
+        }
+        if real.agrees_with(model) == Some(false) {
+            self.differs = true;
+        }
+        if let Some(why) = &real.skipped {
+            self.skipped.push(why.clone());
+        }
+    }
+
+    /// `real: loss`, `real: no loss`, … or `real: skipped`.
+    pub(crate) fn text(&self) -> String {
+        let verdict = match self.verdict {
+            Some(v) => verdict_words(v),
+            None => "skipped",
+        };
+        if self.differs {
+            format!("real: {verdict} ✗ differs")
+        } else {
+            format!("real: {verdict}")
+        }
+    }
+
+    /// Why scenarios here were skipped, for the tooltip; empty when none
+    /// was.
+    pub(crate) fn title(&self) -> String {
+        self.skipped
+            .iter()
+            .map(|why| format!("skipped on real nodes: {why}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Two verdicts pooled: a loss outweighs an inconclusive run, which
+/// outweighs no loss.
+fn pool(a: Verdict, b: Verdict) -> Verdict {
+    match (a, b) {
+        (Verdict::Loss, _) | (_, Verdict::Loss) => Verdict::Loss,
+        (Verdict::Inconclusive, _) | (_, Verdict::Inconclusive) => Verdict::Inconclusive,
+        _ => Verdict::NoLoss,
+    }
+}
+
+fn verdict_words(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Loss => "loss",
+        Verdict::NoLoss => "no loss",
+        Verdict::Inconclusive => "? inconclusive",
+    }
 }
 
 impl Cell {
@@ -53,20 +123,19 @@ impl Cell {
             Verdict::NoLoss => "cell-ok",
             Verdict::Inconclusive => "cell-unknown",
         };
-        if self.matches {
-            verdict.to_string()
-        } else {
-            format!("{verdict} cell-mismatch")
+        let mut class = verdict.to_string();
+        if !self.matches {
+            class.push_str(" cell-mismatch");
         }
+        if self.real.as_ref().is_some_and(|r| r.differs) {
+            class.push_str(" cell-real-mismatch");
+        }
+        class
     }
 
     /// The verdict in words.
     pub(crate) fn verdict_text(&self) -> &'static str {
-        match self.verdict {
-            Verdict::Loss => "loss",
-            Verdict::NoLoss => "no loss",
-            Verdict::Inconclusive => "? inconclusive",
-        }
+        verdict_words(self.verdict)
     }
 
     /// The note on seeds that did not drain, when some did not.
@@ -169,6 +238,7 @@ pub(crate) fn build(report: &Report, anchors: &[String]) -> Matrix {
             matches: true,
             expected: None,
             scenarios: Vec::new(),
+            real: None,
         });
         cell.lost += s.totals.lost;
         cell.acknowledged += s.totals.acknowledged;
@@ -177,11 +247,16 @@ pub(crate) fn build(report: &Report, anchors: &[String]) -> Matrix {
         cell.readable += s.readable();
         cell.dead_lettered += s.totals.dead_lettered;
         cell.seeds += s.seeds.len();
-        cell.verdict = match (cell.verdict, s.verdict) {
-            (Verdict::Loss, _) | (_, Verdict::Loss) => Verdict::Loss,
-            (Verdict::Inconclusive, _) | (_, Verdict::Inconclusive) => Verdict::Inconclusive,
-            _ => Verdict::NoLoss,
-        };
+        cell.verdict = pool(cell.verdict, s.verdict);
+        if let Some(real) = &s.real {
+            cell.real
+                .get_or_insert_with(|| RealMark {
+                    verdict: None,
+                    differs: false,
+                    skipped: Vec::new(),
+                })
+                .add(real, s.verdict);
+        }
         if !s.matches {
             cell.matches = false;
             cell.expected = Some(s.expect);

@@ -2,7 +2,8 @@
 //! scenario its configuration, faults, counts, an aggregate over its seeds,
 //! a throughput and latency plot per run the report keeps in full, and a
 //! lifecycle timeline per lost message. Its size depends on the seeds kept
-//! in full, not on how many ran.
+//! in full, not on how many ran. A report of `mqsim real` also shows each
+//! scenario's verdict on the real broker beside the model's (`real.rs`).
 //!
 //! Self-contained means no request leaves the page: the CSS is inline, the
 //! drawings are inline SVG, and expanding a section is plain `<details>`,
@@ -17,6 +18,8 @@ mod marks;
 mod matrix;
 mod page;
 mod plot;
+mod real;
+mod runs;
 mod svg;
 mod timeline;
 
@@ -48,3 +51,5 @@ pub fn write(report: &Report, path: &Path) -> io::Result<()> {
 mod tests;
 #[cfg(test)]
 mod tests_at_scale;
+#[cfg(test)]
+mod tests_real;

@@ -8,13 +8,14 @@
 use askama::Template;
 
 use super::aggregate::{self, Aggregate};
-use super::format::{secs, slug};
+use super::format::{secs, slug, verdict_class};
 use super::marks::KeyItem;
 use super::matrix::{self, Matrix};
-use super::timeline::{self, Timeline};
-use super::{plot, TIMELINES_PER_SEED};
+use super::real::{self, RealView, Tally};
+use super::runs::{self, Clock, LostSeed, PlotView};
+use super::{plot, timeline, TIMELINES_PER_SEED};
 use crate::describe::count;
-use crate::document::{Counts, Detail, LostMessage, Report, ScenarioReport, SeedReport, Verdict};
+use crate::document::{Counts, Report, ScenarioReport, SeedReport, Verdict};
 
 /// Unconsumed messages of an inconclusive seed listed by id on the page;
 /// `report.json` lists them all.
@@ -95,42 +96,6 @@ impl UnconsumedSeed {
     }
 }
 
-/// One seed's throughput and latency plot.
-pub(crate) struct PlotView {
-    /// The seed.
-    pub(crate) seed: u64,
-    /// A one-line summary for the `<summary>` of its `<details>`.
-    pub(crate) summary: String,
-    /// The SVG.
-    pub(crate) svg: String,
-    /// Whether it starts expanded.
-    pub(crate) open: bool,
-}
-
-/// One lost message's timeline.
-pub(crate) struct TimelineView {
-    /// The message id.
-    pub(crate) id: String,
-    /// The `id` of its figure on the page.
-    pub(crate) anchor: String,
-    /// The drawing, facts and events.
-    pub(crate) timeline: Timeline,
-}
-
-/// The lost messages of one seed.
-pub(crate) struct LostSeed {
-    /// The seed.
-    pub(crate) seed: u64,
-    /// Every lost message id.
-    pub(crate) ids: Vec<String>,
-    /// Timelines of the first few.
-    pub(crate) timelines: Vec<TimelineView>,
-    /// How many lost messages have no timeline here.
-    pub(crate) more: usize,
-    /// Whether it starts expanded.
-    pub(crate) open: bool,
-}
-
 /// One scenario's section.
 pub(crate) struct ScenarioView {
     /// The `id` of the section.
@@ -180,16 +145,14 @@ pub(crate) struct ScenarioView {
     pub(crate) unconsumed: Vec<UnconsumedSeed>,
     /// Messages still readable as those seeds' drains ended.
     pub(crate) readable: u64,
+    /// The scenario on a real broker, when `mqsim real` ran it there.
+    pub(crate) real: Option<RealView>,
 }
 
 impl ScenarioView {
     /// `loss`, `ok` or `unknown`, for CSS.
     pub(crate) fn verdict_class(&self) -> &'static str {
-        match self.verdict {
-            Verdict::Loss => "loss",
-            Verdict::NoLoss => "ok",
-            Verdict::Inconclusive => "unknown",
-        }
+        verdict_class(self.verdict)
     }
 
     /// Seeds not listed in the table, as a grouped number.
@@ -240,6 +203,11 @@ pub(crate) struct Page {
     pub(crate) partial: Option<String>,
     /// Seeds a report keeps in full, first and losing, for the notes.
     pub(crate) detailed_seeds: usize,
+    /// The header of the scenario table's real column, when some scenario
+    /// ran on a real broker.
+    pub(crate) real_column: Option<String>,
+    /// How many scenarios the real broker and the model agree on.
+    pub(crate) real_tally: Option<Tally>,
 }
 
 /// Text as scenario files write it, in paragraphs: a blank line separates
@@ -268,81 +236,15 @@ fn anchors(report: &Report) -> Vec<String> {
 }
 
 fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
-    let first_lossy = s.seeds.iter().position(|seed| !seed.lost.is_empty());
-    let first_plot = first_lossy
-        .or_else(|| {
-            s.seeds
-                .iter()
-                .position(|seed| seed.verdict() == Verdict::Inconclusive)
-        })
-        .unwrap_or(0);
-    let plots: Vec<PlotView> = s
-        .seeds
-        .iter()
-        .enumerate()
-        .filter(|(_, seed)| seed.detail == Detail::Full)
-        .map(|(i, seed)| PlotView {
-            seed: seed.seed,
-            summary: match seed.verdict() {
-                Verdict::Inconclusive => format!(
-                    "{} acknowledged, {} not yet consumed (did not drain: {} still readable), {} duplicated, {} refused or unknown",
-                    seed.counts.acknowledged,
-                    seed.counts.unconsumed,
-                    seed.readable(),
-                    seed.counts.duplicated,
-                    seed.counts.failed + seed.counts.unknown
-                ),
-                _ => format!(
-                    "{} acknowledged, {} lost, {} duplicated, {} refused or unknown",
-                    seed.counts.acknowledged,
-                    seed.counts.lost,
-                    seed.counts.duplicated,
-                    seed.counts.failed + seed.counts.unknown
-                ),
-            },
-            svg: plot::render(
-                &seed.series,
-                &seed.fault_spans,
-                &seed.phases,
-                &format!(
-                    "Throughput and latency of {} seed {} over simulated time",
-                    s.name, seed.seed
-                ),
-            ),
-            open: i == first_plot,
-        })
-        .collect();
-    let by_seed = |pick: fn(&SeedReport) -> &[LostMessage], first: Option<usize>| {
-        s.seeds
-            .iter()
-            .enumerate()
-            .filter(|(_, seed)| !pick(seed).is_empty())
-            .map(|(i, seed)| LostSeed {
-                seed: seed.seed,
-                ids: pick(seed).iter().map(|l| l.id.clone()).collect(),
-                timelines: pick(seed)
-                    .iter()
-                    .take(TIMELINES_PER_SEED)
-                    .map(|l| TimelineView {
-                        id: l.id.clone(),
-                        anchor: format!("{anchor}-seed-{}-{}", seed.seed, slug(&l.id)),
-                        timeline: timeline::render(l, &seed.fault_spans, &s.hosts),
-                    })
-                    .collect(),
-                more: pick(seed).len().saturating_sub(TIMELINES_PER_SEED),
-                open: Some(i) == first,
-            })
-            .collect::<Vec<_>>()
-    };
-    let lost = by_seed(|seed| &seed.lost, first_lossy);
-    let dead_lettered = by_seed(|seed| &seed.dead_lettered, None);
+    let plots = runs::plots(s, Clock::Simulated);
+    let lost = runs::lost(s, &anchor);
+    let dead_lettered = runs::dead_lettered(s, &anchor);
     let label = if s.configuration.is_empty() {
         vec![s.system.clone()]
     } else {
         s.configuration.split(" · ").map(str::to_string).collect()
     };
     ScenarioView {
-        anchor,
         name: s.name.clone(),
         file: s.file.clone(),
         description: paragraphs(&s.description),
@@ -377,6 +279,8 @@ fn scenario_view(s: &ScenarioReport, anchor: String) -> ScenarioView {
             .map(UnconsumedSeed::of)
             .collect(),
         readable: s.readable(),
+        real: s.real.as_ref().map(|r| RealView::of(r, s.verdict, &anchor)),
+        anchor,
     }
 }
 
@@ -441,5 +345,7 @@ pub(crate) fn page(report: &Report) -> Page {
         timelines_per_seed: TIMELINES_PER_SEED,
         partial: report.partial.as_ref().map(|p| p.describe()),
         detailed_seeds: crate::retention::DETAILED_SEEDS,
+        real_column: real::column(report),
+        real_tally: real::tally(report),
     }
 }

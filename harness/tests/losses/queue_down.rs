@@ -96,9 +96,9 @@ fn a_message_routed_to_a_down_queue_and_a_live_one_goes_to_the_live_one() {
         assert!(dropped(&trail, DropReason::Unroutable).is_empty());
         if has(&trail, |k| matches!(k, EventKind::SendOk { .. })) {
             assert!(
-                trail.iter().any(
-                    |e| matches!(&e.kind, EventKind::Append { dest, .. } if dest == "q1")
-                ),
+                trail
+                    .iter()
+                    .any(|e| matches!(&e.kind, EventKind::Append { dest, .. } if dest == "q1")),
                 "{trail:#?}"
             );
             kept += 1;

@@ -29,6 +29,12 @@ pub enum DropReason {
     /// queue (rejected with `requeue = true`, or held by a consumer that
     /// died) more times than the limit.
     DeliveryLimit,
+    /// Their queue's node was down: a classic queue (not mirrored) lives on
+    /// one node, and while that node is down a publish to the queue routes
+    /// to no live queue, which RabbitMQ confirms as unroutable ("the broker
+    /// will issue a confirm once the exchange verifies a message won't
+    /// route to any queue"), or returns first with `mandatory`.
+    QueueDown,
 }
 
 impl DropReason {
@@ -42,6 +48,7 @@ impl DropReason {
             DropReason::Unroutable => "unroutable",
             DropReason::DeadLetterFailed => "dead_letter_failed",
             DropReason::DeliveryLimit => "delivery_limit",
+            DropReason::QueueDown => "queue_down",
         }
     }
 }

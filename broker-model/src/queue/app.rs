@@ -129,7 +129,7 @@ impl App {
     /// Answers one request from a client or a peer.
     pub(crate) async fn handle(self: Rc<Self>, from: SocketAddr, id: Option<u64>, body: Request) {
         let reply = match body {
-            Request::Client(op) => routing::route(&self.io, &self.queues, op).await,
+            Request::Client(op) => routing::client(&self.io, &self.queues, op).await,
             Request::Routed(op) => routing::serve(&self.io, &self.queues, op).await,
             Request::Exchange(p) => channel::publish(&self.io, &self.queues, p).await,
             Request::Status => Some(Reply::Status(self.status())),

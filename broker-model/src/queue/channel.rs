@@ -8,6 +8,8 @@
 //! confirmed: "the broker will issue a confirm once the exchange verifies a
 //! message won't route to any queue". With `mandatory` the broker first
 //! sends it back (`basic.return`), which the publisher takes as a failure.
+//! A classic queue whose node is down is no live queue: the message goes
+//! only to the others, and routes to no queue if there are none.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,6 +18,7 @@ use std::task::Poll;
 use crate::history::{DropReason, EventKind};
 use crate::queue::exchange::Routed;
 use crate::queue::protocol::{ClientError, ClientOp, Publication, Reply};
+use crate::queue::queue_down::{unrouted, Reach};
 use crate::queue::replica::Queues;
 use crate::queue::routing;
 use crate::queue::runtime::Io;
@@ -31,19 +34,24 @@ pub(crate) async fn publish(io: &Io, queues: &Queues, p: Publication) -> Option<
                 reason: DropReason::Unroutable,
                 msgs: vec![p.message.msg],
             });
-            let answer = if p.mandatory {
-                Err(ClientError::Returned)
-            } else {
-                Ok(())
-            };
-            return p.reply.then_some(Reply::Publish(answer));
+            return p.reply.then_some(Reply::Publish(unrouted(p.mandatory)));
         }
     };
+    let (targets, down): (Vec<_>, Vec<_>) = targets
+        .into_iter()
+        .partition(|q| routing::reach(io, queues, *q) == Reach::Queue);
+    for queue in down {
+        routing::record_down(io, queue, p.message.msg);
+    }
+    if targets.is_empty() {
+        return p.reply.then_some(Reply::Publish(unrouted(p.mandatory)));
+    }
     let publishes = targets.into_iter().map(|queue| {
         let op = ClientOp::Publish {
             queue,
             message: p.message,
             reply: p.reply,
+            mandatory: false,
         };
         Box::pin(routing::route(io, queues, op))
             as Pin<Box<dyn Future<Output = Option<Reply>> + '_>>

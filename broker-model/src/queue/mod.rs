@@ -30,6 +30,7 @@ mod names;
 mod node;
 mod protocol;
 mod publisher;
+mod queue_down;
 mod quorum;
 mod replica;
 mod republish;

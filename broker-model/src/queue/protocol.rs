@@ -128,6 +128,9 @@ pub(crate) enum ClientOp {
         message: Message,
         /// Whether the publisher waits for the broker to take responsibility.
         reply: bool,
+        /// `mandatory`: return the message if it routes to no queue.
+        #[serde(default)]
+        mandatory: bool,
     },
     /// A consumer's request for deliveries, carrying what it has received
     /// and acknowledged so far. It stands for the broker pushing deliveries

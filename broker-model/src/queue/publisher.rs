@@ -13,7 +13,8 @@
 //! A publisher publishes through the default exchange to the queues `q0..`
 //! in turn, or, when the configuration names an exchange, to that exchange
 //! with the routing keys in turn; with `mandatory` a message that routes to
-//! no queue comes back (`basic.return`) and counts as refused.
+//! no queue (no binding matched, or its classic queue's node is down)
+//! comes back (`basic.return`) and counts as refused.
 //!
 //! In the two acknowledged modes a nack, a refusal or a timeout is followed
 //! by another attempt, so a message may be stored twice (at-least-once).
@@ -96,6 +97,7 @@ impl Target {
                 queue: *queue,
                 message,
                 reply,
+                mandatory: config.topology.mandatory,
             }),
             Target::Exchange {
                 exchange,

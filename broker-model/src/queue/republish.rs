@@ -78,6 +78,7 @@ async fn republish(io: &Io, queues: &Queues, from: QueueId, reason: DropReason, 
             queue,
             message,
             reply: false,
+            mandatory: false,
         };
         routing::route(io, queues, op).await;
     }

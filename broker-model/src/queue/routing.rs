@@ -1,15 +1,56 @@
 //! Client operations on a node: served here when this node is the queue's
 //! master or leader, otherwise passed on to the node that is, as a RabbitMQ
-//! channel sends to a queue process on another node.
+//! channel sends to a queue process on another node. A publish for a
+//! classic queue whose node is down goes nowhere ([`queue_down`]).
 
 use std::time::Duration;
 
+use crate::history::{DropReason, EventKind, MsgId};
 use crate::queue::config::{node_host, queue_name};
 use crate::queue::delivery;
 use crate::queue::fifo::Subscription;
-use crate::queue::protocol::{ClientError, ClientOp, Reply, Request};
+use crate::queue::protocol::{ClientError, ClientOp, QueueId, Reply, Request};
+use crate::queue::queue_down::{self, unrouted, Reach};
 use crate::queue::replica::Queues;
 use crate::queue::runtime::{Io, POLL_WAIT};
+
+/// Serves an operation of a client connected to this node. A publish for
+/// a classic queue whose node this node knows to be down routes to no
+/// queue: it is dropped, and confirmed, or returned with `mandatory`.
+/// Everything else goes to the queue's master or leader.
+pub(crate) async fn client(io: &Io, queues: &Queues, op: ClientOp) -> Option<Reply> {
+    if let ClientOp::Publish {
+        queue,
+        message,
+        reply,
+        mandatory,
+    } = &op
+    {
+        if reach(io, queues, *queue) == Reach::Down {
+            record_down(io, *queue, message.msg);
+            return reply.then(|| Reply::Publish(unrouted(*mandatory)));
+        }
+    }
+    route(io, queues, op).await
+}
+
+/// Where a publish for `queue` goes from this node.
+pub(crate) fn reach(io: &Io, queues: &Queues, queue: QueueId) -> Reach {
+    let location = queues.get(&queue).and_then(|r| r.location());
+    queue_down::reach(io.config().queue_type, location, |node| {
+        io.cluster().known_lost(node, None)
+    })
+}
+
+/// Records that `msg`, published for `queue` while the queue's node was
+/// down, went to no queue.
+pub(crate) fn record_down(io: &Io, queue: QueueId, msg: MsgId) {
+    io.record(EventKind::Drop {
+        dest: queue_name(queue),
+        reason: DropReason::QueueDown,
+        msgs: vec![msg],
+    });
+}
 
 /// Serves a client operation: here if this node is the queue's master
 /// or leader, otherwise by passing it on to the node that is.

@@ -144,6 +144,7 @@ impl Io {
             queue,
             message,
             reply: true,
+            mandatory: false,
         };
         sender
             .as_ref()?

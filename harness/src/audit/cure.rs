@@ -239,9 +239,11 @@ const CURES: &[Cure] = &[
         names: &["mandatory"],
         change: |s| {
             queue(s, |c| {
+                // A returned message is one the publisher publishes again:
+                // a missing binding, or a classic queue whose node is down
+                // (routed to no queue either way), on any exchange.
                 let waits = c.publish_mode != PublishMode::FireAndForget;
-                (c.topology.exchange.is_some() && waits && !c.topology.mandatory)
-                    .then(|| c.topology.mandatory = true)?;
+                (waits && !c.topology.mandatory).then(|| c.topology.mandatory = true)?;
                 pair(false, true)
             })
         },
@@ -448,6 +450,25 @@ mod tests {
         assert!(settings(&found).contains(&"overflow"));
         let found = cures(&System::Queue(c), &[]);
         assert!(settings(&found).contains(&"x-overflow"));
+    }
+
+    #[test]
+    fn a_publisher_that_waits_is_offered_mandatory_on_the_default_exchange_too() {
+        let waits = QueueConfig {
+            publish_mode: PublishMode::Confirm,
+            ..QueueConfig::default()
+        };
+        let found = cures(&System::Queue(waits.clone()), &[]);
+        let mandatory = found.iter().find(|c| c.setting == "mandatory");
+        let System::Queue(cured) = &mandatory.expect("offered").system else {
+            panic!("a queue system")
+        };
+        assert!(cured.topology.mandatory && cured.topology.exchange.is_none());
+        let forgets = QueueConfig {
+            publish_mode: PublishMode::FireAndForget,
+            ..waits
+        };
+        assert!(!settings(&cures(&System::Queue(forgets), &[])).contains(&"mandatory"));
     }
 
     #[test]

@@ -133,9 +133,9 @@ pub(crate) struct RawQueueConfig {
     /// The routing keys publishers use in turn (with `exchange`; default:
     /// the queue names q0.. in turn).
     pub routing_keys: Option<Spanned<Vec<String>>>,
-    /// `mandatory` on `basic.publish` (with `exchange` and confirms or
-    /// transactions): a message that routes to no queue is returned, and
-    /// the publisher retries it.
+    /// `mandatory` on `basic.publish` (with confirms or transactions, on
+    /// the default exchange or `exchange`): a message that routes to no
+    /// queue is returned, and the publisher retries it.
     pub mandatory: Option<Spanned<bool>>,
     /// Policy (quorum queues only): how many times a message may come back
     /// to the queue unsettled (rejected with `requeue`, or held by a

@@ -201,24 +201,15 @@ pub(crate) fn topology(
         None => Vec::new(),
     };
     let mandatory = val(r.mandatory).unwrap_or(false);
-    if r.mandatory.is_some() {
-        let why = if exchange.is_none() {
-            Some("applies only with `exchange`")
-        } else if publish_mode == PublishMode::FireAndForget {
-            Some(
-                "needs `publish_mode = \"confirm\"` or `\"transaction\"`: a fire-and-forget \
-                 publisher counts a message sent before any `basic.return` could reach it",
-            )
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            return Err(err(
-                at("mandatory"),
-                Some("mandatory"),
-                format!("`mandatory` {why}"),
-            ));
-        }
+    if r.mandatory.is_some() && publish_mode == PublishMode::FireAndForget {
+        return Err(err(
+            at("mandatory"),
+            Some("mandatory"),
+            "`mandatory` needs `publish_mode = \"confirm\"` or `\"transaction\"`: a \
+             fire-and-forget publisher counts a message sent before any `basic.return` could \
+             reach it"
+                .into(),
+        ));
     }
     Ok(Topology {
         exchanges,

@@ -91,14 +91,25 @@ fn bindings_and_alternates_must_name_declared_exchanges_and_queues() {
 }
 
 #[test]
-fn mandatory_needs_an_exchange_and_a_publisher_that_waits() {
+fn mandatory_needs_a_publisher_that_waits_and_applies_to_the_default_exchange_too() {
     let e = error(&ROUTED.replace(
         "publish_mode = \"confirm\"",
         "publish_mode = \"fire-and-forget\"",
     ));
     assert_eq!((e.line, e.key.as_deref()), (10, Some("mandatory")));
     assert!(e.message.contains("basic.return"), "{}", e.message);
-    let e = error(&ROUTED.replace("exchange = \"orders\"\nmandatory", "mandatory"));
+    let plain = GOOD.replace(
+        "publish_mode = \"confirm\"",
+        "publish_mode = \"confirm\"\nmandatory = true",
+    );
+    let c = queue_config(&plain);
+    assert!(c.topology.exchange.is_none() && c.topology.mandatory);
+    let s = parse_str(&plain).unwrap();
+    assert_eq!(parse_str(&writer::write(&s)).unwrap().system, s.system);
+    let e = error(&plain.replace(
+        "publish_mode = \"confirm\"",
+        "publish_mode = \"fire-and-forget\"",
+    ));
     assert_eq!(e.key.as_deref(), Some("mandatory"));
     let e = error(&GOOD.replace("nodes = 3", "nodes = 3\nrouting_keys = [\"a\"]"));
     assert_eq!(e.key.as_deref(), Some("routing_keys"));

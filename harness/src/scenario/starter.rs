@@ -139,7 +139,8 @@ ha-promote-on-failure = "when-synced"
 # bindings = [{ exchange = "orders", queue = "q0", routing_key = "q0" }]
 # exchange = "orders"       # where publishers publish; routing keys q0, q1, … in turn
 # routing_keys = ["q0"]     # or these keys in turn
-# mandatory = true          # unroutable messages come back (basic.return) and are retried
+# mandatory = true          # messages that route to no queue (no binding, or a classic queue
+                            # whose node is down) come back (basic.return) and are retried
 # delivery-limit = 3        # quorum queues only: returns (rejects, dead consumers) before a message is dropped
 
 # Restart a mirror, then crash the master while that mirror is unsynchronised:

@@ -122,7 +122,8 @@ pub(super) fn queue_settings(c: &QueueConfig) -> Vec<Setting> {
 
 /// The exchanges, bindings and publishing target, when the file names an
 /// exchange or declares any (unset: the default exchange alone);
-/// `mandatory` only for publishers that wait for confirms or commits.
+/// `mandatory` only for publishers that wait for confirms or commits, and
+/// on the default exchange only when set.
 fn routing_settings(t: &Topology, mode: PublishMode) -> Vec<Setting> {
     let text = |s: &str| Value::String(s.into());
     let table = |pairs: Vec<(&str, Value)>| {
@@ -168,6 +169,8 @@ fn routing_settings(t: &Topology, mode: PublishMode) -> Vec<Setting> {
         if mode != PublishMode::FireAndForget {
             lines.push(("mandatory", Some(Value::Boolean(t.mandatory))));
         }
+    } else if t.mandatory {
+        lines.push(("mandatory", Some(Value::Boolean(true))));
     }
     lines
 }

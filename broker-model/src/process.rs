@@ -16,6 +16,9 @@ use std::rc::Rc;
 #[derive(Clone, Default, Debug)]
 pub struct ProcessTable {
     stopped: Rc<RefCell<BTreeSet<String>>>,
+    /// Nodes whose operator stopped the application
+    /// (`rabbitmqctl stop_app`) while the process runs on.
+    apps_stopped: Rc<RefCell<BTreeSet<String>>>,
 }
 
 impl ProcessTable {
@@ -37,6 +40,22 @@ impl ProcessTable {
     /// Whether `host`'s process is stopped.
     pub fn is_stopped(&self, host: &str) -> bool {
         self.stopped.borrow().contains(host)
+    }
+
+    /// An operator stops `host`'s application in an orderly way
+    /// (`rabbitmqctl stop_app`); the process and its cluster links stay up.
+    pub fn stop_app(&self, host: &str) {
+        self.apps_stopped.borrow_mut().insert(host.to_string());
+    }
+
+    /// The operator starts `host`'s application again (`start_app`).
+    pub fn start_app(&self, host: &str) {
+        self.apps_stopped.borrow_mut().remove(host);
+    }
+
+    /// Whether an operator wants `host`'s application stopped.
+    pub fn is_app_stopped(&self, host: &str) -> bool {
+        self.apps_stopped.borrow().contains(host)
     }
 
     /// Called first by every model host: never returns while the process is

@@ -32,6 +32,8 @@ struct Node {
     app: RefCell<Option<Rc<App>>>,
     starts: Cell<u32>,
     paused: Cell<bool>,
+    /// An operator stopped the application (`rabbitmqctl stop_app`).
+    stopped_by_operator: Cell<bool>,
 }
 
 /// Runs node `id` until the host is crashed.
@@ -55,6 +57,7 @@ pub(crate) async fn run(ctx: HostContext<QueueConfig>, id: NodeId) -> turmoil::R
         app: RefCell::new(None),
         starts: Cell::new(0),
         paused: Cell::new(false),
+        stopped_by_operator: Cell::new(false),
     });
     node.start_app(None);
     tokio::task::spawn_local(Rc::clone(&node).tick());
@@ -127,6 +130,13 @@ impl Node {
         let every = config.net_ticktime / 4;
         let peers = self.process.cluster.borrow().peers();
         loop {
+            // An operator's start goes before the tick, so that this very
+            // tick tells the peers the application runs again: a peer that
+            // still took it for stopped would treat the restarted master as
+            // lost. A stop goes after it, so that the masters' shutdown
+            // notices reach their mirrors before a tick says the
+            // application stopped.
+            self.operator_start();
             let tick = Tick {
                 node: self.process.id,
                 incarnation: self.incarnation(),
@@ -140,6 +150,7 @@ impl Node {
                     .await;
             }
             let down = self.process.cluster.borrow_mut().expire(now());
+            self.operator_stop().await;
             match config.partition_handling {
                 PartitionHandling::Ignore => {}
                 PartitionHandling::PauseMinority => self.pause_minority().await,
@@ -158,6 +169,29 @@ impl Node {
             .filter(|n| cluster.is_up(*n))
             .map(node_host)
             .collect()
+    }
+
+    /// `rabbitmqctl stop_app`: an operator stops the application in an
+    /// orderly way, so the mirrors of the queues it masters apply
+    /// `ha-promote-on-shutdown`. The process, its distribution links and
+    /// its ticks carry on.
+    async fn operator_stop(&self) {
+        let host = &self.process.host;
+        if self.process.ctx.processes.is_app_stopped(host) && !self.stopped_by_operator.get() {
+            self.stopped_by_operator.set(true);
+            self.stop_app().await;
+        }
+    }
+
+    /// `rabbitmqctl start_app`, after an operator's stop.
+    fn operator_start(&self) {
+        let host = &self.process.host;
+        if !self.process.ctx.processes.is_app_stopped(host) && self.stopped_by_operator.get() {
+            self.stopped_by_operator.set(false);
+            if self.app.borrow().is_none() && !self.paused.get() {
+                self.start_app(None);
+            }
+        }
     }
 
     async fn pause_minority(&self) {

@@ -119,6 +119,10 @@ enum Injection<'a> {
         target: &'a Selector,
         lasting: Option<Duration>,
     },
+    StopApps {
+        target: &'a Selector,
+        lasting: Option<Duration>,
+    },
     HealAll,
     Unbind {
         binding: &'a Binding,
@@ -175,6 +179,13 @@ impl<'a> Injection<'a> {
                 target,
                 restart_after,
             } => take_down(Down::Power, target, restart_after),
+            Action::StopApp {
+                target,
+                restart_after,
+            } => Injection::StopApps {
+                target,
+                lasting: *restart_after,
+            },
             Action::Heal => Injection::HealAll,
             Action::Unbind { binding, duration } => Injection::Unbind {
                 binding,
@@ -188,6 +199,7 @@ impl<'a> Injection<'a> {
 enum Undo {
     Links(LinkKind, Vec<Pair>),
     Restart(Vec<String>),
+    StartApps(Vec<String>),
     Rebind(Binding),
 }
 
@@ -260,6 +272,17 @@ impl Injector {
                 target,
                 lasting,
             } => self.take_down(sim, how, (target, prefer), now, lasting),
+            Injection::StopApps { target, lasting } => {
+                let hosts = self.resolver.resolve(target, prefer);
+                let hit: Vec<String> = hosts
+                    .iter()
+                    .filter(|h| !self.processes.is_app_stopped(h))
+                    .cloned()
+                    .collect();
+                hit.iter().for_each(|h| self.processes.stop_app(h));
+                self.later(now, lasting, Undo::StartApps(hit));
+                hosts
+            }
             Injection::HealAll => {
                 self.heal_all(sim, now);
                 Vec::new()
@@ -399,6 +422,10 @@ impl Injector {
                     sim.bounce(h.as_str());
                 }
                 ("restart", back)
+            }
+            Undo::StartApps(hosts) => {
+                hosts.iter().for_each(|h| self.processes.start_app(h));
+                ("start_app", hosts)
             }
             Undo::Rebind(binding) => {
                 self.unbound.rebind(&binding);

@@ -201,6 +201,17 @@ pub enum Action {
         /// When to power it on again; `None` means at the final heal.
         restart_after: Option<Duration>,
     },
+    /// Stop a queue node's application in an orderly way, as
+    /// `rabbitmqctl stop_app` does: the process and its cluster links stay
+    /// up, and the mirrors of the queues it masters apply
+    /// `ha-promote-on-shutdown`.
+    StopApp {
+        /// Which nodes.
+        target: Selector,
+        /// When to start it again (`start_app`); `None` means at the final
+        /// heal.
+        restart_after: Option<Duration>,
+    },
     /// End every fault now.
     Heal,
     /// Remove a binding from the cluster's metadata, as `queue.unbind`
@@ -224,6 +235,7 @@ impl Action {
             Action::Hold { .. } => "hold",
             Action::Crash { .. } => "crash",
             Action::PowerLoss { .. } => "power_loss",
+            Action::StopApp { .. } => "stop_app",
             Action::Heal => "heal",
             Action::Unbind { .. } => "unbind",
         }
@@ -246,6 +258,10 @@ impl Action {
             | Action::PowerLoss {
                 restart_after: duration,
                 ..
+            }
+            | Action::StopApp {
+                restart_after: duration,
+                ..
             } => *duration,
             Action::Heal => None,
         }
@@ -265,6 +281,10 @@ impl Action {
                 ..
             }
             | Action::PowerLoss {
+                restart_after: duration,
+                ..
+            }
+            | Action::StopApp {
                 restart_after: duration,
                 ..
             } => Some(duration),
@@ -335,6 +355,7 @@ impl Fault {
             }
             Action::Crash { target, .. } => format!("process crash of {}", target.whom()),
             Action::PowerLoss { target, .. } => format!("power loss of {}", target.whom()),
+            Action::StopApp { target, .. } => format!("orderly stop of {}", target.whom()),
             Action::Unbind { .. } => "missing binding".into(),
             Action::Heal => return None,
         };
@@ -406,6 +427,10 @@ impl fmt::Display for Fault {
                 restart_after,
             }
             | Action::PowerLoss {
+                target,
+                restart_after,
+            }
+            | Action::StopApp {
                 target,
                 restart_after,
             } => {

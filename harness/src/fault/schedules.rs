@@ -64,7 +64,9 @@ pub fn for_dest(faults: Vec<Fault>, dest: &str) -> Vec<Fault> {
                     point(target);
                     peer.iter_mut().for_each(point);
                 }
-                Action::Crash { target, .. } | Action::PowerLoss { target, .. } => point(target),
+                Action::Crash { target, .. }
+                | Action::PowerLoss { target, .. }
+                | Action::StopApp { target, .. } => point(target),
                 Action::Heal | Action::Unbind { .. } => {}
             }
             f

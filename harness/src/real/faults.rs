@@ -7,6 +7,7 @@
 //!   where the model's restarts are immediate).
 //! - `crash` of a client: `kill -9` of its process; a producer starts again
 //!   where its upstream had got.
+//! - `stop_app` of a node: `rabbitmqctl stop_app`, then `start_app`.
 //! - `unbind`: `queue.unbind` over AMQP, and `queue.bind` again.
 //!
 //! Triggers: `after_producer_ack` and `consumer_received_unacked` read the
@@ -26,7 +27,7 @@ use tokio::runtime::Runtime;
 use super::client::{since, Role};
 use super::clients::{host, Clients, Shared};
 use super::held::Held;
-use super::nodes::Cluster;
+use super::nodes::{ctl, Cluster};
 use super::queues::{self, QueueInfo};
 use super::RealError;
 use crate::fault::apply::NEMESIS;
@@ -36,6 +37,7 @@ use crate::fault::{Action, Condition, Fault, Selector, Target};
 #[derive(Clone, Debug)]
 enum Undo {
     StartNode(u32),
+    StartApp(u32),
     StartClient(Role),
     Bind(Binding),
 }
@@ -214,6 +216,21 @@ impl<'a> Nemesis<'a> {
                 }
                 (undos, hosts)
             }
+            Action::StopApp { target, .. } => {
+                let (nodes, _) = self.resolve(target, cluster)?;
+                let mut hosts = Vec::new();
+                let mut undos = Vec::new();
+                for n in nodes {
+                    if let Some(node) = cluster.node(n) {
+                        if node.running() {
+                            ctl(&node.name(), &["stop_app"])?;
+                            hosts.push(node_host(n));
+                            undos.push(Undo::StartApp(n));
+                        }
+                    }
+                }
+                (undos, hosts)
+            }
             Action::Unbind { binding, .. } => {
                 runtime.block_on(rebind(cluster, binding, Rebind::Unbind))?;
                 (vec![Undo::Bind(binding.clone())], Vec::new())
@@ -261,6 +278,17 @@ impl<'a> Nemesis<'a> {
                         node.restart()?;
                         self.record(EventKind::Heal {
                             detail: format!("{} started again", node_host(n)),
+                            hosts: vec![node_host(n)],
+                        });
+                    }
+                }
+            }
+            Undo::StartApp(n) => {
+                if let Some(node) = cluster.node(n) {
+                    if node.running() {
+                        ctl(&node.name(), &["start_app"])?;
+                        self.record(EventKind::Heal {
+                            detail: "start_app".into(),
                             hosts: vec![node_host(n)],
                         });
                     }

@@ -56,7 +56,7 @@ fn check_fault(fault: &Fault) -> Result<(), Skipped> {
                 }
             }
         }
-        Action::Heal | Action::Unbind { .. } => {}
+        Action::StopApp { .. } | Action::Heal | Action::Unbind { .. } => {}
     }
     if let Some(trigger) = &fault.trigger {
         if trigger.condition == Condition::BeforeFsync {

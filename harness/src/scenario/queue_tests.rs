@@ -364,3 +364,41 @@ fn a_delivery_limit_and_poison_read_on_quorum_queues_and_are_refused_elsewhere()
     let e = error(&crash.replace("poison = 0.05\n", ""));
     assert_eq!(e.key.as_deref(), Some("poison_action"));
 }
+
+#[test]
+fn stop_app_stops_a_queue_nodes_application_until_restart_after() {
+    let s = parse_str(&GOOD.replace("action = \"crash\"", "action = \"stop_app\"")).unwrap();
+    let crate::fault::Action::StopApp {
+        target,
+        restart_after,
+    } = &s.faults[0].action
+    else {
+        panic!(
+            "stop_app reads as an orderly stop: {:?}",
+            s.faults[0].action
+        );
+    };
+    assert_eq!(target.to_string(), "leader of q0");
+    assert_eq!(*restart_after, Some(std::time::Duration::from_secs(1)));
+    assert_eq!(
+        s.faults[0].class().as_deref(),
+        Some("orderly stop of leader")
+    );
+}
+
+#[test]
+fn stop_app_refuses_a_client_or_a_log_broker() {
+    let client = GOOD
+        .replace("action = \"crash\"", "action = \"stop_app\"")
+        .replace("target = \"leader\"", "target = \"consumer-1\"");
+    let e = error(&client);
+    assert_eq!((e.line, e.key.as_deref()), (26, Some("target")));
+    assert!(e.message.contains("not a queue node"), "{}", e.message);
+    let role = GOOD
+        .replace("action = \"crash\"", "action = \"stop_app\"")
+        .replace("target = \"leader\"", "target = \"producers\"");
+    assert!(error(&role).message.contains("not a queue node"));
+    let log = "name = \"l\"\nsystem = \"log\"\nexpect = \"loss\"\n[config]\nbrokers = 3\n\
+        [[faults]]\nat = \"1s\"\naction = \"stop_app\"\ntarget = \"broker-1\"\n";
+    assert!(error(log).message.contains("not a queue node"));
+}

@@ -223,6 +223,13 @@ pub(crate) enum RawAction {
     /// after `restart_after`, if given).
     #[serde(alias = "power-loss")]
     PowerLoss,
+    /// Stop `target`'s broker application in an orderly way
+    /// (`rabbitmqctl stop_app`; queue nodes only): the process and its
+    /// cluster links stay up, and the mirrors of the queues it masters apply
+    /// `ha-promote-on-shutdown`. Started again after `restart_after`, if
+    /// given (`start_app`).
+    #[serde(alias = "stop-app")]
+    StopApp,
     /// End every network fault.
     Heal,
     /// Remove the binding of `queue` to `exchange` with `routing_key` from
@@ -233,7 +240,7 @@ pub(crate) enum RawAction {
 }
 
 impl RawAction {
-    pub(crate) const ALL: [RawAction; 9] = [
+    pub(crate) const ALL: [RawAction; 10] = [
         RawAction::Partition,
         RawAction::Isolate,
         RawAction::Drop,
@@ -241,6 +248,7 @@ impl RawAction {
         RawAction::Hold,
         RawAction::Crash,
         RawAction::PowerLoss,
+        RawAction::StopApp,
         RawAction::Heal,
         RawAction::Unbind,
     ];
@@ -254,6 +262,7 @@ impl RawAction {
             RawAction::Hold => "hold",
             RawAction::Crash => "crash",
             RawAction::PowerLoss => "power_loss",
+            RawAction::StopApp => "stop_app",
             RawAction::Heal => "heal",
             RawAction::Unbind => "unbind",
         }
@@ -268,7 +277,7 @@ impl RawAction {
             RawAction::Isolate => (&["target"], &["partition", "duration"]),
             RawAction::Drop => (&["target", "rate"], &["peer", "partition", "duration"]),
             RawAction::Delay => (&["target", "latency"], &["peer", "partition", "duration"]),
-            RawAction::Crash | RawAction::PowerLoss => {
+            RawAction::Crash | RawAction::PowerLoss | RawAction::StopApp => {
                 (&["target"], &["partition", "restart_after"])
             }
             RawAction::Heal => (&[], &[]),

@@ -147,7 +147,8 @@ ha-promote-on-failure = "when-synced"
 [[faults]]
 at = "1s"
 action = "crash"            # partition, isolate, drop, delay, hold, crash, power_loss, heal,
-                            # unbind (exchange, queue, routing_key, duration)
+                            # stop_app (rabbitmqctl stop_app), unbind (exchange, queue,
+                            # routing_key, duration)
 target = "follower"         # a host (node-2) or a role: leader (the master), follower(s),
                             # replicas, any-broker, brokers, producer(s), consumer(s)
 restart_after = "500ms"

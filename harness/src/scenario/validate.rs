@@ -158,6 +158,24 @@ pub(crate) fn fault(
             target: need(target),
             restart_after: dur(&r.restart_after),
         },
+        RawAction::StopApp => {
+            let target = need(target);
+            if let Some(h) = hosts_meant(&target).find(|h| !h.starts_with("node-")) {
+                return Err(err(
+                    r.target.as_ref().map(Spanned::span),
+                    Some("target"),
+                    format!(
+                        "`stop_app` is `rabbitmqctl stop_app`: it stops a queue node's \
+                         application, and `{h}` is not a queue node (node-1, node-2, … or a \
+                         role such as leader)"
+                    ),
+                ));
+            }
+            Action::StopApp {
+                target,
+                restart_after: dur(&r.restart_after),
+            }
+        }
         RawAction::Heal => Action::Heal,
         RawAction::Unbind => Action::Unbind {
             binding: binding(r, bindings, err)?,
@@ -174,6 +192,18 @@ pub(crate) fn fault(
         at: dur(&r.at).unwrap_or_default(),
         trigger,
         action,
+    })
+}
+
+/// The hosts a selector names outright, and the role names it uses (which
+/// mean a broker or a client, never both).
+fn hosts_meant(selector: &Selector) -> impl Iterator<Item = &str> {
+    selector.targets.iter().filter_map(|t| match t {
+        Target::Host(h) => Some(h.as_str()),
+        Target::Producer | Target::Producers => Some("producer"),
+        Target::Consumer | Target::Consumers => Some("consumer"),
+        Target::Controller => Some("controller"),
+        _ => None,
     })
 }
 

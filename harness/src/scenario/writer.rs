@@ -172,6 +172,10 @@ fn write_fault(w: &mut String, f: &Fault, dests: &[String]) {
         | Action::PowerLoss {
             target,
             restart_after,
+        }
+        | Action::StopApp {
+            target,
+            restart_after,
         } => {
             side("target", target);
             extra.extend(restart_after.map(|d| format!("restart_after = {}", duration(d))));

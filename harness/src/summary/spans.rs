@@ -20,6 +20,7 @@ fn undone_by(action: &str) -> Option<&'static str> {
         "drop" => "stop dropping",
         "delay" => "restore latency",
         "crash" | "power_loss" => "restart",
+        "stop_app" => "start_app",
         _ => return None,
     })
 }

@@ -130,8 +130,9 @@ fn the_schema_is_json_with_every_fault_action() {
         .flatten()
         .filter_map(|a| a["const"].as_str())
         .collect();
-    assert_eq!(actions.len(), 9, "{action}");
+    assert_eq!(actions.len(), 10, "{action}");
     assert!(actions.contains(&"power_loss"), "{action}");
+    assert!(actions.contains(&"stop_app"), "{action}");
     assert!(actions.contains(&"unbind"), "{action}");
 }
 

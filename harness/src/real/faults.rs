@@ -19,7 +19,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use broker_model::queue::{node_host, queue_name, Binding, QueueConfig};
+use broker_model::queue::{node_host, queue_name, Binding};
 use broker_model::{Event, EventKind};
 use lapin::types::FieldTable;
 use tokio::runtime::Runtime;
@@ -27,11 +27,12 @@ use tokio::runtime::Runtime;
 use super::client::{since, Role};
 use super::clients::{host, Clients, Shared};
 use super::held::Held;
-use super::nodes::{ctl, Cluster};
-use super::queues::{self, QueueInfo};
+use super::nodes::{ctl, Cluster, Node};
+use super::queues;
+use super::targets::Targets;
 use super::RealError;
 use crate::fault::apply::NEMESIS;
-use crate::fault::{Action, Condition, Fault, Selector, Target};
+use crate::fault::{Action, Condition, Fault};
 
 /// What undoes a fault.
 #[derive(Clone, Debug)]
@@ -47,7 +48,7 @@ const MIRROR_POLL: Duration = Duration::from_millis(500);
 
 /// The fault injector of a real run.
 pub(crate) struct Nemesis<'a> {
-    config: &'a QueueConfig,
+    targets: Targets<'a>,
     waiting: Vec<&'a Fault>,
     undo_at: Vec<(Duration, Undo)>,
     undo_at_heal: Vec<Undo>,
@@ -63,15 +64,16 @@ pub(crate) struct Nemesis<'a> {
 }
 
 impl<'a> Nemesis<'a> {
-    /// The injector of `faults`.
+    /// The injector of `faults`, whose roles mean the nodes of `targets`'
+    /// cluster and its clients.
     pub(crate) fn new(
-        config: &'a QueueConfig,
+        targets: Targets<'a>,
         faults: &'a [Fault],
         history: &'a Shared,
         epoch: SystemTime,
     ) -> Self {
         Nemesis {
-            config,
+            targets,
             waiting: faults.iter().collect(),
             undo_at: Vec::new(),
             undo_at_heal: Vec::new(),
@@ -173,13 +175,13 @@ impl<'a> Nemesis<'a> {
                     return Ok(false);
                 }
                 self.last_mirror_poll = Some(Instant::now());
-                let dest = target_queue(fault);
+                let dest = &trigger.dest;
                 let Some(node) = cluster.any_running() else {
                     return Ok(false);
                 };
                 queues::list(&node)?
                     .iter()
-                    .any(|q| q.name == dest && q.mirrors.iter().any(|m| !q.synced.contains(m)))
+                    .any(|q| q.name == *dest && q.mirrors.iter().any(|m| !q.synced.contains(m)))
             }
             Condition::BeforeFsync => false,
         })
@@ -196,18 +198,11 @@ impl<'a> Nemesis<'a> {
         let detail = fault.to_string();
         let (undos, hosts) = match &fault.action {
             Action::Crash { target, .. } => {
-                let (nodes, roles) = self.resolve(target, cluster)?;
-                let mut hosts = Vec::new();
-                let mut undos = Vec::new();
-                for n in nodes {
-                    if let Some(node) = cluster.node(n) {
-                        if node.running() {
-                            node.kill();
-                            hosts.push(node_host(n));
-                            undos.push(Undo::StartNode(n));
-                        }
-                    }
-                }
+                let (nodes, roles) = self.targets.resolve(target, cluster)?;
+                let (mut undos, mut hosts) = on_running_nodes(cluster, nodes, |node| {
+                    node.kill();
+                    Ok(Undo::StartNode(node.index))
+                })?;
                 for role in roles {
                     if clients.kill(&host(role)).is_some() {
                         hosts.push(host(role));
@@ -217,19 +212,11 @@ impl<'a> Nemesis<'a> {
                 (undos, hosts)
             }
             Action::StopApp { target, .. } => {
-                let (nodes, _) = self.resolve(target, cluster)?;
-                let mut hosts = Vec::new();
-                let mut undos = Vec::new();
-                for n in nodes {
-                    if let Some(node) = cluster.node(n) {
-                        if node.running() {
-                            ctl(&node.name(), &["stop_app"])?;
-                            hosts.push(node_host(n));
-                            undos.push(Undo::StartApp(n));
-                        }
-                    }
-                }
-                (undos, hosts)
+                let (nodes, _) = self.targets.resolve(target, cluster)?;
+                on_running_nodes(cluster, nodes, |node| {
+                    ctl(&node.name(), &["stop_app"])?;
+                    Ok(Undo::StartApp(node.index))
+                })?
             }
             Action::Unbind { binding, .. } => {
                 runtime.block_on(rebind(cluster, binding, Rebind::Unbind))?;
@@ -317,118 +304,26 @@ impl<'a> Nemesis<'a> {
         }
         Ok(())
     }
+}
 
-    /// The nodes and clients `selector` means now.
-    fn resolve(
-        &self,
-        selector: &Selector,
-        cluster: &mut Cluster,
-    ) -> Result<(Vec<u32>, Vec<Role>), RealError> {
-        let all_nodes: Vec<u32> = (1..=self.config.nodes).collect();
-        let info = match cluster.any_running() {
-            Some(node) => queues::list(&node)?
-                .into_iter()
-                .find(|q| q.name == selector.dest),
-            None => None,
-        };
-        let (leader, members) = placement(self.config, &selector.dest, info.as_ref());
-        let followers: Vec<u32> = members
-            .iter()
-            .copied()
-            .filter(|m| Some(*m) != leader)
-            .collect();
-        let mut nodes = Vec::new();
-        let mut roles = Vec::new();
-        for t in &selector.targets {
-            match t {
-                Target::Leader => nodes.extend(leader),
-                Target::Follower => nodes.extend(followers.first()),
-                Target::Followers => nodes.extend(&followers),
-                Target::Replicas => nodes.extend(&members),
-                Target::AnyBroker => nodes.extend(all_nodes.first()),
-                Target::Brokers => nodes.extend(&all_nodes),
-                Target::Controller => {}
-                Target::Producer => roles.push(Role::Producer(1)),
-                Target::Consumer => roles.push(Role::Consumer(1)),
-                Target::Producers => roles.extend((1..=self.producers()).map(Role::Producer)),
-                Target::Consumers => roles.extend((1..=self.consumers()).map(Role::Consumer)),
-                Target::Host(h) => {
-                    if let Some(role) = client_role(h) {
-                        roles.push(role);
-                    } else if let Some(n) = h.strip_prefix("node-").and_then(|n| n.parse().ok()) {
-                        nodes.push(n);
-                    }
-                }
+/// Does `act` to every node of `nodes` whose VM runs; returns what undoes
+/// each and the hosts hit.
+fn on_running_nodes(
+    cluster: &mut Cluster,
+    nodes: Vec<u32>,
+    mut act: impl FnMut(&mut Node) -> Result<Undo, RealError>,
+) -> Result<(Vec<Undo>, Vec<String>), RealError> {
+    let mut undos = Vec::new();
+    let mut hosts = Vec::new();
+    for n in nodes {
+        if let Some(node) = cluster.node(n) {
+            if node.running() {
+                undos.push(act(node)?);
+                hosts.push(node_host(n));
             }
         }
-        nodes.sort_unstable();
-        nodes.dedup();
-        Ok((nodes, roles))
     }
-
-    fn producers(&self) -> u32 {
-        self.count("producer-")
-    }
-
-    fn consumers(&self) -> u32 {
-        self.count("consumer-")
-    }
-
-    /// How many clients of a kind the history has seen, at least one.
-    fn count(&self, prefix: &str) -> u32 {
-        let history = self.history.lock().expect("history lock");
-        let mut hosts: Vec<&str> = history
-            .iter()
-            .map(|e| e.host.as_str())
-            .filter(|h| h.starts_with(prefix))
-            .collect();
-        hosts.sort_unstable();
-        hosts.dedup();
-        hosts.len().max(1) as u32
-    }
-}
-
-/// The queue a fault's roles refer to.
-fn target_queue(fault: &Fault) -> String {
-    match &fault.action {
-        Action::Crash { target, .. } => target.dest.clone(),
-        _ => queue_name(0),
-    }
-}
-
-/// A client's role from its host name.
-fn client_role(host: &str) -> Option<Role> {
-    if let Some(n) = host.strip_prefix("producer-") {
-        return n.parse().ok().map(Role::Producer);
-    }
-    host.strip_prefix("consumer-")
-        .and_then(|n| n.parse().ok())
-        .map(Role::Consumer)
-}
-
-/// Where queue `dest` lives: its master or leader and every member, as
-/// the broker reports them, or as it was declared if it does not answer.
-fn placement(
-    config: &QueueConfig,
-    dest: &str,
-    info: Option<&QueueInfo>,
-) -> (Option<u32>, Vec<u32>) {
-    if let Some(q) = info {
-        if q.leader.is_some() {
-            let mut members = q.members.clone();
-            if members.is_empty() {
-                members.extend(q.leader);
-                members.extend(&q.mirrors);
-            }
-            return (q.leader, members);
-        }
-    }
-    let q: u32 = dest
-        .strip_prefix('q')
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let members = config.members(q);
-    (members.first().copied(), members)
+    Ok((undos, hosts))
 }
 
 #[derive(Clone, Copy)]

@@ -21,6 +21,7 @@ mod nodes;
 pub mod plan;
 mod queues;
 mod run;
+mod targets;
 mod verdicts;
 
 use std::path::Path;

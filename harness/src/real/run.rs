@@ -19,6 +19,7 @@ use super::held::Held;
 use super::nodes::Cluster;
 use super::plan::{self, Skipped};
 use super::queues;
+use super::targets::Targets;
 use super::RealError;
 use crate::checker;
 use crate::fault::apply::NEMESIS;
@@ -97,7 +98,12 @@ pub fn run_real(scenario: &Scenario, options: &RealOptions) -> Result<RealOutcom
         clients.start(Role::Producer(n))?;
     }
     let mut consumers_started = false;
-    let mut nemesis = Nemesis::new(config, &scenario.faults, &history, epoch);
+    let targets = Targets {
+        config,
+        producers: scenario.workload.producers,
+        consumers: scenario.workload.consumers,
+    };
+    let mut nemesis = Nemesis::new(targets, &scenario.faults, &history, epoch);
     while started.elapsed() < scenario.duration {
         if !consumers_started && started.elapsed() >= scenario.workload.consumer_start {
             for n in 1..=scenario.workload.consumers {

@@ -59,6 +59,13 @@ pub fn run_real(scenario: &Scenario, options: &RealOptions) -> Result<RealOutcom
     let System::Queue(config) = &scenario.system else {
         unreachable!("plan::check refuses log scenarios")
     };
+    if !scenario.file.is_file() {
+        // The client processes read the scenario from its file.
+        return Err(RealError::Command(format!(
+            "{}: a real run needs the scenario's file, which its client processes read",
+            scenario.file.display()
+        )));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

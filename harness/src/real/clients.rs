@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use broker_model::{consumer_host, producer_host, Event, EventKind};
 
 use super::client::{Role, CRASHED};
-use super::RealError;
+use super::error::RealError;
 
 /// The history being recorded, shared with the threads that read the
 /// clients' output.

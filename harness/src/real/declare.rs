@@ -18,8 +18,8 @@ use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use serde_json::{json, Map, Value};
 
+use super::error::RealError;
 use super::nodes::{ctl, Cluster};
-use super::RealError;
 
 /// The policy name and the queues it applies to.
 pub(crate) const POLICY: &str = "mqsim";

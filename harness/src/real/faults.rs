@@ -26,11 +26,11 @@ use tokio::runtime::Runtime;
 
 use super::client::{since, Role};
 use super::clients::{host, Clients, Shared};
+use super::error::RealError;
 use super::held::Held;
 use super::nodes::{ctl, Cluster, Node};
 use super::queues;
 use super::targets::Targets;
-use super::RealError;
 use crate::fault::apply::NEMESIS;
 use crate::fault::{Action, Condition, Fault};
 

@@ -15,6 +15,7 @@ pub mod client;
 mod clients;
 pub mod compare;
 mod declare;
+mod error;
 mod faults;
 mod held;
 mod nodes;
@@ -24,35 +25,7 @@ mod run;
 mod targets;
 mod verdicts;
 
-use std::path::Path;
-
+pub use error::RealError;
 pub use nodes::{available, broker_version};
 pub use run::{run_real, RealOptions, RealOutcome};
 pub use verdicts::{side_by_side, SideBySide};
-
-/// Why a run on real nodes could not finish.
-#[derive(Debug)]
-pub enum RealError {
-    /// A command (`rabbitmq-server`, `rabbitmqctl`, a client) failed.
-    Command(String),
-    /// An AMQP operation of the harness failed.
-    Amqp(String),
-    /// A file or folder could not be written.
-    Io(String),
-}
-
-impl RealError {
-    pub(crate) fn io(path: &Path, e: std::io::Error) -> Self {
-        RealError::Io(format!("{}: {e}", path.display()))
-    }
-}
-
-impl std::fmt::Display for RealError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RealError::Command(m) | RealError::Amqp(m) | RealError::Io(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for RealError {}

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::RealError;
+use super::error::RealError;
 
 /// The first AMQP port; node k listens on `AMQP_BASE + k` and uses
 /// `DIST_BASE + k` for Erlang distribution.

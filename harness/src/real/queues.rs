@@ -3,8 +3,8 @@
 //! synchronised, and how many messages it holds (ready and
 //! unacknowledged).
 
+use super::error::RealError;
 use super::nodes::ctl;
-use super::RealError;
 
 /// One queue as the broker reports it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

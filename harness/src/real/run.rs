@@ -14,13 +14,13 @@ use broker_model::{consumer_host, producer_host, Event, EventKind, HostRole};
 
 use super::client::{since, Role};
 use super::clients::{Clients, Shared};
+use super::error::RealError;
 use super::faults::Nemesis;
 use super::held::Held;
 use super::nodes::Cluster;
 use super::plan::{self, Skipped};
 use super::queues;
 use super::targets::Targets;
-use super::RealError;
 use crate::checker;
 use crate::fault::apply::NEMESIS;
 use crate::runner::RunOutput;

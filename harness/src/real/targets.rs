@@ -6,9 +6,9 @@
 use broker_model::queue::QueueConfig;
 
 use super::client::Role;
+use super::error::RealError;
 use super::nodes::Cluster;
 use super::queues::{self, QueueInfo};
-use super::RealError;
 use crate::fault::{Selector, Target};
 
 /// What role names mean in one run.

@@ -4,8 +4,8 @@
 use reports::{RealRun, ScenarioReport, Verdict};
 
 use super::compare::{real_verdict, Agreement};
+use super::error::RealError;
 use super::run::{run_real, RealOptions, RealOutcome};
-use super::RealError;
 use crate::checker::Analysis;
 use crate::scenario::Scenario;
 use crate::summary::scenario_report;

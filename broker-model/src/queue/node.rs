@@ -206,7 +206,7 @@ impl Node {
             );
             self.stop_app().await;
             self.paused.set(true);
-        } else if !running && majority && self.paused.get() {
+        } else if !running && majority && self.paused.get() && !self.stopped_by_operator.get() {
             self.process.ctx.history.record(
                 &self.process.host,
                 EventKind::Resume {

@@ -358,6 +358,9 @@ impl Injector {
                     sim.crash(h.as_str());
                 }
             }
+            // A node started again runs its application, whatever an
+            // operator had stopped before the crash.
+            self.processes.start_app(h);
             self.observer.forget_host(h);
             self.down.insert(h.clone(), how);
         }

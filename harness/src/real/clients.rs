@@ -27,9 +27,16 @@ pub(crate) struct Clients {
     ports: Vec<u16>,
     epoch_us: u64,
     history: Shared,
-    running: BTreeMap<String, (Role, Child)>,
+    running: BTreeMap<String, Running>,
     /// Hosts that finished on their own (producers done with their share).
     finished: Vec<String>,
+}
+
+/// A client process and the thread that reads its events.
+struct Running {
+    role: Role,
+    child: Child,
+    reader: std::thread::JoinHandle<()>,
 }
 
 /// The host name of a client.
@@ -95,7 +102,7 @@ impl Clients {
             .map_err(|e| RealError::Command(format!("{}: {e}", self.exe.display())))?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let history = Arc::clone(&self.history);
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 match serde_json::from_str::<Event>(&line) {
@@ -105,7 +112,14 @@ impl Clients {
             }
         });
         self.finished.retain(|h| *h != host);
-        self.running.insert(host, (role, child));
+        self.running.insert(
+            host,
+            Running {
+                role,
+                child,
+                reader,
+            },
+        );
         Ok(())
     }
 
@@ -126,44 +140,53 @@ impl Clients {
 
     /// `kill -9` of client `host`; its role, if it was running.
     pub(crate) fn kill(&mut self, host: &str) -> Option<Role> {
-        let (role, mut child) = self.running.remove(host)?;
-        let _ = child.kill();
-        let _ = child.wait();
-        Some(role)
+        let mut running = self.running.remove(host)?;
+        let _ = running.child.kill();
+        let _ = running.child.wait();
+        // Everything the process wrote before it died is in the history
+        // before anything is recorded after the kill.
+        let _ = running.reader.join();
+        Some(running.role)
     }
 
-    /// Notes the clients that exited on their own; whether every producer
-    /// has (each is done with its share, or gave up).
-    pub(crate) fn producers_done(&mut self) -> bool {
+    /// Moves the producers that exited on their own (each done with its
+    /// share, or given up) to the finished ones; returns whether every
+    /// producer has.
+    pub(crate) fn reap_producers(&mut self) -> bool {
         let mut exited = Vec::new();
-        for (host, (_, child)) in &mut self.running {
-            if !matches!(child.try_wait(), Ok(None)) {
+        for (host, r) in &mut self.running {
+            let done = !matches!(r.child.try_wait(), Ok(None));
+            if done && matches!(r.role, Role::Producer(_)) {
                 exited.push(host.clone());
             }
         }
         for host in exited {
-            self.running.remove(&host);
+            if let Some(r) = self.running.remove(&host) {
+                let _ = r.reader.join();
+            }
             self.finished.push(host);
         }
         !self
             .running
             .values()
-            .any(|(role, _)| matches!(role, Role::Producer(_)))
+            .any(|r| matches!(r.role, Role::Producer(_)))
     }
 
     /// Starts again at once every consumer whose application crashed on a
     /// poison message, as a supervisor restarts it.
     pub(crate) fn restart_crashed(&mut self) -> Result<(), RealError> {
         let mut crashed = Vec::new();
-        for (role, child) in self.running.values_mut() {
-            if let Ok(Some(status)) = child.try_wait() {
-                if matches!(role, Role::Consumer(_)) && status.code() == Some(CRASHED) {
-                    crashed.push(*role);
+        for r in self.running.values_mut() {
+            if let Ok(Some(status)) = r.child.try_wait() {
+                if matches!(r.role, Role::Consumer(_)) && status.code() == Some(CRASHED) {
+                    crashed.push(r.role);
                 }
             }
         }
         for role in crashed {
-            self.running.remove(&host(role));
+            if let Some(r) = self.running.remove(&host(role)) {
+                let _ = r.reader.join();
+            }
             self.start(role)?;
         }
         Ok(())

@@ -14,6 +14,7 @@ pub enum RealError {
 }
 
 impl RealError {
+    /// A file or folder error at `path`.
     pub(crate) fn io(path: &Path, e: std::io::Error) -> Self {
         RealError::Io(format!("{}: {e}", path.display()))
     }

@@ -87,8 +87,12 @@ impl<'a> Nemesis<'a> {
     }
 
     fn record(&self, kind: EventKind) {
+        self.record_at(since(self.epoch), kind);
+    }
+
+    fn record_at(&self, at_us: u64, kind: EventKind) {
         self.history.lock().expect("history lock").push(Event {
-            at_us: since(self.epoch),
+            at_us,
             host: NEMESIS.to_string(),
             kind,
         });
@@ -176,10 +180,10 @@ impl<'a> Nemesis<'a> {
                 }
                 self.last_mirror_poll = Some(Instant::now());
                 let dest = &trigger.dest;
-                let Some(node) = cluster.any_running() else {
+                let Some(listed) = queues::list_any(cluster) else {
                     return Ok(false);
                 };
-                queues::list(&node)?
+                listed
                     .iter()
                     .any(|q| q.name == *dest && q.mirrors.iter().any(|m| !q.synced.contains(m)))
             }
@@ -196,9 +200,13 @@ impl<'a> Nemesis<'a> {
         runtime: &Runtime,
     ) -> Result<(), RealError> {
         let detail = fault.to_string();
+        // When the fault strikes: once its targets are known, before the
+        // kill or the stop, which take time on a real node.
+        let mut at = since(self.epoch);
         let (undos, hosts) = match &fault.action {
             Action::Crash { target, .. } => {
                 let (nodes, roles) = self.targets.resolve(target, cluster)?;
+                at = since(self.epoch);
                 let (mut undos, mut hosts) = on_running_nodes(cluster, nodes, |node| {
                     node.kill();
                     Ok(Undo::StartNode(node.index))
@@ -213,6 +221,7 @@ impl<'a> Nemesis<'a> {
             }
             Action::StopApp { target, .. } => {
                 let (nodes, _) = self.targets.resolve(target, cluster)?;
+                at = since(self.epoch);
                 on_running_nodes(cluster, nodes, |node| {
                     ctl(&node.name(), &["stop_app"])?;
                     Ok(Undo::StartApp(node.index))
@@ -237,11 +246,14 @@ impl<'a> Nemesis<'a> {
                 )))
             }
         };
-        self.record(EventKind::Fault {
-            action: fault.action.name().into(),
-            hosts,
-            detail,
-        });
+        self.record_at(
+            at,
+            EventKind::Fault {
+                action: fault.action.name().into(),
+                hosts,
+                detail,
+            },
+        );
         for undo in undos {
             match fault.action.duration() {
                 Some(d) => self.undo_at.push((now + d, undo)),

@@ -261,11 +261,9 @@ impl Cluster {
         self.nodes.iter_mut().find(|n| n.index == index)
     }
 
-    /// The name of a running node to ask about the cluster.
-    pub(crate) fn any_running(&mut self) -> Option<String> {
-        self.nodes
-            .iter_mut()
-            .find_map(|n| n.running().then(|| n.name()))
+    /// Whether every node's VM runs.
+    pub(crate) fn all_running(&mut self) -> bool {
+        self.nodes.iter_mut().all(|n| n.running())
     }
 }
 

@@ -59,6 +59,9 @@ fn check_fault(fault: &Fault) -> Result<(), Skipped> {
         Action::StopApp { .. } | Action::Heal | Action::Unbind { .. } => {}
     }
     if let Some(trigger) = &fault.trigger {
+        if !trigger.after.is_zero() || trigger.times != 1 {
+            return skip("a trigger's `after` and `times` are not run for real yet");
+        }
         if trigger.condition == Condition::BeforeFsync {
             return skip("`before_fsync`: a real node's unsynced writes cannot be observed");
         }

@@ -4,7 +4,8 @@
 //! unacknowledged).
 
 use super::error::RealError;
-use super::nodes::ctl;
+use super::nodes::{ctl, Cluster};
+use broker_model::queue::queue_name;
 
 /// One queue as the broker reports it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -18,8 +19,9 @@ pub(crate) struct QueueInfo {
     pub(crate) mirrors: Vec<u32>,
     /// The mirrors that hold every message of the queue.
     pub(crate) synced: Vec<u32>,
-    /// `messages`: ready plus unacknowledged.
-    pub(crate) messages: u64,
+    /// `messages`: ready plus unacknowledged; `None` when the broker could
+    /// not say (the queue's node is down).
+    pub(crate) messages: Option<u64>,
 }
 
 const COLUMNS: &[&str] = &[
@@ -41,6 +43,33 @@ pub(crate) fn list(node: &str) -> Result<Vec<QueueInfo>, RealError> {
     Ok(parse(&out))
 }
 
+/// Every queue, as the first running node that answers reports them;
+/// `None` when none does (every application stopped, say).
+pub(crate) fn list_any(cluster: &mut Cluster) -> Option<Vec<QueueInfo>> {
+    let names: Vec<String> = cluster
+        .nodes
+        .iter_mut()
+        .filter_map(|n| n.running().then(|| n.name()))
+        .collect();
+    names.iter().find_map(|name| list(name).ok())
+}
+
+/// Messages the queues hold, when every queue of the cluster could be
+/// read with its count; `None` when a node is down or a queue's line
+/// does not say, since its messages may still be there.
+pub(crate) fn stored(cluster: &mut Cluster, queues: u32) -> Option<u64> {
+    if !cluster.all_running() {
+        return None;
+    }
+    let listed = list_any(cluster)?;
+    let mut total = 0;
+    for q in 0..queues {
+        let info = listed.iter().find(|i| i.name == queue_name(q))?;
+        total += info.messages?;
+    }
+    Some(total)
+}
+
 /// Reads `list_queues` output, one tab-separated line per queue in the
 /// order of [`COLUMNS`]. (Its JSON formatter writes pids without their
 /// node, which is what a fault's target needs.)
@@ -58,7 +87,7 @@ pub(crate) fn parse(text: &str) -> Vec<QueueInfo> {
                 members: if quorum { nodes(members) } else { Vec::new() },
                 mirrors: nodes(mirrors),
                 synced: nodes(synced),
-                messages: messages.trim().parse().unwrap_or(0),
+                messages: messages.trim().parse().ok(),
             })
         })
         .collect()
@@ -94,7 +123,7 @@ mod tests {
         assert_eq!(q.leader, Some(2));
         assert_eq!(q.mirrors, vec![3, 1]);
         assert_eq!(q.synced, vec![1]);
-        assert_eq!(q.messages, 7);
+        assert_eq!(q.messages, Some(7));
     }
 
     #[test]

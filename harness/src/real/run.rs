@@ -173,20 +173,23 @@ fn drain(
     let cap = scenario.drain.cap(scenario.duration);
     let mut quiet_since: Option<Instant> = None;
     let mut last_progress = (0usize, Instant::now());
+    // What the queues were last seen to hold, for a drain that gives up
+    // while they cannot be read.
+    let mut last_stored = 0;
     loop {
         clients.restart_crashed()?;
-        let producers_done = clients.producers_done();
+        let producers_done = clients.reap_producers();
         let buffered = Held::of(&history.lock().expect("history lock")).total();
-        let stored = match cluster.any_running() {
-            Some(node) => queues::list(&node)?.iter().map(|q| q.messages).sum(),
-            None => 0,
-        };
-        let readable = stored + buffered;
+        let stored = queues::stored(cluster, config_queues(scenario));
+        if let Some(n) = stored {
+            last_stored = n;
+        }
+        let readable = last_stored + buffered;
         let processed = processed(&history.lock().expect("history lock"));
         if processed != last_progress.0 {
             last_progress = (processed, Instant::now());
         }
-        if producers_done && readable == 0 {
+        if producers_done && stored == Some(0) && buffered == 0 {
             let since = *quiet_since.get_or_insert_with(Instant::now);
             if since.elapsed() >= QUIET {
                 return Ok((true, 0));
@@ -202,6 +205,14 @@ fn drain(
             return Ok((false, readable));
         }
         std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// How many queues the scenario declares.
+fn config_queues(scenario: &Scenario) -> u32 {
+    match &scenario.system {
+        System::Queue(c) => c.queues,
+        System::Log(_) => 0,
     }
 }
 

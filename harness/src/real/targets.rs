@@ -29,12 +29,8 @@ impl Targets<'_> {
         cluster: &mut Cluster,
     ) -> Result<(Vec<u32>, Vec<Role>), RealError> {
         let all_nodes: Vec<u32> = (1..=self.config.nodes).collect();
-        let info = match cluster.any_running() {
-            Some(node) => queues::list(&node)?
-                .into_iter()
-                .find(|q| q.name == selector.dest),
-            None => None,
-        };
+        let info = queues::list_any(cluster)
+            .and_then(|listed| listed.into_iter().find(|q| q.name == selector.dest));
         let (leader, members) = placement(self.config, &selector.dest, info.as_ref());
         let followers: Vec<u32> = members
             .iter()

@@ -47,6 +47,22 @@ pub struct ClientArgs {
     pub from: u32,
 }
 
+/// Ends the process once the harness that started it is gone (it was
+/// killed before it could stop its clients): an orphaned consumer would
+/// take the next run's messages.
+async fn exit_when_orphaned() {
+    let parent = std::os::unix::process::parent_id();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if std::os::unix::process::parent_id() != parent {
+            std::process::exit(ORPHANED);
+        }
+    }
+}
+
+/// The exit code of a client whose harness is gone.
+const ORPHANED: i32 = 4;
+
 /// Runs one client until it is done (a producer) or killed (a consumer).
 pub fn run_client(args: &ClientArgs) -> Result<(), String> {
     let scenario = scenario::load(&args.scenario).map_err(|e| e.to_string())?;
@@ -62,6 +78,7 @@ pub fn run_client(args: &ClientArgs) -> Result<(), String> {
         .map_err(|e| format!("tokio runtime: {e}"))?;
     let nodes = args.ports.len().max(1) as u32;
     runtime.block_on(async {
+        tokio::spawn(exit_when_orphaned());
         match args.role {
             Role::Producer(index) => {
                 let out = Emitter::new(producer_host(index), args.epoch_us);

@@ -10,7 +10,6 @@
 
 use std::path::PathBuf;
 
-use harness::real::compare::real_verdict;
 use harness::real::{available, broker_version, side_by_side, RealOptions, RealOutcome};
 use harness::scenario;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -59,7 +58,9 @@ fn compare(file: &std::path::Path) -> Result<(), Failed> {
         .into());
     };
     let analysis = &run.analysis;
-    let real = real_verdict(analysis);
+    let real = side
+        .real_verdict()
+        .ok_or_else(|| format!("{}: the real run has no report", s.name))?;
     if real != side.model() {
         return Err(format!(
             "{}: the model says {} ({} lost over its seeds), real RabbitMQ says {} \

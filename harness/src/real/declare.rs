@@ -18,6 +18,7 @@ use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use serde_json::{json, Map, Value};
 
+use super::client::amqp_uri;
 use super::error::RealError;
 use super::nodes::{ctl, Cluster};
 
@@ -186,8 +187,7 @@ pub(crate) async fn declare(cluster: &Cluster, config: &QueueConfig) -> Result<(
 
 /// Opens a connection to the node listening on `port`.
 pub(crate) async fn connect(port: u16) -> Result<Connection, RealError> {
-    let uri = format!("amqp://guest:guest@127.0.0.1:{port}/%2f");
-    Connection::connect(&uri, ConnectionProperties::default())
+    Connection::connect(&amqp_uri(port), ConnectionProperties::default())
         .await
         .map_err(|e| RealError::Amqp(format!("connect to port {port}: {e}")))
 }

@@ -123,7 +123,7 @@ impl<'a> Nemesis<'a> {
         let mut i = 0;
         while i < self.waiting.len() {
             let fault = self.waiting[i];
-            if fault.at <= now && self.fires(fault, cluster)? {
+            if fault.at <= now && self.fires(fault, cluster) {
                 due.push(self.waiting.remove(i));
             } else {
                 i += 1;
@@ -161,12 +161,12 @@ impl<'a> Nemesis<'a> {
     }
 
     /// Whether `fault`'s trigger holds now (a timed fault: always).
-    fn fires(&mut self, fault: &Fault, cluster: &mut Cluster) -> Result<bool, RealError> {
+    fn fires(&mut self, fault: &Fault, cluster: &mut Cluster) -> bool {
         let Some(trigger) = &fault.trigger else {
-            return Ok(true);
+            return true;
         };
         let from_us = fault.at.as_micros() as u64;
-        Ok(match trigger.condition {
+        match trigger.condition {
             Condition::AfterProducerAck | Condition::LeaderAheadOfFollowers => {
                 self.last_ack_us.is_some_and(|t| t >= from_us)
             }
@@ -176,19 +176,19 @@ impl<'a> Nemesis<'a> {
                     .last_mirror_poll
                     .is_some_and(|t| t.elapsed() < MIRROR_POLL)
                 {
-                    return Ok(false);
+                    return false;
                 }
                 self.last_mirror_poll = Some(Instant::now());
                 let dest = &trigger.dest;
                 let Some(listed) = queues::list_any(cluster) else {
-                    return Ok(false);
+                    return false;
                 };
                 listed
                     .iter()
                     .any(|q| q.name == *dest && q.mirrors.iter().any(|m| !q.synced.contains(m)))
             }
             Condition::BeforeFsync => false,
-        })
+        }
     }
 
     fn apply(
@@ -205,7 +205,7 @@ impl<'a> Nemesis<'a> {
         let mut at = since(self.epoch);
         let (undos, hosts) = match &fault.action {
             Action::Crash { target, .. } => {
-                let (nodes, roles) = self.targets.resolve(target, cluster)?;
+                let (nodes, roles) = self.targets.resolve(target, cluster);
                 at = since(self.epoch);
                 let (mut undos, mut hosts) = on_running_nodes(cluster, nodes, |node| {
                     node.kill();
@@ -220,7 +220,7 @@ impl<'a> Nemesis<'a> {
                 (undos, hosts)
             }
             Action::StopApp { target, .. } => {
-                let (nodes, _) = self.targets.resolve(target, cluster)?;
+                let (nodes, _) = self.targets.resolve(target, cluster);
                 at = since(self.epoch);
                 on_running_nodes(cluster, nodes, |node| {
                     ctl(&node.name(), &["stop_app"])?;

@@ -135,7 +135,13 @@ pub fn run_real(scenario: &Scenario, options: &RealOptions) -> Result<RealOutcom
     record(EventKind::Phase {
         name: "drain".into(),
     });
-    let (drained, readable) = drain(scenario, &mut cluster, &mut clients, &history)?;
+    let (drained, readable) = drain(
+        scenario,
+        config.queues,
+        &mut cluster,
+        &mut clients,
+        &history,
+    )?;
     record(EventKind::Phase { name: "end".into() });
     record(EventKind::DrainEnded { drained, readable });
     clients.stop_all();
@@ -165,6 +171,7 @@ pub fn run_real(scenario: &Scenario, options: &RealOptions) -> Result<RealOutcom
 /// processed. Returns whether it drained and what was still readable.
 fn drain(
     scenario: &Scenario,
+    queue_count: u32,
     cluster: &mut Cluster,
     clients: &mut Clients,
     history: &Shared,
@@ -179,13 +186,15 @@ fn drain(
     loop {
         clients.restart_crashed()?;
         let producers_done = clients.reap_producers();
-        let buffered = Held::of(&history.lock().expect("history lock")).total();
-        let stored = queues::stored(cluster, config_queues(scenario));
+        let (buffered, processed) = {
+            let events = history.lock().expect("history lock");
+            (Held::of(&events).total(), processed(&events))
+        };
+        let stored = queues::stored(cluster, queue_count);
         if let Some(n) = stored {
             last_stored = n;
         }
         let readable = last_stored + buffered;
-        let processed = processed(&history.lock().expect("history lock"));
         if processed != last_progress.0 {
             last_progress = (processed, Instant::now());
         }
@@ -205,14 +214,6 @@ fn drain(
             return Ok((false, readable));
         }
         std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// How many queues the scenario declares.
-fn config_queues(scenario: &Scenario) -> u32 {
-    match &scenario.system {
-        System::Queue(c) => c.queues,
-        System::Log(_) => 0,
     }
 }
 

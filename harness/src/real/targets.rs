@@ -6,7 +6,6 @@
 use broker_model::queue::QueueConfig;
 
 use super::client::Role;
-use super::error::RealError;
 use super::nodes::Cluster;
 use super::queues::{self, QueueInfo};
 use crate::fault::{Selector, Target};
@@ -27,7 +26,7 @@ impl Targets<'_> {
         &self,
         selector: &Selector,
         cluster: &mut Cluster,
-    ) -> Result<(Vec<u32>, Vec<Role>), RealError> {
+    ) -> (Vec<u32>, Vec<Role>) {
         let all_nodes: Vec<u32> = (1..=self.config.nodes).collect();
         let info = queues::list_any(cluster)
             .and_then(|listed| listed.into_iter().find(|q| q.name == selector.dest));
@@ -63,7 +62,7 @@ impl Targets<'_> {
         }
         nodes.sort_unstable();
         nodes.dedup();
-        Ok((nodes, roles))
+        (nodes, roles)
     }
 }
 

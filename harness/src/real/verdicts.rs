@@ -3,10 +3,9 @@
 
 use reports::{RealRun, ScenarioReport, Verdict};
 
-use super::compare::{real_verdict, Agreement};
+use super::compare::Agreement;
 use super::error::RealError;
 use super::run::{run_real, RealOptions, RealOutcome};
-use crate::checker::Analysis;
 use crate::scenario::Scenario;
 use crate::summary::scenario_report;
 
@@ -31,18 +30,16 @@ impl SideBySide {
         self.report.verdict
     }
 
-    /// The real run's findings, when it ran.
-    pub fn real_analysis(&self) -> Option<&Analysis> {
-        match &self.real {
-            RealOutcome::Ran(run) => Some(&run.analysis),
-            RealOutcome::Skipped(_) => None,
-        }
+    /// The real run's verdict, as its report (and the page) gives it;
+    /// `None` when the scenario was skipped.
+    pub fn real_verdict(&self) -> Option<Verdict> {
+        self.report.real.as_ref().and_then(RealRun::verdict)
     }
 
     /// How the verdicts compare; `None` when the scenario was skipped.
     pub fn agreement(&self) -> Option<Agreement> {
-        self.real_analysis()
-            .map(|a| Agreement::of(self.model(), real_verdict(a)))
+        self.real_verdict()
+            .map(|real| Agreement::of(self.model(), real))
     }
 }
 

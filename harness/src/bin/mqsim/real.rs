@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use broker_model::to_json_lines;
 use clap::{Args, Subcommand, ValueEnum};
 use harness::real::client::{run_client, ClientArgs, Role};
-use harness::real::compare::{real_verdict, summary_line, Agreement};
+use harness::real::compare::{summary_line, Agreement};
 use harness::real::{available, broker_version, side_by_side, RealOptions, RealOutcome};
 use reports::Report;
 
@@ -109,7 +109,7 @@ pub fn real(command: &RealCommand) -> ExitCode {
                         return ExitCode::from(2);
                     }
                 }
-                let real = real_verdict(&run.analysis);
+                let real = side.real_verdict().expect("a real run has its report");
                 let agreement = Agreement::of(side.model(), real);
                 let mark = if agreement.agrees() { "ok" } else { "DIFF" };
                 let c = &run.analysis.counts;

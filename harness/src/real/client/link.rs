@@ -11,6 +11,12 @@ use tokio::sync::Mutex;
 /// How long one attempt to open a connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The URI of the node listening on `port`: the default user, which
+/// RabbitMQ lets in from 127.0.0.1 only, and the default virtual host.
+pub(crate) fn amqp_uri(port: u16) -> String {
+    format!("amqp://guest:guest@127.0.0.1:{port}/%2f")
+}
+
 /// The connection a client holds, and which node it tries next.
 pub(crate) struct Link {
     ports: Vec<u16>,
@@ -65,7 +71,7 @@ impl Link {
         let mut last = String::new();
         for _ in 0..self.ports.len() {
             let port = self.ports[state.node];
-            let uri = format!("amqp://guest:guest@127.0.0.1:{port}/%2f");
+            let uri = amqp_uri(port);
             let open = Connection::connect(&uri, ConnectionProperties::default());
             match tokio::time::timeout(CONNECT_TIMEOUT, open).await {
                 Ok(Ok(c)) => {

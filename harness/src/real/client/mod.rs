@@ -22,6 +22,7 @@ use producer::Publisher;
 
 pub use consumer::CRASHED;
 pub(crate) use emit::since;
+pub(crate) use link::amqp_uri;
 
 /// Which client a process is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,15 +8,16 @@
 //! they have been dirty long enough ([`writeback`]), makes them survive a
 //! power loss, which turmoil models by discarding unsynced writes when a host
 //! is crashed. A process crash keeps the page cache, so a restarted process
-//! reads back everything it wrote. One file per broker, rather than one per
-//! partition, keeps turmoil's pending-write bookkeeping cheap: turmoil finds
-//! a file's length by walking every pending write of the machine.
+//! reads back everything it wrote. Appends wait in the page cache and reach
+//! turmoil in one write before an fsync, a writeback or a read (see
+//! [`page_cache`] for why).
 
 mod page_cache;
 mod writeback;
 
 pub use page_cache::{PageCache, Writeback};
 pub(crate) use writeback::flusher;
+use writeback::write_out;
 
 use std::io;
 use std::marker::PhantomData;
@@ -24,10 +25,10 @@ use std::os::unix::fs::FileExt;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use turmoil::fs::shim::std::fs::{create_dir_all, read, sync_dir, File, OpenOptions};
+use turmoil::fs::shim::std::fs::{create_dir_all, exists, read, sync_dir, File, OpenOptions};
 
 use crate::clock::now;
-use page_cache::Cleaning;
+use page_cache::{Appended, Cleaning};
 
 /// The directory every model host keeps its data in.
 pub(crate) const DATA_DIR: &str = "/data";
@@ -71,7 +72,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         let path = format!("{DATA_DIR}/{name}");
         create_dir_all(DATA_DIR)?;
         sync_dir("/")?;
-        let existing = read(&path).ok();
+        let existed = exists(&path);
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -79,28 +80,27 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
             .open(&path)?;
         let mut entries = Vec::new();
         let mut end = 0u64;
-        match existing {
-            Some(bytes) => {
-                let mut rest = bytes.as_slice();
-                // An entry shorter than its length says is a write cut
-                // short: stop there.
-                while let Some((len, body)) = rest.split_first_chunk::<4>() {
-                    let len = u32::from_le_bytes(*len) as usize;
-                    let Some(entry) = body.get(..len) else {
-                        break;
-                    };
-                    match postcard::from_bytes(entry) {
-                        Ok(e) => entries.push(e),
-                        Err(_) => break,
-                    }
-                    end += (4 + len) as u64;
-                    rest = &body[len..];
+        if existed {
+            write_out(&disk.page_cache, &disk.host, &path, &file)?;
+            let bytes = read(&path)?;
+            let mut rest = bytes.as_slice();
+            // An entry shorter than its length says is a write cut short:
+            // stop there.
+            while let Some((len, body)) = rest.split_first_chunk::<4>() {
+                let len = u32::from_le_bytes(*len) as usize;
+                let Some(entry) = body.get(..len) else {
+                    break;
+                };
+                match postcard::from_bytes(entry) {
+                    Ok(e) => entries.push(e),
+                    Err(_) => break,
                 }
+                end += (4 + len) as u64;
+                rest = &body[len..];
             }
-            None => {
-                file.sync_all()?;
-                sync_dir(DATA_DIR)?;
-            }
+        } else {
+            file.sync_all()?;
+            sync_dir(DATA_DIR)?;
         }
         Ok((
             Journal {
@@ -122,20 +122,25 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         let mut framed = Vec::with_capacity(4 + body.len());
         framed.extend_from_slice(&len.to_le_bytes());
         framed.extend_from_slice(&body);
-        self.file.write_all_at(&framed, self.end)?;
+        let Disk { host, page_cache } = &self.disk;
+        let file = (host.as_str(), self.path.as_str());
+        if page_cache.append(file, now(), self.end, &framed, 1) == Appended::NotContiguous {
+            write_out(page_cache, host, &self.path, &self.file)?;
+            let held = page_cache.append(file, now(), self.end, &framed, 1);
+            debug_assert_eq!(held, Appended::Held, "nothing is held after a write-out");
+        }
         self.end += framed.len() as u64;
         self.since_sync += 1;
-        let Disk { host, page_cache } = &self.disk;
-        page_cache.dirtied(host, &self.path, now(), 1);
         Ok(())
     }
 
     /// Makes everything appended so far durable; returns how many entries
     /// that covered (none if the flusher wrote them back first).
     pub fn sync(&mut self) -> io::Result<u64> {
+        let Disk { host, page_cache } = &self.disk;
+        write_out(page_cache, host, &self.path, &self.file)?;
         self.file.sync_all()?;
         self.since_sync = 0;
-        let Disk { host, page_cache } = &self.disk;
         Ok(match page_cache.cleaned(host, &self.path) {
             Cleaning::WroteBack { entries } => entries,
             Cleaning::AlreadyClean => 0,

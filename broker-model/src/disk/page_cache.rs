@@ -14,6 +14,15 @@
 //! as it was, and the harness forgets a machine's dirty files when it cuts
 //! its power. Nothing here does I/O; [`super::writeback`] is the flusher
 //! that acts on it.
+//!
+//! It also holds the bytes appended to a journal since they were last handed
+//! to turmoil's disk. Turmoil keeps every unsynced write of a machine in one
+//! list and walks that list at each write to find the file's length, so a
+//! journal appended thousands of times between writebacks costs time
+//! quadratic in its appends. Held here, the appends reach turmoil as one
+//! write just before they are fsynced, written back or read; a power loss
+//! drops them here as turmoil drops its unsynced writes. What turmoil makes
+//! durable, and what a restarted process reads, is the same either way.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -52,14 +61,23 @@ struct Dirty {
     entries: u64,
 }
 
+/// Bytes appended to a file and not yet handed to turmoil's disk.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Unwritten {
+    /// The file offset of the first byte.
+    pub(crate) at: u64,
+    pub(crate) bytes: Vec<u8>,
+}
+
 /// One file as the page cache knows it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 struct FileCache {
     dirty: Option<Dirty>,
     /// How many times the file has gone from dirty to clean (or lost its
     /// dirty pages): a reader that counted something "while dirty" knows
     /// from a new generation that it is durable, or gone.
     generation: u64,
+    unwritten: Option<Unwritten>,
 }
 
 /// One machine's page cache.
@@ -75,6 +93,17 @@ struct Machine {
 #[derive(Clone, Default)]
 pub struct PageCache {
     machines: Rc<RefCell<BTreeMap<String, Machine>>>,
+}
+
+/// Where appended bytes went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub(crate) enum Appended {
+    /// Held in the page cache, after the bytes already held.
+    Held,
+    /// Not held, and nothing noted: they do not follow the bytes already
+    /// held, which must reach turmoil's disk first.
+    NotContiguous,
 }
 
 /// What a file's dirty state became.
@@ -109,17 +138,48 @@ impl PageCache {
         f(machine.files.get_mut(path).expect("inserted above"))
     }
 
-    /// `path` on `host` as it stands; a file never written is clean.
-    fn file(&self, host: &str, path: &str) -> FileCache {
-        self.machines
-            .borrow()
-            .get(host)
-            .and_then(|m| m.files.get(path).copied())
-            .unwrap_or_default()
+    /// Reads `path` on `host` as it stands; a file never written is clean.
+    fn read_file<T>(&self, host: &str, path: &str, f: impl FnOnce(&FileCache) -> T) -> T {
+        let machines = self.machines.borrow();
+        match machines.get(host).and_then(|m| m.files.get(path)) {
+            Some(file) => f(file),
+            None => f(&FileCache::default()),
+        }
+    }
+
+    /// Appends `entries` journal entries, `bytes` at file offset `at`, to
+    /// `path` on `host` at `now`. The bytes wait here for
+    /// [`PageCache::take_unwritten`].
+    pub(crate) fn append(
+        &self,
+        (host, path): (&str, &str),
+        now: Duration,
+        at: u64,
+        bytes: &[u8],
+        entries: u64,
+    ) -> Appended {
+        let appended = self.with_file(host, path, |file| match &mut file.unwritten {
+            Some(held) if held.at + held.bytes.len() as u64 == at => {
+                held.bytes.extend_from_slice(bytes);
+                Appended::Held
+            }
+            Some(_) => Appended::NotContiguous,
+            None => {
+                file.unwritten = Some(Unwritten {
+                    at,
+                    bytes: bytes.to_vec(),
+                });
+                Appended::Held
+            }
+        });
+        if appended == Appended::Held {
+            self.dirtied(host, path, now, entries);
+        }
+        appended
     }
 
     /// Notes `entries` journal entries written to `path` on `host` at `now`.
-    pub(crate) fn dirtied(&self, host: &str, path: &str, now: Duration, entries: u64) {
+    fn dirtied(&self, host: &str, path: &str, now: Duration, entries: u64) {
         self.with_file(host, path, |file| {
             let dirty = file.dirty.get_or_insert(Dirty {
                 since: now,
@@ -127,6 +187,15 @@ impl PageCache {
             });
             dirty.entries += entries;
         });
+    }
+
+    /// Takes the bytes of `path` on `host` not yet handed to turmoil's disk.
+    pub(crate) fn take_unwritten(&self, host: &str, path: &str) -> Option<Unwritten> {
+        let mut machines = self.machines.borrow_mut();
+        machines
+            .get_mut(host)
+            .and_then(|m| m.files.get_mut(path))
+            .and_then(|file| file.unwritten.take())
     }
 
     /// Notes that `path` on `host` was written back (by an fsync or the
@@ -145,13 +214,13 @@ impl PageCache {
 
     /// Journal entries of `path` on `host` not yet written back.
     pub(crate) fn dirty_entries(&self, host: &str, path: &str) -> u64 {
-        self.file(host, path).dirty.map_or(0, |d| d.entries)
+        self.read_file(host, path, |f| f.dirty.map_or(0, |d| d.entries))
     }
 
     /// How many times `path` on `host` has been cleaned or lost its dirty
     /// pages.
     pub(crate) fn generation(&self, host: &str, path: &str) -> u64 {
-        self.file(host, path).generation
+        self.read_file(host, path, |f| f.generation)
     }
 
     /// The files of `host` dirty since `now - expire` or earlier: those the
@@ -191,6 +260,7 @@ impl PageCache {
     pub fn power_loss(&self, host: &str) {
         if let Some(machine) = self.machines.borrow_mut().get_mut(host) {
             for file in machine.files.values_mut() {
+                file.unwritten = None;
                 if file.dirty.take().is_some() {
                     file.generation += 1;
                 }
@@ -238,6 +308,48 @@ mod tests {
         cache.dirtied("b", "/data/log", 50 * MS, 1);
         assert!(cache.expired("b", 59 * MS, 10 * MS).is_empty());
         assert_eq!(cache.expired("b", 60 * MS, 10 * MS).len(), 1);
+    }
+
+    #[test]
+    fn appended_bytes_are_held_until_taken_and_counted_dirty() {
+        let cache = PageCache::new();
+        let file = ("b", "/data/log");
+        assert_eq!(cache.append(file, MS, 10, b"ab", 1), Appended::Held);
+        assert_eq!(cache.append(file, 2 * MS, 12, b"cd", 1), Appended::Held);
+        assert_eq!(cache.dirty_entries("b", "/data/log"), 2);
+        assert_eq!(
+            cache.take_unwritten("b", "/data/log"),
+            Some(Unwritten {
+                at: 10,
+                bytes: b"abcd".to_vec()
+            })
+        );
+        assert_eq!(cache.take_unwritten("b", "/data/log"), None);
+        assert_eq!(cache.dirty_entries("b", "/data/log"), 2);
+    }
+
+    #[test]
+    fn bytes_that_do_not_follow_the_held_ones_are_refused_and_not_counted() {
+        let cache = PageCache::new();
+        let file = ("b", "/data/log");
+        assert_eq!(cache.append(file, MS, 0, b"ab", 1), Appended::Held);
+        assert_eq!(cache.append(file, MS, 5, b"cd", 1), Appended::NotContiguous);
+        assert_eq!(cache.dirty_entries("b", "/data/log"), 1);
+        assert_eq!(
+            cache.take_unwritten("b", "/data/log").map(|u| u.bytes),
+            Some(b"ab".to_vec())
+        );
+    }
+
+    #[test]
+    fn a_power_loss_drops_the_held_bytes() {
+        let cache = PageCache::new();
+        assert_eq!(
+            cache.append(("b", "/data/log"), MS, 0, b"ab", 1),
+            Appended::Held
+        );
+        cache.power_loss("b");
+        assert_eq!(cache.take_unwritten("b", "/data/log"), None);
     }
 
     #[test]

@@ -121,6 +121,7 @@ fn an_entry_cut_short_ends_what_the_journal_reads_back() {
         let (mut journal, _) = Journal::<String>::open(&disk, "j")?;
         journal.append(&"a".to_string())?;
         journal.append(&"b".to_string())?;
+        journal.sync()?;
         // Each entry is a 4-byte length and 2 bytes of postcard: lose the
         // last byte of the second.
         let path = format!("{}/j", super::DATA_DIR);

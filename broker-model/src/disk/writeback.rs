@@ -6,11 +6,13 @@
 //! process is down after a crash. Its wake-ups fall on multiples of the
 //! interval in simulated time, so a restart does not move them.
 
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::time::Duration;
 
-use turmoil::fs::shim::std::fs::OpenOptions;
+use turmoil::fs::shim::std::fs::{File, OpenOptions};
 
-use super::page_cache::{Cleaning, PageCache, Writeback};
+use super::page_cache::{Cleaning, PageCache, Unwritten, Writeback};
 use crate::clock::now;
 use crate::history::{EventKind, History};
 
@@ -43,10 +45,10 @@ pub(crate) async fn flusher(
 fn write_back_expired(page_cache: &PageCache, host: &str, expire: Duration) -> u64 {
     let mut entries = 0;
     for path in page_cache.expired(host, now(), expire) {
-        let synced = OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .and_then(|file| file.sync_data());
+        let synced = OpenOptions::new().write(true).open(&path).and_then(|file| {
+            write_out(page_cache, host, &path, &file)?;
+            file.sync_data()
+        });
         // A file gone from the disk has nothing left to write back.
         let cleaning = page_cache.cleaned(host, &path);
         if let (Ok(()), Cleaning::WroteBack { entries: n }) = (synced, cleaning) {
@@ -54,4 +56,19 @@ fn write_back_expired(page_cache: &PageCache, host: &str, expire: Duration) -> u
         }
     }
     entries
+}
+
+/// Hands the bytes `page_cache` holds for `path` on `host` to turmoil's disk
+/// in one write, where they stay unsynced until an fsync or a writeback:
+/// done just before either, and before the file is read.
+pub(super) fn write_out(
+    page_cache: &PageCache,
+    host: &str,
+    path: &str,
+    file: &File,
+) -> io::Result<()> {
+    match page_cache.take_unwritten(host, path) {
+        Some(Unwritten { at, bytes }) => file.write_all_at(&bytes, at),
+        None => Ok(()),
+    }
 }

@@ -135,25 +135,22 @@ impl Observer {
 
     /// Publishes `host`'s view of its replica of `dest`.
     pub fn replica(&self, dest: &str, host: &str, view: ReplicaView) {
-        self.inner
-            .borrow_mut()
-            .replicas
-            .entry(dest.to_string())
-            .or_default()
-            .insert(host.to_string(), view);
+        let mut o = self.inner.borrow_mut();
+        if !o.replicas.contains_key(dest) {
+            o.replicas.insert(dest.to_string(), BTreeMap::new());
+        }
+        let views = o.replicas.get_mut(dest).expect("inserted above");
+        publish(views, host, view);
     }
 
     /// Publishes a client's view of itself.
     pub fn client(&self, host: &str, view: ClientView) {
-        self.inner
-            .borrow_mut()
-            .clients
-            .insert(host.to_string(), view);
+        publish(&mut self.inner.borrow_mut().clients, host, view);
     }
 
     /// Publishes a host's disk view.
     pub fn disk(&self, host: &str, view: DiskView) {
-        self.inner.borrow_mut().disks.insert(host.to_string(), view);
+        publish(&mut self.inner.borrow_mut().disks, host, view);
     }
 
     /// Drops everything `host` published: called when it goes down, since a
@@ -229,6 +226,17 @@ impl Observations {
             .filter_map(|dest| self.leader_view(dest))
             .map(|(_, v)| v.dead_letters)
             .sum()
+    }
+}
+
+/// Replaces `host`'s view in `views`. Hosts publish on every change of
+/// their state, so a host already known costs no allocation.
+fn publish<V>(views: &mut BTreeMap<String, V>, host: &str, view: V) {
+    match views.get_mut(host) {
+        Some(slot) => *slot = view,
+        None => {
+            views.insert(host.to_string(), view);
+        }
     }
 }
 

@@ -144,7 +144,7 @@ fn main() {
     // Each run is followed by its floor, so that whatever else the machine
     // does weighs on both alike, and each is timed best of `REPEATS`: on a
     // shared machine the best time is the one least disturbed.
-    const REPEATS: usize = 3;
+    const REPEATS: usize = 5;
     let mut runs = Vec::new();
     let mut one_thread = Duration::ZERO;
     let mut floor_time = Duration::ZERO;

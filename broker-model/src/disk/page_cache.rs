@@ -80,6 +80,16 @@ struct FileCache {
     unwritten: Option<Unwritten>,
 }
 
+impl FileCache {
+    fn dirtied(&mut self, now: Duration, entries: u64) {
+        let dirty = self.dirty.get_or_insert(Dirty {
+            since: now,
+            entries: 0,
+        });
+        dirty.entries += entries;
+    }
+}
+
 /// One machine's page cache.
 #[derive(Default)]
 struct Machine {
@@ -158,35 +168,28 @@ impl PageCache {
         bytes: &[u8],
         entries: u64,
     ) -> Appended {
-        let appended = self.with_file(host, path, |file| match &mut file.unwritten {
-            Some(held) if held.at + held.bytes.len() as u64 == at => {
-                held.bytes.extend_from_slice(bytes);
-                Appended::Held
+        self.with_file(host, path, |file| {
+            match &mut file.unwritten {
+                Some(held) if held.at + held.bytes.len() as u64 == at => {
+                    held.bytes.extend_from_slice(bytes);
+                }
+                Some(_) => return Appended::NotContiguous,
+                None => {
+                    file.unwritten = Some(Unwritten {
+                        at,
+                        bytes: bytes.to_vec(),
+                    });
+                }
             }
-            Some(_) => Appended::NotContiguous,
-            None => {
-                file.unwritten = Some(Unwritten {
-                    at,
-                    bytes: bytes.to_vec(),
-                });
-                Appended::Held
-            }
-        });
-        if appended == Appended::Held {
-            self.dirtied(host, path, now, entries);
-        }
-        appended
+            file.dirtied(now, entries);
+            Appended::Held
+        })
     }
 
     /// Notes `entries` journal entries written to `path` on `host` at `now`.
+    #[cfg(test)]
     fn dirtied(&self, host: &str, path: &str, now: Duration, entries: u64) {
-        self.with_file(host, path, |file| {
-            let dirty = file.dirty.get_or_insert(Dirty {
-                since: now,
-                entries: 0,
-            });
-            dirty.entries += entries;
-        });
+        self.with_file(host, path, |file| file.dirtied(now, entries));
     }
 
     /// Takes the bytes of `path` on `host` not yet handed to turmoil's disk.

@@ -12,6 +12,7 @@
 mod clock;
 mod deploy;
 mod disk;
+mod encode;
 mod history;
 pub mod log;
 mod observe;

@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use turmoil::net::UdpSocket;
 
+use crate::encode;
+
 /// The port every model host listens on.
 pub(crate) const PORT: u16 = 9000;
 
@@ -73,6 +75,8 @@ pub struct Endpoint<Q, R> {
     socket: UdpSocket,
     pending: RefCell<BTreeMap<u64, oneshot::Sender<R>>>,
     next_id: Cell<u64>,
+    /// The buffer frames are encoded into, kept between sends.
+    out: Cell<Vec<u8>>,
     _requests: PhantomData<fn(Q)>,
 }
 
@@ -104,6 +108,7 @@ where
             socket,
             pending: RefCell::new(BTreeMap::new()),
             next_id: Cell::new(1),
+            out: Cell::new(Vec::new()),
             _requests: PhantomData,
         });
         let (tx, rx) = mpsc::unbounded_channel();
@@ -147,12 +152,14 @@ where
     }
 
     async fn send_frame(&self, to: SocketAddr, frame: &Frame<Q, R>) -> Result<(), CallError> {
-        let bytes = postcard::to_stdvec(frame).expect("protocol frames always serialize");
-        self.socket
-            .send_to(&bytes, to)
-            .await
-            .map(|_| ())
-            .map_err(|e| CallError::Io(e.to_string()))
+        // Taken, not borrowed, across the send: a task that sends meanwhile
+        // finds an empty buffer and grows its own.
+        let mut bytes = self.out.take();
+        bytes.clear();
+        encode::append(frame, &mut bytes).expect("protocol frames always serialize");
+        let sent = self.socket.send_to(&bytes, to).await;
+        self.out.set(bytes);
+        sent.map(|_| ()).map_err(|e| CallError::Io(e.to_string()))
     }
 
     /// Sends `body` to `host` and waits up to `timeout` for its reply.

@@ -28,6 +28,7 @@ use serde::Serialize;
 use turmoil::fs::shim::std::fs::{create_dir_all, exists, read, sync_dir, File, OpenOptions};
 
 use crate::clock::now;
+use crate::encode;
 use page_cache::{Appended, Cleaning};
 
 /// The directory every model host keeps its data in.
@@ -59,6 +60,8 @@ pub struct Journal<T> {
     /// Entries appended since this journal's own last fsync, whatever the
     /// kernel wrote back meanwhile.
     since_sync: u64,
+    /// The buffer each entry is framed in, kept between appends.
+    framed: Vec<u8>,
     _entries: PhantomData<T>,
 }
 
@@ -109,6 +112,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
                 file,
                 end,
                 since_sync: 0,
+                framed: Vec::new(),
                 _entries: PhantomData,
             },
             entries,
@@ -117,16 +121,18 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
 
     /// Appends an entry to the page cache.
     pub fn append(&mut self, entry: &T) -> io::Result<()> {
-        let body = postcard::to_stdvec(entry).expect("journal entries always serialize");
-        let len = u32::try_from(body.len()).expect("a journal entry fits a u32 length");
-        let mut framed = Vec::with_capacity(4 + body.len());
-        framed.extend_from_slice(&len.to_le_bytes());
-        framed.extend_from_slice(&body);
+        let framed = &mut self.framed;
+        framed.clear();
+        framed.extend_from_slice(&[0; 4]);
+        encode::append(entry, framed).expect("journal entries always serialize");
+        let len = u32::try_from(framed.len() - 4).expect("a journal entry fits a u32 length");
+        framed[..4].copy_from_slice(&len.to_le_bytes());
+        let framed = &self.framed;
         let Disk { host, page_cache } = &self.disk;
         let file = (host.as_str(), self.path.as_str());
-        if page_cache.append(file, now(), self.end, &framed, 1) == Appended::NotContiguous {
+        if page_cache.append(file, now(), self.end, framed, 1) == Appended::NotContiguous {
             write_out(page_cache, host, &self.path, &self.file)?;
-            let held = page_cache.append(file, now(), self.end, &framed, 1);
+            let held = page_cache.append(file, now(), self.end, framed, 1);
             debug_assert_eq!(held, Appended::Held, "nothing is held after a write-out");
         }
         self.end += framed.len() as u64;

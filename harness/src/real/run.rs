@@ -135,13 +135,16 @@ pub fn run_real(scenario: &Scenario, options: &RealOptions) -> Result<RealOutcom
     record(EventKind::Phase {
         name: "drain".into(),
     });
-    let (drained, readable) = drain(
+    let (drained, readable) = match drain(
         scenario,
         config.queues,
         &mut cluster,
         &mut clients,
         &history,
-    )?;
+    )? {
+        DrainEnd::Drained => (true, 0),
+        DrainEnd::GaveUp { readable } => (false, readable),
+    };
     record(EventKind::Phase { name: "end".into() });
     record(EventKind::DrainEnded { drained, readable });
     clients.stop_all();
@@ -165,17 +168,26 @@ pub fn run_real(scenario: &Scenario, options: &RealOptions) -> Result<RealOutcom
     })))
 }
 
+/// How the drain ended.
+enum DrainEnd {
+    /// Every producer done, nothing left in the queues or the consumers'
+    /// buffers.
+    Drained,
+    /// It gave up with `readable` messages still in the queues or buffers.
+    GaveUp { readable: u64 },
+}
+
 /// Drains: every producer done, nothing in the queues or in a consumer's
 /// buffer, for a quiet second; or gives up at the scenario's cap, or
 /// after [`Drain::STALL`](crate::scenario::Drain::STALL) without a message
-/// processed. Returns whether it drained and what was still readable.
+/// processed.
 fn drain(
     scenario: &Scenario,
     queue_count: u32,
     cluster: &mut Cluster,
     clients: &mut Clients,
     history: &Shared,
-) -> Result<(bool, u64), RealError> {
+) -> Result<DrainEnd, RealError> {
     let began = Instant::now();
     let cap = scenario.drain.cap(scenario.duration);
     let mut quiet_since: Option<Instant> = None;
@@ -201,7 +213,7 @@ fn drain(
         if producers_done && stored == Some(0) && buffered == 0 {
             let since = *quiet_since.get_or_insert_with(Instant::now);
             if since.elapsed() >= QUIET {
-                return Ok((true, 0));
+                return Ok(DrainEnd::Drained);
             }
         } else {
             quiet_since = None;
@@ -211,7 +223,7 @@ fn drain(
             .stall()
             .is_some_and(|stall| last_progress.1.elapsed() >= stall);
         if began.elapsed() >= cap || stalled {
-            return Ok((false, readable));
+            return Ok(DrainEnd::GaveUp { readable });
         }
         std::thread::sleep(Duration::from_millis(250));
     }

@@ -143,13 +143,13 @@ impl Publisher {
             .await;
         let confirm = match published {
             Ok(c) => c,
-            Err(e) => return Attempt::ConnectionFailed(format!("publish: {e}"), false),
+            Err(e) => return Attempt::FailedBeforeSending(format!("publish: {e}")),
         };
         match self.config.publish_mode {
             PublishMode::FireAndForget => Attempt::Stored,
             PublishMode::Transaction => match ch.tx_commit().await {
                 Ok(()) => Attempt::Stored,
-                Err(e) => Attempt::ConnectionFailed(format!("tx.commit: {e}"), true),
+                Err(e) => Attempt::FailedAfterSending(format!("tx.commit: {e}")),
             },
             PublishMode::Confirm => {
                 match tokio::time::timeout(self.config.confirm_timeout, confirm).await {
@@ -157,10 +157,10 @@ impl Publisher {
                     Ok(Ok(Confirmation::Ack(Some(_)))) => Attempt::Refused("returned".into()),
                     Ok(Ok(Confirmation::Nack(_))) => Attempt::MaybeStored("nack".into()),
                     Ok(Ok(Confirmation::NotRequested)) => {
-                        Attempt::ConnectionFailed("channel not in confirm mode".into(), true)
+                        Attempt::FailedAfterSending("channel not in confirm mode".into())
                     }
-                    Ok(Err(e)) => Attempt::ConnectionFailed(format!("confirm: {e}"), true),
-                    Err(_) => Attempt::ConnectionFailed("no confirm in time".into(), true),
+                    Ok(Err(e)) => Attempt::FailedAfterSending(format!("confirm: {e}")),
+                    Err(_) => Attempt::FailedAfterSending("no confirm in time".into()),
                 }
             }
         }
@@ -198,8 +198,12 @@ impl Publisher {
                     maybe_stored = true;
                     last_error = e;
                 }
-                Attempt::ConnectionFailed(e, maybe) => {
-                    maybe_stored |= maybe;
+                Attempt::FailedBeforeSending(e) => {
+                    last_error = e;
+                    self.link.failed(generation).await;
+                }
+                Attempt::FailedAfterSending(e) => {
+                    maybe_stored = true;
                     last_error = e;
                     self.link.failed(generation).await;
                 }
@@ -218,7 +222,10 @@ enum Attempt {
     Refused(String),
     /// `basic.nack`: the broker may or may not hold it.
     MaybeStored(String),
-    /// The connection failed; whether it was stored is unknown when the
-    /// flag says so (the publish had left).
-    ConnectionFailed(String, bool),
+    /// The connection or channel failed before the publish left: not
+    /// stored.
+    FailedBeforeSending(String),
+    /// The connection or channel failed after the publish left: whether it
+    /// was stored is unknown.
+    FailedAfterSending(String),
 }

@@ -76,7 +76,10 @@ pub fn schedule(scenario: &Scenario, seed: u64) -> Vec<Fault> {
 }
 
 /// An empty simulation configured for `scenario` and `seed`: seeded, with
-/// a fixed epoch and the scenario's latencies, no hosts yet.
+/// a fixed epoch and the scenario's latencies, no hosts yet. Its file
+/// system keeps turmoil's defaults (no random syncs, I/O errors or torn
+/// writes), which the model's page cache relies on when it hands a
+/// journal's appends to turmoil in one write.
 pub fn simulation<'a>(scenario: &Scenario, seed: u64) -> turmoil::Sim<'a> {
     turmoil::Builder::new()
         .rng_seed(seed)

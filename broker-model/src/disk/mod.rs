@@ -133,7 +133,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         if page_cache.append(file, now(), self.end, framed, 1) == Appended::NotContiguous {
             write_out(page_cache, host, &self.path, &self.file)?;
             let held = page_cache.append(file, now(), self.end, framed, 1);
-            debug_assert_eq!(held, Appended::Held, "nothing is held after a write-out");
+            assert_eq!(held, Appended::Held, "nothing is held after a write-out");
         }
         self.end += framed.len() as u64;
         self.since_sync += 1;

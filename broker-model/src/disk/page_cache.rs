@@ -22,7 +22,9 @@
 //! quadratic in its appends. Held here, the appends reach turmoil as one
 //! write just before they are fsynced, written back or read; a power loss
 //! drops them here as turmoil drops its unsynced writes. What turmoil makes
-//! durable, and what a restarted process reads, is the same either way.
+//! durable, and what a restarted process reads, is the same either way, with
+//! turmoil's file system as the runner builds it: no random syncs, I/O
+//! errors or torn writes, which turmoil draws and applies per write.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -201,6 +203,17 @@ impl PageCache {
             .and_then(|file| file.unwritten.take())
     }
 
+    /// Holds again bytes [`PageCache::take_unwritten`] gave out that did not
+    /// reach turmoil's disk, ahead of any held since.
+    pub(crate) fn hold_again(&self, host: &str, path: &str, mut unwritten: Unwritten) {
+        self.with_file(host, path, |file| {
+            if let Some(later) = file.unwritten.take() {
+                unwritten.bytes.extend_from_slice(&later.bytes);
+            }
+            file.unwritten = Some(unwritten);
+        });
+    }
+
     /// Notes that `path` on `host` was written back (by an fsync or the
     /// flusher).
     pub(crate) fn cleaned(&self, host: &str, path: &str) -> Cleaning {
@@ -341,6 +354,23 @@ mod tests {
         assert_eq!(
             cache.take_unwritten("b", "/data/log").map(|u| u.bytes),
             Some(b"ab".to_vec())
+        );
+    }
+
+    #[test]
+    fn bytes_held_again_come_before_those_held_since() {
+        let cache = PageCache::new();
+        let file = ("b", "/data/log");
+        assert_eq!(cache.append(file, MS, 0, b"ab", 1), Appended::Held);
+        let taken = cache.take_unwritten("b", "/data/log").unwrap();
+        assert_eq!(cache.append(file, MS, 2, b"cd", 1), Appended::Held);
+        cache.hold_again("b", "/data/log", taken);
+        assert_eq!(
+            cache.take_unwritten("b", "/data/log"),
+            Some(Unwritten {
+                at: 0,
+                bytes: b"abcd".to_vec()
+            })
         );
     }
 

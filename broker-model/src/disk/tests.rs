@@ -135,3 +135,23 @@ fn an_entry_cut_short_ends_what_the_journal_reads_back() {
     });
     sim.run().unwrap();
 }
+
+#[test]
+fn appends_that_do_not_fit_on_the_disk_stay_in_the_page_cache() {
+    let mut builder = turmoil::Builder::new();
+    builder.fs().capacity(8);
+    let mut sim = builder.build();
+    sim.client("node", async {
+        let page_cache = PageCache::new();
+        let disk = Disk::new("node", &page_cache);
+        let (mut journal, _) = Journal::<String>::open(&disk, "j")?;
+        journal.append(&"a long entry".to_string())?;
+        assert!(journal.sync().is_err(), "the disk holds 8 bytes");
+        assert_eq!(journal.unsynced(), 1);
+        let path = format!("{}/j", super::DATA_DIR);
+        let held = page_cache.take_unwritten("node", &path);
+        assert_eq!(held.map(|u| (u.at, u.bytes.len())), Some((0, 4 + 13)));
+        Ok(())
+    });
+    sim.run().unwrap();
+}

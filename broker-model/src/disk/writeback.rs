@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use turmoil::fs::shim::std::fs::{File, OpenOptions};
 
-use super::page_cache::{Cleaning, PageCache, Unwritten, Writeback};
+use super::page_cache::{Cleaning, PageCache, Writeback};
 use crate::clock::now;
 use crate::history::{EventKind, History};
 
@@ -67,8 +67,13 @@ pub(super) fn write_out(
     path: &str,
     file: &File,
 ) -> io::Result<()> {
-    match page_cache.take_unwritten(host, path) {
-        Some(Unwritten { at, bytes }) => file.write_all_at(&bytes, at),
-        None => Ok(()),
+    let Some(unwritten) = page_cache.take_unwritten(host, path) else {
+        return Ok(());
+    };
+    let written = file.write_all_at(&unwritten.bytes, unwritten.at);
+    if written.is_err() {
+        // Still only in the page cache, as they were.
+        page_cache.hold_again(host, path, unwritten);
     }
+    written
 }

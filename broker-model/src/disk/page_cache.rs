@@ -83,6 +83,7 @@ struct FileCache {
 }
 
 impl FileCache {
+    /// Counts `entries` more dirty, dirty since `now` if it was clean.
     fn dirtied(&mut self, now: Duration, entries: u64) {
         let dirty = self.dirty.get_or_insert(Dirty {
             since: now,

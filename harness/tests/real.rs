@@ -10,6 +10,7 @@
 
 use std::path::PathBuf;
 
+use harness::real::compare::Agreement;
 use harness::real::{available, broker_version, side_by_side, RealOptions, RealOutcome};
 use harness::scenario;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -58,15 +59,15 @@ fn compare(file: &std::path::Path) -> Result<(), Failed> {
         .into());
     };
     let analysis = &run.analysis;
-    let real = side
-        .real_verdict()
+    let agreement = side
+        .agreement()
         .ok_or_else(|| format!("{}: the real run has no report", s.name))?;
-    if real != side.model() {
+    if let Agreement::Differ { model, real } = agreement {
         return Err(format!(
             "{}: the model says {} ({} lost over its seeds), real RabbitMQ says {} \
              ({} acknowledged, {} lost, {} unconsumed)",
             s.name,
-            side.model().name(),
+            model.name(),
             side.report.totals.lost,
             real.name(),
             analysis.counts.acknowledged,
